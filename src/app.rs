@@ -1,0 +1,179 @@
+//! The application shell: the document, the session, the navigation and the routes.
+
+use crate::accounts::api::{get_session_info, logout, set_language};
+use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, LoginPage, PortalHome, RegisterPage};
+use crate::accounts::SessionInfo;
+use crate::components::{CurrentUser, NotFound};
+use crate::domain::{Department, Permission};
+use crate::i18n::{I18n, Lang};
+use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
+use crate::workspace::pages::{DepartmentPage, HomePage};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let session = Resource::new(|| (), |_| get_session_info());
+    view! {
+        <Stylesheet id="leptos" href="/pkg/shopflow.css"/>
+        <Title text="Shopflow"/>
+        <Router>
+            <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
+                {move || Suspend::new(async move {
+                    let info = session.await.unwrap_or(SessionInfo { actor: None, lang: Lang::En });
+                    view! { <Shell info/> }
+                })}
+            </Suspense>
+        </Router>
+    }
+}
+
+/// Reloads the whole page: after sign-in, sign-out or a language change every part of the
+/// page (navigation, permissions, texts) changes, and the server renders it afresh.
+pub fn reload_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+#[component]
+fn Shell(info: SessionInfo) -> impl IntoView {
+    let i18n = I18n(RwSignal::new(info.lang));
+    provide_context(i18n);
+    provide_context(CurrentUser(info.actor.clone()));
+    // Marks the page as interactive; end-to-end tests wait for it before clicking.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Shopflow"</A>
+            <Nav info=info.clone()/>
+            <UserMenu info/>
+        </header>
+        <main>
+            // Async rendering: the status of a page (403, 404, a redirect to sign-in) is known
+            // only once the session is loaded, and must be sent before any byte of the body.
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal") view=PortalHome ssr=SsrMode::Async/>
+                <Route path=path!("/dept/:dept") view=DepartmentPage ssr=SsrMode::Async/>
+                <Route path=path!("/improvement") view=SuggestionList ssr=SsrMode::Async/>
+                <Route path=path!("/improvement/new") view=SuggestionNew ssr=SsrMode::Async/>
+                <Route path=path!("/improvement/sop") view=ProcessSop ssr=SsrMode::Async/>
+                <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
+                <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
+                <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+    }
+}
+
+/// Only the sections the user may enter are listed.
+#[component]
+fn Nav(info: SessionInfo) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    let Some(actor) = info.actor else { return ().into_any() };
+    let departments = Department::ALL
+        .iter()
+        .filter(|d| actor.can(d.page_permission()))
+        .map(|d| {
+            let key = d.key();
+            let label = i18n.t(crate::components::department_label_key(*d));
+            view! { <li><A href=format!("/dept/{key}") attr:data-nav=key>{label}</A></li> }
+        })
+        .collect_view();
+    let item = |perm: Permission, href: &'static str, key: &'static str, nav: &'static str| {
+        actor.can(perm).then(|| view! { <li><A href=href attr:data-nav=nav>{i18n.t(key)}</A></li> })
+    };
+    view! {
+        <nav class="mainnav" aria-label="main">
+            <ul>
+                <li><A href="/" attr:data-nav="home">{i18n.t("nav.home")}</A></li>
+                {item(Permission::PortalPage, "/portal", "nav.portal", "portal")}
+                {departments}
+                {item(Permission::SuggestionView, "/improvement", "nav.improvement", "improvement")}
+                {item(Permission::UserManage, "/admin/users", "nav.users", "users")}
+                {item(Permission::RoleManage, "/admin/roles", "nav.roles", "roles")}
+                {item(Permission::AuditLogView, "/admin/audit", "nav.audit", "audit")}
+            </ul>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn UserMenu(info: SessionInfo) -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    let switch = Action::new(|lang: &Lang| {
+        let lang = *lang;
+        async move {
+            if set_language(lang.key().to_string()).await.is_ok() {
+                reload_to(&current_path());
+            }
+        }
+    });
+    let sign_out = Action::new(|_: &()| async move {
+        let _ = logout().await;
+        reload_to("/login");
+    });
+    let other = move || if i18n.lang() == Lang::En { Lang::Zh } else { Lang::En };
+    view! {
+        <div class="usermenu">
+            <button class="linkish" data-testid="lang-switch" on:click=move |_| { switch.dispatch(other()); }>
+                {move || if i18n.lang() == Lang::En { "中文" } else { "English" }}
+            </button>
+            {match info.actor {
+                Some(actor) => view! {
+                    <A href="/account" attr:class="who" attr:data-testid="who">{actor.name.clone()}</A>
+                    <button class="linkish" data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>
+                        {i18n.t("nav.sign_out")}
+                    </button>
+                }.into_any(),
+                None => view! { <A href="/login">{i18n.t("nav.sign_in")}</A> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+fn current_path() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().pathname().unwrap_or_else(|_| "/".into())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        "/".into()
+    }
+}

@@ -1,0 +1,240 @@
+//! Reusable pieces of the interface: form errors, page guards, the audit timeline, SLA
+//! badges and state labels. Processes compose their pages from these.
+
+use crate::accounts::Actor;
+use crate::domain::{format_time, AppError, Department, Permission};
+use crate::engine::{AuditEvent, SlaStatus, Workflow};
+use crate::i18n::{lookup, use_i18n, Lang};
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// The signed-in user of this page, as the server reported it.
+#[derive(Clone)]
+pub struct CurrentUser(pub Option<Actor>);
+
+pub fn current_user() -> Option<Actor> {
+    use_context::<CurrentUser>().and_then(|c| c.0)
+}
+
+/// An error message in the interface language: known messages have translations.
+pub fn error_text(err: &AppError, lang: Lang) -> String {
+    let message = match err {
+        AppError::Invalid { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    match err {
+        AppError::Invalid { .. } => lookup(lang, &format!("err.{message}")).map(str::to_string).unwrap_or(message),
+        AppError::Unauthenticated => lookup(lang, "err.unauthenticated").unwrap_or_default().to_string(),
+        AppError::Forbidden => lookup(lang, "err.forbidden").unwrap_or_default().to_string(),
+        AppError::NotFound => lookup(lang, "err.not_found").unwrap_or_default().to_string(),
+        AppError::StaleVersion => lookup(lang, "err.stale").unwrap_or_default().to_string(),
+        _ => message,
+    }
+}
+
+/// The message for `field` from the last result of an action, shown under the input.
+#[component]
+pub fn FieldError<T: Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+    field: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        result.with(|r| match r {
+            Some(Err(e)) => e.field_message(field).map(|_| {
+                view! { <p class="field-error" role="alert" data-field=field>{error_text(e, i18n.lang())}</p> }
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Errors of the last result that no field shows: denied, conflicts, failures.
+#[component]
+pub fn FormError<T: Send + Sync + 'static>(
+    result: Signal<Option<Result<T, AppError>>>,
+    /// Fields that show their own errors.
+    #[prop(default = &[])]
+    fields: &'static [&'static str],
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        result.with(|r| match r {
+            Some(Err(AppError::Invalid { field, .. })) if fields.contains(&field.as_str()) => None,
+            Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{error_text(e, i18n.lang())}</p> }),
+            _ => None,
+        })
+    }
+}
+
+/// Shows its children only to a signed-in user holding `permission`. Anonymous visitors go
+/// to sign-in; others get the 403 page, with status 403 when rendered on the server. This is
+/// the page-level check; the server functions behind the page check again.
+#[component]
+pub fn RequirePermission(permission: Permission, children: ChildrenFn) -> impl IntoView {
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(actor) if actor.can(permission) => children().into_any(),
+        Some(_) => view! { <Forbidden/> }.into_any(),
+    }
+}
+
+/// Shows its children to any signed-in user.
+#[component]
+pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(_) => children().into_any(),
+    }
+}
+
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::http::set_page_status(403);
+    let i18n = use_i18n();
+    view! {
+        <section class="page error-page" data-page="forbidden">
+            <h1>"403"</h1>
+            <p>{i18n.t("err.forbidden")}</p>
+            <a href="/">{i18n.t("nav.home")}</a>
+        </section>
+    }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::http::set_page_status(404);
+    let i18n = use_i18n();
+    view! {
+        <section class="page error-page" data-page="not-found">
+            <h1>"404"</h1>
+            <p>{i18n.t("err.not_found")}</p>
+            <a href="/">{i18n.t("nav.home")}</a>
+        </section>
+    }
+}
+
+/// A translated state name as a coloured label.
+#[component]
+pub fn StateBadge(workflow: &'static Workflow, state: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = {
+        let state = state.clone();
+        move || workflow.state_name(&state, i18n.lang())
+    };
+    view! { <span class=format!("badge state-{state}") data-state=state.clone()>{name}</span> }
+}
+
+#[component]
+pub fn SlaBadge(sla: SlaStatus) -> impl IntoView {
+    let i18n = use_i18n();
+    match sla {
+        SlaStatus::None => ().into_any(),
+        SlaStatus::OnTime { due_at } => view! {
+            <span class="badge sla-ok" title=format_time(due_at)>{i18n.t("sla.due")} " " {format_time(due_at)}</span>
+        }
+        .into_any(),
+        SlaStatus::Breached { due_at } => view! {
+            <span class="badge sla-breached" title=format_time(due_at)>{i18n.t("sla.breached")} " " {format_time(due_at)}</span>
+        }
+        .into_any(),
+    }
+}
+
+/// The audit trail of one record, newest last: who did what, when, and what they wrote.
+#[component]
+pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl IntoView {
+    let i18n = use_i18n();
+    let items = events
+        .into_iter()
+        .map(|e| {
+            let action = workflow.action(&e.action);
+            let label = move || action.map(|a| a.label.get(i18n.lang())).unwrap_or("?");
+            let to = e.to_state.clone().unwrap_or_default();
+            let to_name = move || workflow.state_name(&to, i18n.lang());
+            let details: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&e.payload)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                .collect();
+            let details = details
+                .into_iter()
+                .map(|(k, v)| {
+                    let field_label = action
+                        .and_then(|a| a.form.iter().find(|f| f.name == k))
+                        .map(|f| f.label);
+                    let key = move || field_label.map(|l| l.get(i18n.lang()).to_string()).unwrap_or_else(|| k.clone());
+                    view! { <dt>{key}</dt><dd>{v}</dd> }
+                })
+                .collect_view();
+            view! {
+                <li class="event" data-action=e.action.clone()>
+                    <div class="event-head">
+                        <strong>{label}</strong>
+                        " → " <span>{to_name}</span>
+                    </div>
+                    <div class="event-meta">
+                        {e.actor_name.clone().unwrap_or_else(|| "system".into())} " · " {format_time(e.at)}
+                    </div>
+                    <dl class="event-details">{details}</dl>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ol class="timeline">{items}</ol> }
+}
+
+/// The inputs of a workflow action's declared form, named `fields[<name>]` so one server
+/// function per process can take any of its actions.
+pub fn workflow_fields(action: &'static crate::engine::Action, staff: Vec<(i64, String)>) -> impl IntoView {
+    use crate::engine::FieldKind;
+    let i18n = use_i18n();
+    action
+        .form
+        .iter()
+        .map(|f| {
+            let name = format!("fields[{}]", f.name);
+            let label = move || f.label.get(i18n.lang());
+            let input = match f.kind {
+                FieldKind::Text => view! { <input name=name required=f.required maxlength=f.max_chars/> }.into_any(),
+                FieldKind::LongText => {
+                    view! { <textarea name=name required=f.required maxlength=f.max_chars rows="3"></textarea> }.into_any()
+                }
+                FieldKind::Staff => view! {
+                    <select name=name required=f.required>
+                        <option value="">"—"</option>
+                        {staff.iter().map(|(id, n)| view! { <option value=id.to_string()>{n.clone()}</option> }).collect_view()}
+                    </select>
+                }
+                .into_any(),
+                FieldKind::Department => view! {
+                    <select name=name required=f.required>
+                        <option value="">"—"</option>
+                        {Department::ALL.iter().map(|d| {
+                            let key = department_label_key(*d);
+                            view! { <option value=d.key()>{i18n.t(key)}</option> }
+                        }).collect_view()}
+                    </select>
+                }
+                .into_any(),
+            };
+            view! { <label data-field=f.name>{label}{input}</label> }
+        })
+        .collect_view()
+}
+
+pub fn department_label_key(d: crate::domain::Department) -> &'static str {
+    use crate::domain::Department::*;
+    match d {
+        Product => "dept.product",
+        Orders => "dept.orders",
+        Warehouse => "dept.warehouse",
+        Logistics => "dept.logistics",
+        Service => "dept.service",
+        Marketing => "dept.marketing",
+        Finance => "dept.finance",
+        Operations => "dept.operations",
+    }
+}

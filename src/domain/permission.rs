@@ -1,0 +1,283 @@
+//! Permissions are code (one per page and per workflow action, so the compiler knows every
+//! check); roles are data that an admin edits. Built-in roles are seeded from here.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! permissions {
+    ($($variant:ident = $key:literal, $en:literal, $zh:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Permission { $($variant),* }
+
+        impl Permission {
+            pub const ALL: &'static [Permission] = &[$(Permission::$variant),*];
+
+            /// The stable name stored in the database.
+            pub fn key(self) -> &'static str {
+                match self { $(Permission::$variant => $key),* }
+            }
+
+            pub fn from_key(key: &str) -> Option<Self> {
+                match key { $($key => Some(Permission::$variant),)* _ => None }
+            }
+
+            pub fn label(self, lang: crate::i18n::Lang) -> &'static str {
+                match (self, lang) {
+                    $((Permission::$variant, crate::i18n::Lang::En) => $en,
+                      (Permission::$variant, crate::i18n::Lang::Zh) => $zh,)*
+                }
+            }
+        }
+    };
+}
+
+permissions! {
+    // Pages: one per department home and per admin page.
+    ProductPage = "page.product", "Product department pages", "商品部门页面";
+    OrdersPage = "page.orders", "Order department pages", "订单部门页面";
+    WarehousePage = "page.warehouse", "Warehouse pages", "仓储页面";
+    LogisticsPage = "page.logistics", "Logistics pages", "物流页面";
+    ServicePage = "page.service", "Customer-service pages", "客服页面";
+    MarketingPage = "page.marketing", "Marketing pages", "营销页面";
+    FinancePage = "page.finance", "Finance pages", "财务页面";
+    OperationsPage = "page.operations", "Operations dashboards (all departments)", "运营看板（全部门）";
+    PortalPage = "page.portal", "Customer portal", "客户门户";
+    AuditLogView = "audit.view", "Read the audit log", "查看审计日志";
+    // Administration.
+    UserManage = "admin.users", "Manage users", "管理用户";
+    RoleManage = "admin.roles", "Manage roles and permissions", "管理角色与权限";
+    // Improvement suggestions (workflow actions).
+    SuggestionView = "suggestion.view", "Read improvement suggestions", "查看改进建议";
+    SuggestionSubmit = "suggestion.submit", "Submit an improvement suggestion", "提交改进建议";
+    SuggestionReview = "suggestion.review", "Accept or reject suggestions", "评审改进建议";
+    SuggestionAssign = "suggestion.assign", "Assign an owner to a suggestion", "指派建议负责人";
+    SuggestionImplement = "suggestion.implement", "Mark a suggestion implemented", "确认建议已实施";
+}
+
+/// A department: a section of the navigation, entered with its page permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Department {
+    Product,
+    Orders,
+    Warehouse,
+    Logistics,
+    Service,
+    Marketing,
+    Finance,
+    Operations,
+}
+
+impl Department {
+    pub const ALL: &'static [Department] = &[
+        Department::Product,
+        Department::Orders,
+        Department::Warehouse,
+        Department::Logistics,
+        Department::Service,
+        Department::Marketing,
+        Department::Finance,
+        Department::Operations,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Department::Product => "product",
+            Department::Orders => "orders",
+            Department::Warehouse => "warehouse",
+            Department::Logistics => "logistics",
+            Department::Service => "service",
+            Department::Marketing => "marketing",
+            Department::Finance => "finance",
+            Department::Operations => "operations",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|d| d.key() == key)
+    }
+
+    pub fn page_permission(self) -> Permission {
+        match self {
+            Department::Product => Permission::ProductPage,
+            Department::Orders => Permission::OrdersPage,
+            Department::Warehouse => Permission::WarehousePage,
+            Department::Logistics => Permission::LogisticsPage,
+            Department::Service => Permission::ServicePage,
+            Department::Marketing => Permission::MarketingPage,
+            Department::Finance => Permission::FinancePage,
+            Department::Operations => Permission::OperationsPage,
+        }
+    }
+
+    /// The built-in roles that work in this department.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Department::Product => &[Role::ProductManager, Role::ProductSpecialist],
+            Department::Orders => &[Role::OrderClerk],
+            Department::Warehouse => &[Role::WarehouseStaff],
+            Department::Logistics => &[Role::LogisticsCoordinator],
+            Department::Service => &[Role::ServiceAgent, Role::SeniorServiceAgent],
+            Department::Marketing => &[Role::Marketing],
+            Department::Finance => &[Role::Finance],
+            Department::Operations => &[Role::OperationsManager],
+        }
+    }
+}
+
+/// The built-in roles. An admin may add more (they exist only as data), rename these, or
+/// change their permissions; workflow declarations name these as step owners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    Admin,
+    ProductManager,
+    ProductSpecialist,
+    OrderClerk,
+    WarehouseStaff,
+    LogisticsCoordinator,
+    ServiceAgent,
+    SeniorServiceAgent,
+    Marketing,
+    Finance,
+    OperationsManager,
+    Customer,
+    /// Any member of staff (used as the owner of steps anyone may take).
+    AnyStaff,
+}
+
+impl Role {
+    pub const BUILT_IN: &'static [Role] = &[
+        Role::Admin,
+        Role::ProductManager,
+        Role::ProductSpecialist,
+        Role::OrderClerk,
+        Role::WarehouseStaff,
+        Role::LogisticsCoordinator,
+        Role::ServiceAgent,
+        Role::SeniorServiceAgent,
+        Role::Marketing,
+        Role::Finance,
+        Role::OperationsManager,
+        Role::Customer,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::ProductManager => "product_manager",
+            Role::ProductSpecialist => "product_specialist",
+            Role::OrderClerk => "order_clerk",
+            Role::WarehouseStaff => "warehouse_staff",
+            Role::LogisticsCoordinator => "logistics_coordinator",
+            Role::ServiceAgent => "service_agent",
+            Role::SeniorServiceAgent => "senior_service_agent",
+            Role::Marketing => "marketing",
+            Role::Finance => "finance",
+            Role::OperationsManager => "operations_manager",
+            Role::Customer => "customer",
+            Role::AnyStaff => "staff",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::BUILT_IN.iter().copied().find(|r| r.key() == key)
+    }
+
+    pub fn name(self, lang: crate::i18n::Lang) -> &'static str {
+        use crate::i18n::Lang::*;
+        match (self, lang) {
+            (Role::Admin, En) => "Administrator",
+            (Role::Admin, Zh) => "系统管理员",
+            (Role::ProductManager, En) => "Product manager",
+            (Role::ProductManager, Zh) => "商品经理",
+            (Role::ProductSpecialist, En) => "Product specialist",
+            (Role::ProductSpecialist, Zh) => "商品专员",
+            (Role::OrderClerk, En) => "Order clerk",
+            (Role::OrderClerk, Zh) => "订单专员",
+            (Role::WarehouseStaff, En) => "Warehouse staff",
+            (Role::WarehouseStaff, Zh) => "仓库人员",
+            (Role::LogisticsCoordinator, En) => "Logistics coordinator",
+            (Role::LogisticsCoordinator, Zh) => "物流协调员",
+            (Role::ServiceAgent, En) => "Customer-service agent",
+            (Role::ServiceAgent, Zh) => "客服专员",
+            (Role::SeniorServiceAgent, En) => "Senior customer-service agent",
+            (Role::SeniorServiceAgent, Zh) => "高级客服",
+            (Role::Marketing, En) => "Marketing",
+            (Role::Marketing, Zh) => "市场营销",
+            (Role::Finance, En) => "Finance",
+            (Role::Finance, Zh) => "财务",
+            (Role::OperationsManager, En) => "Operations manager",
+            (Role::OperationsManager, Zh) => "运营经理",
+            (Role::Customer, En) => "Customer",
+            (Role::Customer, Zh) => "客户",
+            (Role::AnyStaff, En) => "Any staff member",
+            (Role::AnyStaff, Zh) => "任一员工",
+        }
+    }
+
+    /// What a freshly seeded role may do. Deny by default: anything not listed is refused.
+    pub fn default_permissions(self) -> Vec<Permission> {
+        use Permission::*;
+        let staff = [SuggestionView, SuggestionSubmit];
+        let with_staff = |own: &[Permission]| own.iter().chain(staff.iter()).copied().collect();
+        match self {
+            Role::Admin => Permission::ALL.iter().copied().filter(|p| *p != PortalPage).collect(),
+            Role::ProductManager | Role::ProductSpecialist => with_staff(&[ProductPage]),
+            Role::OrderClerk => with_staff(&[OrdersPage]),
+            Role::WarehouseStaff => with_staff(&[WarehousePage]),
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage]),
+            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage]),
+            Role::Marketing => with_staff(&[MarketingPage]),
+            Role::Finance => with_staff(&[FinancePage]),
+            Role::OperationsManager => with_staff(&[
+                ProductPage,
+                OrdersPage,
+                WarehousePage,
+                LogisticsPage,
+                ServicePage,
+                MarketingPage,
+                FinancePage,
+                OperationsPage,
+                AuditLogView,
+                SuggestionReview,
+                SuggestionAssign,
+                SuggestionImplement,
+            ]),
+            Role::Customer => vec![PortalPage],
+            Role::AnyStaff => staff.to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn permission_keys_are_unique_and_round_trip() {
+        let keys: HashSet<_> = Permission::ALL.iter().map(|p| p.key()).collect();
+        assert_eq!(keys.len(), Permission::ALL.len());
+        for p in Permission::ALL {
+            assert_eq!(Permission::from_key(p.key()), Some(*p));
+        }
+        assert_eq!(Permission::from_key("nope"), None);
+    }
+
+    #[test]
+    fn every_department_is_entered_by_some_role_and_customers_see_none() {
+        for d in Department::ALL {
+            for r in d.roles() {
+                assert!(r.default_permissions().contains(&d.page_permission()), "{r:?} in {d:?}");
+            }
+            assert!(!Role::Customer.default_permissions().contains(&d.page_permission()));
+        }
+    }
+
+    #[test]
+    fn only_reviewers_review() {
+        let reviewers: Vec<_> = Role::BUILT_IN
+            .iter()
+            .filter(|r| r.default_permissions().contains(&Permission::SuggestionReview))
+            .collect();
+        assert_eq!(reviewers, vec![&Role::Admin, &Role::OperationsManager]);
+    }
+}

@@ -1,0 +1,21 @@
+//! Shopflow: an online shop's standard operating procedures as declared, executable,
+//! measured workflows. This crate is both the server (feature `ssr`) and the hydrated
+//! browser client (feature `hydrate`); domain types are shared by the two.
+
+pub mod accounts;
+pub mod app;
+pub mod components;
+pub mod domain;
+pub mod engine;
+pub mod i18n;
+pub mod improvement;
+pub mod workspace;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,93 @@
+//! The Shopflow server: configuration, database, migrations, then the web app.
+
+use leptos::config::get_configuration;
+use shopflow::server::config::{Config, HELP};
+use shopflow::server::{demo, http, sessions::DbSessionStore, AppState, Db};
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{HELP}");
+        return;
+    }
+    if let Some(unknown) = args.iter().find(|a| *a != "--demo") {
+        eprintln!("unknown option {unknown}\n\n{HELP}");
+        std::process::exit(2);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    if let Err(message) = run(Config::from_env(&args)).await {
+        tracing::error!("{message}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(config: Config) -> Result<(), String> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    shopflow::accounts::service::ensure_builtin_roles(&db, shopflow::i18n::Lang::En)
+        .await
+        .map_err(|e| format!("seeding roles failed: {e}"))?;
+    if config.demo {
+        demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))?;
+        tracing::info!("demo accounts ready (password {})", demo::DEMO_PASSWORD);
+    }
+    first_admin(&db).await?;
+
+    // Expired sessions are swept by every instance; the delete is idempotent.
+    let store = DbSessionStore::new(db.clone());
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "sweeping expired sessions failed");
+            }
+        }
+    });
+
+    let conf = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
+    let mut leptos_options = conf.leptos_options;
+    // Outside cargo-leptos nothing sets the bundle name; it is fixed by Cargo.toml anyway.
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "shopflow".into();
+    }
+    let addr = leptos_options.site_addr;
+    let state = AppState { db, config: Arc::new(config) };
+    let app = http::router(state, leptos_options);
+    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!("Shopflow is listening on http://{addr}");
+    println!("Shopflow is running at http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+/// A database with no administrator gets one, with a generated password shown once in the log.
+async fn first_admin(db: &Db) -> Result<(), String> {
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE is_customer = 0")
+        .fetch_one(db.pool())
+        .await
+        .map_err(|e| e.to_string())?;
+    if users > 0 {
+        return Ok(());
+    }
+    let email = std::env::var("SHOPFLOW_ADMIN_EMAIL").unwrap_or_else(|_| "admin@shopflow.local".into());
+    let password = std::env::var("SHOPFLOW_ADMIN_PASSWORD").unwrap_or_else(|_| {
+        use rand::Rng;
+        rand::thread_rng().sample_iter(&rand::distributions::Alphanumeric).take(16).map(char::from).collect()
+    });
+    shopflow::accounts::service::ensure_staff(db, &email, "Administrator", &password, &[shopflow::domain::Role::Admin])
+        .await
+        .map_err(|e| format!("creating the first administrator failed: {e}"))?;
+    println!("First administrator: {email} / {password} (change the password after signing in)");
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Configuration from the environment, with defaults that work on a fresh machine.
+
+pub const HELP: &str = "\
+shopflow - an online shop's operating procedures as executable workflows
+
+USAGE: shopflow [--demo] [--help]
+
+OPTIONS:
+  --demo     create the demo accounts (one per role) and sample records, if missing
+  --help     print this help
+
+ENVIRONMENT:
+  DATABASE_URL             sqlite://path/to/file.db or postgres://user@host/db
+                           (default: sqlite://data/shopflow.db, created on first run)
+  LEPTOS_SITE_ADDR         address to listen on (default 127.0.0.1:3000)
+  LEPTOS_SITE_ROOT         folder with the built site assets (default target/site)
+  RUST_LOG                 log filter, e.g. info or shopflow=debug (default info)
+  SHOPFLOW_SECURE_COOKIES  1 to mark the session cookie Secure (behind HTTPS)
+  SHOPFLOW_TRUST_PROXY     1 to take the client address from X-Forwarded-For
+                           (behind a load balancer; used by login throttling)
+  SHOPFLOW_DEMO            1 does the same as --demo
+";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub secure_cookies: bool,
+    pub trust_proxy: bool,
+    pub demo: bool,
+}
+
+fn flag(name: &str) -> bool {
+    matches!(std::env::var(name).as_deref(), Ok("1") | Ok("true") | Ok("yes"))
+}
+
+impl Config {
+    pub const DEFAULT_DATABASE_URL: &'static str = "sqlite://data/shopflow.db";
+
+    pub fn from_env(args: &[String]) -> Config {
+        Config {
+            database_url: std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_string()),
+            secure_cookies: flag("SHOPFLOW_SECURE_COOKIES"),
+            trust_proxy: flag("SHOPFLOW_TRUST_PROXY"),
+            demo: flag("SHOPFLOW_DEMO") || args.iter().any(|a| a == "--demo"),
+        }
+    }
+}

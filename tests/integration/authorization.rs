@@ -1,0 +1,173 @@
+//! The authorization matrix: every server function and every guarded page, called as an
+//! anonymous visitor and as each built-in role, against the permission map. A server
+//! function without an entry here fails the test.
+
+use crate::on_both_backends;
+use crate::support::{app, Client};
+use serde_json::json;
+use shopflow::domain::{Department, Permission, Role};
+use shopflow::server::demo::{DEMO_PASSWORD, DEMO_USERS};
+use shopflow::server::Db;
+
+#[derive(Clone, Copy, Debug)]
+enum Rule {
+    Public,
+    AnyUser,
+    Needs(Permission),
+}
+
+enum Body {
+    Form(String),
+    Json(serde_json::Value),
+}
+
+struct Case {
+    path: &'static str,
+    body: Body,
+    rule: Rule,
+}
+
+fn form(path: &'static str, body: &str, rule: Rule) -> Case {
+    Case { path, body: Body::Form(body.to_string()), rule }
+}
+
+fn json(path: &'static str, body: serde_json::Value, rule: Rule) -> Case {
+    Case { path, body: Body::Json(body), rule }
+}
+
+/// Arguments are chosen so that an allowed call changes nothing (unknown ids, invalid
+/// input): allowed shows as 404/422, denied as 401/403.
+fn cases() -> Vec<Case> {
+    use Permission::*;
+    use Rule::*;
+    let mut cases = vec![
+        form("/api/session_info", "", Public),
+        form("/api/login", "email=nobody%40shopflow.test&password=wrong", Public),
+        form("/api/register", "name=&email=bad&password=x", Public),
+        form("/api/set_language", "lang=xx", Public),
+        form("/api/change_password", "current_password=wrong&new_password=whatever123", AnyUser),
+        form("/api/dashboard", "", AnyUser),
+        form("/api/list_users", "", Needs(UserManage)),
+        json("/api/create_staff", json!({"name": "X", "email": "bad", "password": "x", "roles": []}), Needs(UserManage)),
+        json("/api/set_user_roles", json!({"user_id": 999_999, "roles": []}), Needs(UserManage)),
+        json("/api/set_user_active", json!({"user_id": 999_999, "active": true}), Needs(UserManage)),
+        form("/api/list_roles", "", Needs(RoleManage)),
+        json("/api/create_role", json!({"name": " ", "permissions": []}), Needs(RoleManage)),
+        json("/api/rename_role", json!({"role_id": 999_999, "name": "x"}), Needs(RoleManage)),
+        json("/api/set_role_permissions", json!({"role_id": 999_999, "permissions": []}), Needs(RoleManage)),
+        json("/api/delete_role", json!({"role_id": 999_999}), Needs(RoleManage)),
+        form("/api/audit_log", "", Needs(AuditLogView)),
+        form("/api/list_suggestions", "", Needs(SuggestionView)),
+        form("/api/get_suggestion", "id=999999", Needs(SuggestionView)),
+        form("/api/submit_suggestion", "fields%5Btitle%5D=", Needs(SuggestionSubmit)),
+        form("/api/act_on_suggestion", "id=999999&version=1&action=accept", Needs(SuggestionReview)),
+        form("/api/act_on_suggestion", "id=999999&version=1&action=reject", Needs(SuggestionReview)),
+        form("/api/act_on_suggestion", "id=999999&version=1&action=assign", Needs(SuggestionAssign)),
+        form("/api/act_on_suggestion", "id=999999&version=1&action=reassign", Needs(SuggestionAssign)),
+        form("/api/act_on_suggestion", "id=999999&version=1&action=implement", Needs(SuggestionImplement)),
+    ];
+    for d in Department::ALL {
+        let body = format!("department={}", d.key());
+        cases.push(Case { path: "/api/department_home", body: Body::Form(body), rule: Needs(d.page_permission()) });
+    }
+    // Last: it ends the session.
+    cases.push(form("/api/logout", "", Public));
+    cases
+}
+
+fn pages() -> Vec<(String, Rule)> {
+    use Permission::*;
+    use Rule::*;
+    let mut pages = vec![
+        ("/account".to_string(), AnyUser),
+        ("/portal".to_string(), Needs(PortalPage)),
+        ("/improvement".to_string(), Needs(SuggestionView)),
+        ("/improvement/new".to_string(), Needs(SuggestionSubmit)),
+        ("/improvement/sop".to_string(), Needs(SuggestionView)),
+        ("/admin/users".to_string(), Needs(UserManage)),
+        ("/admin/roles".to_string(), Needs(RoleManage)),
+        ("/admin/audit".to_string(), Needs(AuditLogView)),
+    ];
+    for d in Department::ALL {
+        pages.push((format!("/dept/{}", d.key()), Needs(d.page_permission())));
+    }
+    pages
+}
+
+fn allowed(rule: Rule, role: Option<Role>) -> bool {
+    match (rule, role) {
+        (Rule::Public, _) => true,
+        (_, None) => false,
+        (Rule::AnyUser, Some(_)) => true,
+        (Rule::Needs(p), Some(r)) => r.default_permissions().contains(&p),
+    }
+}
+
+#[test]
+fn every_server_function_has_an_entry() {
+    let listed: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.path).collect();
+    let registered: std::collections::BTreeSet<&str> =
+        leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path).collect();
+    assert!(registered.len() >= 20, "server functions are registered: {registered:?}");
+    let missing: Vec<_> = registered.difference(&listed).collect();
+    assert!(missing.is_empty(), "server functions without an authorization entry: {missing:?}");
+    let stale: Vec<_> = listed.difference(&registered).collect();
+    assert!(stale.is_empty(), "entries for server functions that do not exist: {stale:?}");
+}
+
+on_both_backends!(every_server_function_as_every_role, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut actors: Vec<(Option<Role>, Option<&str>)> = vec![(None, None)];
+    actors.extend(DEMO_USERS.iter().map(|(email, _, role)| (Some(*role), Some(*email))));
+    let mut failures = Vec::new();
+    for (role, email) in actors {
+        let mut client = Client::new(&app);
+        if let Some(email) = email {
+            let r = client.login(email, DEMO_PASSWORD).await;
+            assert_eq!(r.status, 200, "{email} signs in: {}", r.body);
+        }
+        for case in cases() {
+            let reply = match &case.body {
+                Body::Form(b) => client.form(case.path, b).await,
+                Body::Json(v) => client.json(case.path, v.clone()).await,
+            };
+            let expect = allowed(case.rule, role);
+            let denied = reply.status == 401 || reply.status == 403;
+            let right_denial = match role {
+                None => reply.status == 401,
+                Some(_) => reply.status == 403,
+            };
+            if expect == denied || (!expect && !right_denial) || reply.status == 500 {
+                failures.push(format!("{role:?} {} {:?}: got {} {}", case.path, case.rule, reply.status, reply.body));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix violations:\n{}", failures.join("\n"));
+});
+
+on_both_backends!(every_guarded_page_as_every_role, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut actors: Vec<(Option<Role>, Option<&str>)> = vec![(None, None)];
+    actors.extend(DEMO_USERS.iter().map(|(email, _, role)| (Some(*role), Some(*email))));
+    let mut failures = Vec::new();
+    for (role, email) in actors {
+        let mut client = Client::new(&app);
+        if let Some(email) = email {
+            client.login(email, DEMO_PASSWORD).await;
+        }
+        for (path, rule) in pages() {
+            let reply = client.get(&path).await;
+            let ok = match (allowed(rule, role), role) {
+                (true, _) => reply.status == 200,
+                (false, None) => reply.status.is_redirection() && reply.location.as_deref() == Some("/login"),
+                (false, Some(_)) => reply.status == 403 && reply.body.contains("data-page=\"forbidden\""),
+            };
+            if !ok {
+                failures.push(format!("{role:?} GET {path} {rule:?}: got {} {:?}", reply.status, reply.location));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "page guard violations:\n{}", failures.join("\n"));
+});

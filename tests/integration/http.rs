@@ -1,0 +1,102 @@
+//! The HTTP surface: health, sessions and their cookie, the same-origin guard, statuses.
+
+use crate::on_both_backends;
+use crate::support::{app, Client};
+use shopflow::server::demo::DEMO_PASSWORD;
+use shopflow::server::Db;
+
+on_both_backends!(health_checks_the_database, async |db: Db| {
+    let mut c = Client::new(&app(&db));
+    let r = c.get("/healthz").await;
+    assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "ok"));
+});
+
+on_both_backends!(sessions_rotate_at_sign_in_and_end_at_sign_out, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    // An anonymous session exists once something is stored in it (the language).
+    let r = c.form("/api/set_language", "lang=zh").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let anonymous = c.cookie.clone().expect("session cookie");
+    let cookie = r.set_cookie.unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+
+    let r = c.login("ops@shopflow.test", DEMO_PASSWORD).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let signed_in = c.cookie.clone().unwrap();
+    assert_ne!(anonymous, signed_in, "the session id changes at sign-in");
+    let me = c.form("/api/session_info", "").await;
+    assert!(me.body.contains("ops@shopflow.test"), "{}", me.body);
+
+    // The old id is worthless now.
+    let mut planted = Client::new(&app);
+    planted.cookie = Some(anonymous);
+    assert!(!planted.form("/api/session_info", "").await.body.contains("ops@shopflow.test"));
+
+    // Sessions live in the database: another instance of the app serves the same session.
+    let mut other_instance = Client::new(&crate::support::app(&db));
+    other_instance.cookie = Some(signed_in.clone());
+    assert!(other_instance.form("/api/session_info", "").await.body.contains("ops@shopflow.test"));
+
+    let r = c.form("/api/logout", "").await;
+    assert_eq!(r.status, 200);
+    let mut after = Client::new(&app);
+    after.cookie = Some(signed_in);
+    assert_eq!(after.form("/api/dashboard", "").await.status, 401);
+});
+
+on_both_backends!(cross_origin_writes_are_refused, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    c.login("admin@shopflow.test", DEMO_PASSWORD).await;
+    let mut evil = c.clone();
+    evil.origin = Some("https://evil.example".into());
+    let r = evil.json("/api/create_role", serde_json::json!({"name": "Backdoor", "permissions": ["admin.roles"]})).await;
+    assert_eq!(r.status, 403);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM roles WHERE name = 'Backdoor'").fetch_one(db.pool()).await.unwrap();
+    assert_eq!(n, 0);
+    // The same request from the app's own origin works.
+    let r = c.json("/api/create_role", serde_json::json!({"name": "Frontdoor", "permissions": []})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+});
+
+on_both_backends!(errors_have_their_status_and_a_typed_body, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    let r = c.login("ops@shopflow.test", "wrong password").await;
+    assert_eq!(r.status, 422);
+    let err: shopflow::domain::AppError = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(err.field_message("password").as_deref(), Some("the email or the password is wrong"));
+    let r = c.get("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    c.login("ops@shopflow.test", DEMO_PASSWORD).await;
+    let r = c.form("/api/get_suggestion", "id=424242").await;
+    assert_eq!(r.status, 404);
+    let r = c.form("/api/act_on_suggestion", "id=1&version=99&action=accept").await;
+    assert_eq!(r.status, 409, "{}", r.body);
+});
+
+on_both_backends!(pages_render_for_their_roles, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    c.login("ops@shopflow.test", DEMO_PASSWORD).await;
+    let home = c.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("data-page=\"dashboard\""));
+    assert!(home.body.contains("data-nav=\"warehouse\"") && !home.body.contains("data-nav=\"users\""));
+    let sop = c.get("/improvement/sop").await;
+    assert!(sop.body.contains("<svg") && sop.body.contains("data-step=\"implement\""));
+    let detail = c.get("/improvement/1").await;
+    assert!(detail.body.contains("data-action=\"accept\""), "ops may review the submitted demo suggestion");
+
+    let mut customer = Client::new(&app);
+    customer.login("customer@shopflow.test", DEMO_PASSWORD).await;
+    let r = customer.get("/").await;
+    assert_eq!(r.location.as_deref(), Some("/portal"));
+    let portal = customer.get("/portal").await;
+    assert!(portal.body.contains("data-nav=\"portal\"") && !portal.body.contains("data-nav=\"improvement\""));
+});

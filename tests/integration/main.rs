@@ -1,0 +1,9 @@
+//! Integration tests against real databases: every test runs on SQLite and on PostgreSQL.
+//! One test binary (one link step) keeps the suite quick on a 2-core machine.
+
+mod support;
+
+mod accounts;
+mod authorization;
+mod http;
+mod workflow;
