@@ -2,8 +2,7 @@
 
 use crate::accounts::api::{get_session_info, logout, set_language};
 use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, LoginPage, PortalHome, RegisterPage};
-use crate::accounts::SessionInfo;
-use crate::components::{CurrentUser, NotFound};
+use crate::components::{current_user, NotFound, SessionResource, WithSession};
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
@@ -35,17 +34,35 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let session = Resource::new(|| (), |_| get_session_info());
+    provide_context(SessionResource(Resource::new(|| (), |_| get_session_info())));
+    provide_context(I18n(RwSignal::new(Lang::En)));
     view! {
         <Stylesheet id="leptos" href="/pkg/shopflow.css"/>
         <Title text="Shopflow"/>
         <Router>
-            <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
-                {move || Suspend::new(async move {
-                    let info = session.await.unwrap_or(SessionInfo { actor: None, lang: Lang::En });
-                    view! { <Shell info/> }
-                })}
-            </Suspense>
+            <header class="topbar">
+                <A href="/" attr:class="brand">"Shopflow"</A>
+                <WithSession><Nav/><UserMenu/></WithSession>
+            </header>
+            <main>
+                // Async rendering: the status of a page (403, 404, a redirect to sign-in) is
+                // known only once the session is loaded, and must be sent before the body.
+                <Routes fallback=|| view! { <WithSession><NotFound/></WithSession> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/portal") view=PortalHome ssr=SsrMode::Async/>
+                    <Route path=path!("/dept/:dept") view=DepartmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/improvement") view=SuggestionList ssr=SsrMode::Async/>
+                    <Route path=path!("/improvement/new") view=SuggestionNew ssr=SsrMode::Async/>
+                    <Route path=path!("/improvement/sop") view=ProcessSop ssr=SsrMode::Async/>
+                    <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
         </Router>
     }
 }
@@ -61,50 +78,11 @@ pub fn reload_to(path: &str) {
     let _ = path;
 }
 
-#[component]
-fn Shell(info: SessionInfo) -> impl IntoView {
-    let i18n = I18n(RwSignal::new(info.lang));
-    provide_context(i18n);
-    provide_context(CurrentUser(info.actor.clone()));
-    // Marks the page as interactive; end-to-end tests wait for it before clicking.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-    view! {
-        <header class="topbar">
-            <A href="/" attr:class="brand">"Shopflow"</A>
-            <Nav info=info.clone()/>
-            <UserMenu info/>
-        </header>
-        <main>
-            // Async rendering: the status of a page (403, 404, a redirect to sign-in) is known
-            // only once the session is loaded, and must be sent before any byte of the body.
-            <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/portal") view=PortalHome ssr=SsrMode::Async/>
-                <Route path=path!("/dept/:dept") view=DepartmentPage ssr=SsrMode::Async/>
-                <Route path=path!("/improvement") view=SuggestionList ssr=SsrMode::Async/>
-                <Route path=path!("/improvement/new") view=SuggestionNew ssr=SsrMode::Async/>
-                <Route path=path!("/improvement/sop") view=ProcessSop ssr=SsrMode::Async/>
-                <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
-                <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
-                <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
-                <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
-            </Routes>
-        </main>
-    }
-}
-
 /// Only the sections the user may enter are listed.
 #[component]
-fn Nav(info: SessionInfo) -> impl IntoView {
+fn Nav() -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
-    let Some(actor) = info.actor else { return ().into_any() };
+    let Some(actor) = current_user() else { return ().into_any() };
     let departments = Department::ALL
         .iter()
         .filter(|d| actor.can(d.page_permission()))
@@ -134,7 +112,7 @@ fn Nav(info: SessionInfo) -> impl IntoView {
 }
 
 #[component]
-fn UserMenu(info: SessionInfo) -> impl IntoView {
+fn UserMenu() -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
     let switch = Action::new(|lang: &Lang| {
         let lang = *lang;
@@ -154,7 +132,7 @@ fn UserMenu(info: SessionInfo) -> impl IntoView {
             <button class="linkish" data-testid="lang-switch" on:click=move |_| { switch.dispatch(other()); }>
                 {move || if i18n.lang() == Lang::En { "中文" } else { "English" }}
             </button>
-            {match info.actor {
+            {match current_user() {
                 Some(actor) => view! {
                     <A href="/account" attr:class="who" attr:data-testid="who">{actor.name.clone()}</A>
                     <button class="linkish" data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>

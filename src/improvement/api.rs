@@ -13,7 +13,7 @@ use {
 };
 
 #[server(endpoint = "list_suggestions")]
-pub async fn list_suggestions(filter: SuggestionFilter) -> Result<Vec<Suggestion>, AppError> {
+pub async fn list_suggestions(#[server(default)] filter: SuggestionFilter) -> Result<Vec<Suggestion>, AppError> {
     let actor = require(Permission::SuggestionView).await?;
     service::list(&db()?, &actor, &filter).await
 }

@@ -1,7 +1,7 @@
 //! The landing dashboard of each role and the department home pages.
 
 use super::api::{get_dashboard, get_department_home};
-use crate::components::{current_user, department_label_key, error_text, Forbidden, NotFound, StateBadge};
+use crate::components::{current_user, department_label_key, error_text, NotFound, RequirePermission, StateBadge, WithSession};
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
 use crate::improvement::pages::SuggestionTable;
@@ -13,10 +13,14 @@ use leptos_router::hooks::use_params_map;
 /// `/`: sign-in for visitors, the portal for customers, the dashboard for staff.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    match current_user() {
-        None => view! { <Redirect path="/login"/> }.into_any(),
-        Some(a) if a.is_customer => view! { <Redirect path="/portal"/> }.into_any(),
-        Some(_) => view! { <DashboardView/> }.into_any(),
+    view! {
+        <WithSession>
+            {match current_user() {
+                None => view! { <Redirect path="/login"/> }.into_any(),
+                Some(a) if a.is_customer => view! { <Redirect path="/portal"/> }.into_any(),
+                Some(_) => view! { <DashboardView/> }.into_any(),
+            }}
+        </WithSession>
     }
 }
 
@@ -83,13 +87,12 @@ fn DashboardView() -> impl IntoView {
 pub fn DepartmentPage() -> impl IntoView {
     let params = use_params_map();
     let key = params.read_untracked().get("dept").unwrap_or_default();
-    let Some(dept) = Department::from_key(&key) else {
-        return view! { <NotFound/> }.into_any();
-    };
-    match current_user() {
-        None => view! { <Redirect path="/login"/> }.into_any(),
-        Some(a) if !a.can(dept.page_permission()) => view! { <Forbidden/> }.into_any(),
-        Some(_) => view! { <DepartmentInner dept/> }.into_any(),
+    match Department::from_key(&key) {
+        None => view! { <WithSession><NotFound/></WithSession> }.into_any(),
+        Some(dept) => view! {
+            <RequirePermission permission=dept.page_permission()><DepartmentInner dept/></RequirePermission>
+        }
+        .into_any(),
     }
 }
 

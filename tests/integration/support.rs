@@ -171,6 +171,10 @@ impl Client {
 
     pub async fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: String) -> Reply {
         let mut req = Request::builder().method(method).uri(path).header(header::HOST, "shopflow.test");
+        if method == "GET" {
+            // As a browser navigating: redirects are then real 302s.
+            req = req.header(header::ACCEPT, "text/html");
+        }
         if let Some(ct) = content_type {
             req = req.header(header::CONTENT_TYPE, ct);
         }
