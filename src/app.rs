@@ -8,7 +8,7 @@ use crate::i18n::{I18n, Lang};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
 use crate::workspace::pages::{DepartmentPage, HomePage};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -22,6 +22,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // In the shell rather than through leptos_meta's <Stylesheet>/<Title>: the head
+                // is not hydrated, and those components' markers mismatch under async SSR.
+                <link rel="stylesheet" id="leptos" href="/pkg/shopflow.css"/>
+                <title>"Shopflow"</title>
                 <MetaTags/>
             </head>
             <body>
@@ -37,8 +41,6 @@ pub fn App() -> impl IntoView {
     provide_context(SessionResource(Resource::new(|| (), |_| get_session_info())));
     provide_context(I18n(RwSignal::new(Lang::En)));
     view! {
-        <Stylesheet id="leptos" href="/pkg/shopflow.css"/>
-        <Title text="Shopflow"/>
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Shopflow"</A>

@@ -2,6 +2,10 @@
 //! measured workflows. This crate is both the server (feature `ssr`) and the hydrated
 //! browser client (feature `hydrate`); domain types are shared by the two.
 
+// Deeply nested view types of whole pages exceed the default query depth without
+// erase_components.
+#![recursion_limit = "512"]
+
 pub mod accounts;
 pub mod app;
 pub mod components;

@@ -2,13 +2,13 @@ import { expect, test } from '@playwright/test';
 import { expectStatus, hydrated, navKeys, signIn, signOut } from './helpers';
 
 test('an admin creates a role, grants a permission and assigns it; the user then sees the page', async ({ page }) => {
-  await signIn(page, 'finance@shopflow.test');
-  await expectStatus(page, '/dept/warehouse', 403);
-  await page.goto('/');
-  await hydrated(page);
-  await signOut(page);
-
   await signIn(page, 'admin@shopflow.test');
+  // A staff account with no role yet, so that no other test's account changes.
+  const created = await page.request.post('/api/create_staff', {
+    data: { name: 'Tang Yu', email: 'tang.yu@shopflow.test', password: 'stock-audit-9', roles: [] },
+  });
+  expect(created.status()).toBe(200);
+
   await page.goto('/admin/roles');
   await hydrated(page);
   await page.fill('[data-testid="new-role"] input[name="role_name"]', 'Stock auditors');
@@ -21,16 +21,18 @@ test('an admin creates a role, grants a permission and assigns it; the user then
 
   await page.goto('/admin/users');
   await hydrated(page);
-  const row = page.locator('tr[data-user="finance@shopflow.test"]');
+  const row = page.locator('tr[data-user="tang.yu@shopflow.test"]');
+  await expect(row.locator('summary')).toContainText('0');
   await row.locator('summary').click();
   await row.locator('input[data-role="Stock auditors"]').check();
-  await expect(page.locator('tr[data-user="finance@shopflow.test"] summary')).toContainText('2');
+  await expect(page.locator('tr[data-user="tang.yu@shopflow.test"] summary')).toContainText('1');
   await signOut(page);
 
-  await signIn(page, 'finance@shopflow.test');
-  expect(await navKeys(page)).toContain('warehouse');
+  await signIn(page, 'tang.yu@shopflow.test', 'stock-audit-9');
+  expect(await navKeys(page)).toEqual(['home', 'warehouse']);
   await expectStatus(page, '/dept/warehouse', 200);
   await expect(page.locator('[data-page="department"][data-dept="warehouse"]')).toBeVisible();
+  await expectStatus(page, '/dept/finance', 403);
 });
 
 test('an admin creates a staff account that can sign in', async ({ page }) => {

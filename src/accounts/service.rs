@@ -167,12 +167,15 @@ async fn insert_user(
     .bind(now_millis())
     .fetch_one(&mut *conn)
     .await;
-    match inserted {
-        Ok((id,)) => Ok(id),
-        Err(e) if crate::server::db::is_unique_violation(&e) => {
-            Err(AppError::invalid("email", "an account with this email already exists"))
-        }
-        Err(e) => Err(e.into()),
+    unique_or_invalid(inserted, "email", "an account with this email already exists").map(|(id,)| id)
+}
+
+/// A unique-constraint violation is the user's input clashing with an existing record: a
+/// field error, not a failure.
+fn unique_or_invalid<T>(result: Result<T, sqlx::Error>, field: &str, message: &str) -> AppResult<T> {
+    match result {
+        Err(e) if crate::server::db::is_unique_violation(&e) => Err(AppError::invalid(field, message)),
+        other => Ok(other?),
     }
 }
 
@@ -383,14 +386,10 @@ async fn insert_role(conn: &mut AnyConnection, key: Option<&str>, name: &str) ->
             .bind(now_millis())
             .fetch_one(&mut *conn)
             .await;
-    match inserted {
-        Ok((id,)) => Ok(id),
-        Err(e) if crate::server::db::is_unique_violation(&e) => {
-            Err(AppError::invalid("name", "a role with this name already exists"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    unique_or_invalid(inserted, "name", ROLE_NAME_TAKEN).map(|(id,)| id)
 }
+
+const ROLE_NAME_TAKEN: &str = "a role with this name already exists";
 
 async fn replace_role_permissions(conn: &mut AnyConnection, role_id: i64, permissions: &[Permission]) -> AppResult<()> {
     sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(role_id).execute(&mut *conn).await?;
@@ -422,13 +421,8 @@ pub async fn rename_role(db: &Db, actor: &Actor, role_id: i64, name: &str) -> Ap
     let name = valid_role_name(name)?;
     let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE roles SET name = $1 WHERE id = $2").bind(&name).bind(role_id).execute(&mut *tx).await;
-    match done {
-        Ok(r) if r.rows_affected() == 0 => return Err(AppError::NotFound),
-        Ok(_) => {}
-        Err(e) if crate::server::db::is_unique_violation(&e) => {
-            return Err(AppError::invalid("name", "a role with this name already exists"))
-        }
-        Err(e) => return Err(e.into()),
+    if unique_or_invalid(done, "name", ROLE_NAME_TAKEN)?.rows_affected() == 0 {
+        return Err(AppError::NotFound);
     }
     audit(&mut tx, "role", role_id, "rename", None, None, Some(actor.id), &json!({ "name": name })).await?;
     tx.commit().await?;

@@ -103,6 +103,20 @@ fn allowed(rule: Rule, role: Option<Role>) -> bool {
     }
 }
 
+/// A client for an anonymous visitor and one signed in as each demo role.
+async fn every_role(db: &Db) -> Vec<(Option<Role>, Client)> {
+    shopflow::server::demo::seed(db).await.unwrap();
+    let app = app(db);
+    let mut clients = vec![(None, Client::new(&app))];
+    for (email, _, role) in DEMO_USERS {
+        let mut client = Client::new(&app);
+        let r = client.login(email, DEMO_PASSWORD).await;
+        assert_eq!(r.status, 200, "{email} signs in: {}", r.body);
+        clients.push((Some(*role), client));
+    }
+    clients
+}
+
 #[test]
 fn every_server_function_has_an_entry() {
     let listed: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.path).collect();
@@ -116,17 +130,8 @@ fn every_server_function_has_an_entry() {
 }
 
 on_both_backends!(every_server_function_as_every_role, async |db: Db| {
-    shopflow::server::demo::seed(&db).await.unwrap();
-    let app = app(&db);
-    let mut actors: Vec<(Option<Role>, Option<&str>)> = vec![(None, None)];
-    actors.extend(DEMO_USERS.iter().map(|(email, _, role)| (Some(*role), Some(*email))));
     let mut failures = Vec::new();
-    for (role, email) in actors {
-        let mut client = Client::new(&app);
-        if let Some(email) = email {
-            let r = client.login(email, DEMO_PASSWORD).await;
-            assert_eq!(r.status, 200, "{email} signs in: {}", r.body);
-        }
+    for (role, mut client) in every_role(&db).await {
         for case in cases() {
             let reply = match &case.body {
                 Body::Form(b) => client.form(case.path, b).await,
@@ -147,16 +152,8 @@ on_both_backends!(every_server_function_as_every_role, async |db: Db| {
 });
 
 on_both_backends!(every_guarded_page_as_every_role, async |db: Db| {
-    shopflow::server::demo::seed(&db).await.unwrap();
-    let app = app(&db);
-    let mut actors: Vec<(Option<Role>, Option<&str>)> = vec![(None, None)];
-    actors.extend(DEMO_USERS.iter().map(|(email, _, role)| (Some(*role), Some(*email))));
     let mut failures = Vec::new();
-    for (role, email) in actors {
-        let mut client = Client::new(&app);
-        if let Some(email) = email {
-            client.login(email, DEMO_PASSWORD).await;
-        }
+    for (role, mut client) in every_role(&db).await {
         for (path, rule) in pages() {
             let reply = client.get(&path).await;
             let ok = match (allowed(rule, role), role) {
