@@ -203,11 +203,17 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
             let details = details
                 .into_iter()
                 .map(|(k, v)| {
-                    let field_label = action
-                        .and_then(|a| a.form.iter().find(|f| f.name == k))
-                        .map(|f| f.label);
-                    let key = move || field_label.map(|l| l.get(i18n.lang()).to_string()).unwrap_or_else(|| k.clone());
-                    view! { <dt>{key}</dt><dd>{v}</dd> }
+                    let field = action.and_then(|a| a.form.iter().find(|f| f.name == k));
+                    let key = move || field.map(|f| f.label.get(i18n.lang()).to_string()).unwrap_or_else(|| k.clone());
+                    // Departments are stored by key; show their name.
+                    let department = field
+                        .filter(|f| f.kind == crate::engine::FieldKind::Department)
+                        .and_then(|_| Department::from_key(&v));
+                    let value = move || match department {
+                        Some(d) => i18n.t(department_label_key(d))().to_string(),
+                        None => v.clone(),
+                    };
+                    view! { <dt>{key}</dt><dd>{value}</dd> }
                 })
                 .collect_view();
             view! {

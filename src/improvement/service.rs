@@ -83,15 +83,18 @@ pub async fn act(
         "assign" | "reassign" => {
             // validate_form has checked the id is a number; it must also be active staff.
             let owner: i64 = v["owner"].parse().map_err(|_| AppError::invalid("owner", "choose a member of staff"))?;
-            let staff: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM users WHERE id = $1 AND is_customer = 0 AND active = 1")
+            let staff: Option<(String,)> =
+                sqlx::query_as("SELECT display_name FROM users WHERE id = $1 AND is_customer = 0 AND active = 1")
                     .bind(owner)
                     .fetch_optional(step.conn())
                     .await?;
-            if staff.is_none() {
+            let Some((name,)) = staff else {
                 return Err(AppError::invalid("owner", "choose an active member of staff"));
-            }
+            };
             sqlx::query("UPDATE suggestions SET owner_id = $1 WHERE id = $2").bind(owner).bind(id).execute(step.conn()).await?;
+            // The audit trail names the owner as people read it, and keeps the id for queries.
+            let payload = serde_json::json!({ "owner": name, "owner_id": owner });
+            return step.commit(payload).await;
         }
         "accept" | "reject" | "implement" => {
             let (column, field) = match action.id {

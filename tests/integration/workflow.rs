@@ -59,6 +59,7 @@ on_both_backends!(a_suggestion_runs_from_submission_to_implementation, async |db
     ]);
     assert_eq!(d.events[0].actor_name.as_deref(), Some("Wang Wei (warehouse)"));
     assert!(d.events[3].payload.contains("Scales installed"));
+    assert!(d.events[2].payload.contains("Liu Yang (logistics)"), "the owner is named in the trail");
 });
 
 on_both_backends!(wrong_moves_are_typed_errors_that_change_nothing, async |db: Db| {
