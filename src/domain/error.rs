@@ -55,7 +55,9 @@ impl AppError {
             AppError::Conflict(_) | AppError::StaleVersion | AppError::InvalidTransition { .. } => 409,
             AppError::Throttled { .. } => 429,
             AppError::Unavailable => 503,
-            AppError::Internal(_) | AppError::Request(_) => 500,
+            // A request whose arguments do not decode is the client's mistake, not ours.
+            AppError::Request(_) => 400,
+            AppError::Internal(_) => 500,
         }
     }
 }
@@ -105,6 +107,7 @@ mod tests {
         assert_eq!(AppError::invalid("title", "required").http_status(), 422);
         assert_eq!(AppError::StaleVersion.http_status(), 409);
         assert_eq!(AppError::Internal("x".into()).http_status(), 500);
+        assert_eq!(AppError::Request("bad arguments".into()).http_status(), 400);
     }
 
     #[test]

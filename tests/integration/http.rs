@@ -77,6 +77,10 @@ on_both_backends!(errors_have_their_status_and_a_typed_body, async |db: Db| {
     assert_eq!(r.status, 404);
     let r = c.form("/api/act_on_suggestion", "id=1&version=99&action=accept").await;
     assert_eq!(r.status, 409, "{}", r.body);
+    // Arguments that do not decode are a 400 with a typed error, never a 500.
+    let r = c.form("/api/get_suggestion", "id=not-a-number").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(matches!(serde_json::from_str(&r.body), Ok(shopflow::domain::AppError::Request(_))), "{}", r.body);
 });
 
 on_both_backends!(pages_render_for_their_roles, async |db: Db| {
