@@ -1,0 +1,272 @@
+//! Foundation benchmarks (issue #2), each figure beside its baseline measured in the same run:
+//! - requests/s of the server-rendered login page and of a dashboard vs an axum hello-world;
+//! - workflow actions/s through the engine with 16 concurrent clients vs a bare single-row
+//!   insert transaction, on SQLite and on PostgreSQL;
+//! - the server's resident memory afterwards.
+//! Run: `cargo bench --features ssr --bench foundation` (PostgreSQL at 127.0.0.1:5432, or set
+//! SHOPFLOW_BENCH_POSTGRES; without it the PostgreSQL rows are skipped).
+
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use shopflow::accounts::service::{ensure_builtin_roles, load_actor};
+use shopflow::i18n::Lang;
+use shopflow::improvement::service::{act, submit};
+use shopflow::server::{config::Config, demo, http, AppState, Db};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const CLIENTS: usize = 16;
+const HTTP_SECONDS: u64 = 4;
+const DB_SECONDS: u64 = 4;
+
+#[tokio::main]
+async fn main() {
+    let mut rows = Vec::new();
+    let dir = std::env::temp_dir().join(format!("shopflow-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // HTTP: the app on SQLite with the demo data, and a hello-world, both on loopback.
+    let db = open(&format!("sqlite://{}/http.db", dir.display())).await;
+    demo::seed(&db).await.unwrap();
+    let app_addr = serve(http::router(state(&db), options())).await;
+    let hello_addr = serve(axum::Router::new().route("/", get(|| async { "Hello, World!" }))).await;
+    let cookie = sign_in(app_addr, "ops@shopflow.test").await;
+    let hello = http_rate(hello_addr, "/", None).await;
+    let login = http_rate(app_addr, "/login", None).await;
+    let dashboard = http_rate(app_addr, "/", Some(&cookie)).await;
+    let cmd = "cargo bench --features ssr --bench foundation";
+    rows.push(row("login page, server-rendered (16 keep-alive clients)", login, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
+    rows.push(row("ops dashboard, server-rendered, signed in", dashboard, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
+
+    // The engine, on each backend.
+    let mut backends = vec![("SQLite", format!("sqlite://{}/engine.db", dir.display()), 1_000.0)];
+    let pg = std::env::var("SHOPFLOW_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pg_db = format!("shopflow_bench_{}", std::process::id());
+    let pg_ok = match sqlx::AnyPool::connect(&pg).await {
+        Ok(admin) => sqlx::raw_sql(&format!("CREATE DATABASE {pg_db}")).execute(&admin).await.is_ok(),
+        Err(e) => {
+            eprintln!("PostgreSQL unreachable ({e}); skipping its rows");
+            false
+        }
+    };
+    if pg_ok {
+        let (base, _) = pg.rsplit_once('/').unwrap();
+        backends.push(("PostgreSQL", format!("{base}/{pg_db}"), 2_000.0));
+    }
+    for (name, url, goal) in backends {
+        let db = open(&url).await;
+        demo::seed(&db).await.unwrap();
+        let bare = bare_insert_rate(&db).await;
+        let engine = engine_rate(&db).await;
+        rows.push(row(
+            &format!("workflow actions through the engine, {name}, 16 clients"),
+            engine,
+            "actions/s",
+            &format!("{bare:.0} bare single-row insert tx/s"),
+            &format!("≥ {goal:.0}/s"),
+            cmd,
+        ));
+        db.close().await;
+    }
+    if pg_ok {
+        if let Ok(admin) = sqlx::AnyPool::connect(&pg).await {
+            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")).execute(&admin).await;
+        }
+    }
+    rows.push(row("server RSS after the benchmark (app and load in one process)", rss_mib(), "MiB", "—", "—", cmd));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("| figure | value | unit | baseline in the same run | goal | command to reproduce |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!("{r}");
+    }
+}
+
+fn row(figure: &str, value: f64, unit: &str, baseline: &str, goal: &str, cmd: &str) -> String {
+    format!("| {figure} | {value:.0} | {unit} | {baseline} | {goal} | `{cmd}` |")
+}
+
+async fn open(url: &str) -> Db {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    ensure_builtin_roles(&db, Lang::En).await.unwrap();
+    db
+}
+
+fn options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("shopflow").site_root("target/site").build()
+}
+
+fn state(db: &Db) -> AppState {
+    let config = Config { database_url: String::new(), secure_cookies: false, trust_proxy: false, demo: false };
+    AppState { db: db.clone(), config: Arc::new(config) }
+}
+
+async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    addr
+}
+
+/// One HTTP/1.1 exchange on a kept-alive connection; returns the status and the headers.
+async fn exchange(conn: &mut TcpStream, buf: &mut Vec<u8>, request: &[u8]) -> (u16, String) {
+    conn.write_all(request).await.unwrap();
+    buf.clear();
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        read_more(conn, buf).await;
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let lower = head.to_ascii_lowercase();
+    if let Some(len) = lower.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
+        while buf.len() < head_end + len {
+            read_more(conn, buf).await;
+        }
+    } else if lower.contains("transfer-encoding: chunked") {
+        // The body ends with a zero-length chunk.
+        while !buf[head_end..].windows(5).any(|w| w == b"0\r\n\r\n") {
+            read_more(conn, buf).await;
+        }
+    }
+    (status, head)
+}
+
+async fn read_more(conn: &mut TcpStream, buf: &mut Vec<u8>) {
+    let mut chunk = [0u8; 16384];
+    let n = conn.read(&mut chunk).await.unwrap();
+    assert!(n > 0, "connection closed");
+    buf.extend_from_slice(&chunk[..n]);
+}
+
+async fn sign_in(addr: std::net::SocketAddr, email: &str) -> String {
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    let body = format!("email={}&password={}", email.replace('@', "%40"), demo::DEMO_PASSWORD);
+    let req = format!(
+        "POST /api/login HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, head) = exchange(&mut conn, &mut Vec::new(), req.as_bytes()).await;
+    assert_eq!(status, 200, "{head}");
+    head.lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_string()
+}
+
+/// Requests per second from 16 keep-alive clients over a fixed time.
+async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let request = Arc::new(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes());
+    let deadline = Instant::now() + Duration::from_secs(HTTP_SECONDS);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let request = request.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = TcpStream::connect(addr).await.unwrap();
+            let mut buf = Vec::with_capacity(65536);
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let (status, _) = exchange(&mut conn, &mut buf, &request).await;
+                assert_eq!(status, 200);
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn bare_insert_rate(db: &Db) -> f64 {
+    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS bench_rows (id BIGINT NOT NULL, at BIGINT NOT NULL)").execute(db.writer()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(DB_SECONDS);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..CLIENTS {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let mut tx = db.begin().await.unwrap();
+                sqlx::query("INSERT INTO bench_rows (id, at) VALUES ($1, $2)").bind(i as i64).bind(n as i64).execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Each client submits a suggestion and then accepts it: two engine actions (create and
+/// apply), each with its permission check, state check, effect and audit event.
+async fn engine_rate(db: &Db) -> f64 {
+    let id = |email: &str| {
+        let db = db.clone();
+        let email = email.to_string();
+        async move {
+            let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(db.pool()).await.unwrap();
+            load_actor(&db, id).await.unwrap().unwrap()
+        }
+    };
+    let staff = id("warehouse@shopflow.test").await;
+    let ops = id("ops@shopflow.test").await;
+    let form: HashMap<String, String> = [
+        ("title", "Bench"),
+        ("department", "warehouse"),
+        ("step", "Packing"),
+        ("problem", "Measured"),
+        ("proposal", "Measure"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let form = Arc::new(form);
+    let deadline = Instant::now() + Duration::from_secs(DB_SECONDS);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let (db, staff, ops, form) = (db.clone(), staff.clone(), ops.clone(), form.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let t = submit(&db, &staff, &form).await.unwrap();
+                act(&db, &ops, t.id, t.version, "accept", &HashMap::new()).await.unwrap();
+                n += 2;
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
