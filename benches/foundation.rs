@@ -168,12 +168,9 @@ async fn sign_in(addr: std::net::SocketAddr, email: &str) -> String {
 async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let request = Arc::new(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes());
-    let deadline = Instant::now() + Duration::from_secs(HTTP_SECONDS);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    rate(HTTP_SECONDS, |_, deadline| {
         let request = request.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut conn = TcpStream::connect(addr).await.unwrap();
             let mut buf = Vec::with_capacity(65536);
             let mut n = 0u64;
@@ -183,23 +180,16 @@ async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>)
                 n += 1;
             }
             n
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap();
-    }
-    total as f64 / start.elapsed().as_secs_f64()
+        }
+    })
+    .await
 }
 
 async fn bare_insert_rate(db: &Db) -> f64 {
     sqlx::raw_sql("CREATE TABLE IF NOT EXISTS bench_rows (id BIGINT NOT NULL, at BIGINT NOT NULL)").execute(db.writer()).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(DB_SECONDS);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..CLIENTS {
+    rate(DB_SECONDS, |i, deadline| {
         let db = db.clone();
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut n = 0u64;
             while Instant::now() < deadline {
                 let mut tx = db.begin().await.unwrap();
@@ -208,13 +198,9 @@ async fn bare_insert_rate(db: &Db) -> f64 {
                 n += 1;
             }
             n
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap();
-    }
-    total as f64 / start.elapsed().as_secs_f64()
+        }
+    })
+    .await
 }
 
 /// Each client submits a suggestion and then accepts it: two engine actions (create and
@@ -241,12 +227,9 @@ async fn engine_rate(db: &Db) -> f64 {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let form = Arc::new(form);
-    let deadline = Instant::now() + Duration::from_secs(DB_SECONDS);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CLIENTS {
+    rate(DB_SECONDS, |_, deadline| {
         let (db, staff, ops, form) = (db.clone(), staff.clone(), ops.clone(), form.clone());
-        tasks.push(tokio::spawn(async move {
+        async move {
             let mut n = 0u64;
             while Instant::now() < deadline {
                 let t = submit(&db, &staff, &form).await.unwrap();
@@ -254,8 +237,21 @@ async fn engine_rate(db: &Db) -> f64 {
                 n += 2;
             }
             n
-        }));
-    }
+        }
+    })
+    .await
+}
+
+/// Runs one client loop per client until the deadline it is given; each returns how many
+/// operations it did. Returns operations per second over the run.
+async fn rate<F, Fut>(seconds: u64, client: F) -> f64
+where
+    F: Fn(usize, Instant) -> Fut,
+    Fut: std::future::Future<Output = u64> + Send + 'static,
+{
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..CLIENTS).map(|i| tokio::spawn(client(i, deadline))).collect();
     let mut total = 0;
     for t in tasks {
         total += t.await.unwrap();
