@@ -2,7 +2,8 @@
 //! Permission, state, version, the process's own effect, the new state and the audit event
 //! happen in one transaction, so an action is either wholly done or not at all.
 
-use super::{Action, AuditEvent, Workflow};
+use super::{validate_form, Action, AuditEvent, FormValues, Workflow};
+use std::collections::HashMap;
 use crate::accounts::Actor;
 use crate::domain::{now_millis, AppError, AppResult};
 use crate::server::Db;
@@ -150,22 +151,41 @@ fn permitted(wf: &Workflow, actor: &Actor, action: &str) -> AppResult<&'static A
     Ok(action)
 }
 
-/// Starts the workflow's creating action.
-pub async fn begin_create(db: &Db, actor: &Actor, wf: &'static Workflow, action: &str) -> AppResult<Step> {
+/// Starts the workflow's creating action with the submitted form; returns the step and the
+/// form's validated values. Permission comes before validation, so a refused user learns
+/// nothing about the form.
+pub async fn begin_create(
+    db: &Db,
+    actor: &Actor,
+    wf: &'static Workflow,
+    action: &str,
+    form: &HashMap<String, String>,
+) -> AppResult<(Step, FormValues)> {
     let action = permitted(wf, actor, action)?;
     if !action.creates() {
         return Err(AppError::invalid("action", "this action does not create a record"));
     }
-    Ok(Step { tx: db.begin().await?, wf, action, actor_id: actor.id, current: None })
+    let values = validate_form(action, form)?;
+    Ok((Step { tx: db.begin().await?, wf, action, actor_id: actor.id, current: None }, values))
 }
 
 /// Starts `action` on record `id`, which the caller last saw at `version`: checks the
-/// permission, that the action is allowed from the current state, and the version.
-pub async fn begin(db: &Db, actor: &Actor, wf: &'static Workflow, id: i64, version: i64, action: &str) -> AppResult<Step> {
+/// permission, the form, that the action is allowed from the current state, and the version.
+/// Returns the step and the form's validated values.
+pub async fn begin(
+    db: &Db,
+    actor: &Actor,
+    wf: &'static Workflow,
+    id: i64,
+    version: i64,
+    action: &str,
+    form: &HashMap<String, String>,
+) -> AppResult<(Step, FormValues)> {
     let action = permitted(wf, actor, action)?;
     if action.creates() {
         return Err(AppError::invalid("action", "this action creates a record"));
     }
+    let values = validate_form(action, form)?;
     let mut tx = db.begin().await?;
     let current: Option<(String, i64)> =
         sqlx::query_as(&format!("SELECT state, version FROM {} WHERE id = $1", wf.table))
@@ -179,5 +199,5 @@ pub async fn begin(db: &Db, actor: &Actor, wf: &'static Workflow, id: i64, versi
     if current_version != version {
         return Err(AppError::StaleVersion);
     }
-    Ok(Step { tx, wf, action, actor_id: actor.id, current: Some((id, version, from.id)) })
+    Ok((Step { tx, wf, action, actor_id: actor.id, current: Some((id, version, from.id)) }, values))
 }

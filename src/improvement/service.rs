@@ -5,7 +5,7 @@ use super::{Suggestion, SuggestionDetail, SuggestionFilter, SUGGESTIONS};
 use crate::accounts::{service::staff_directory, Actor};
 use crate::domain::{now_millis, AppError, AppResult, Permission};
 use crate::engine::run::{self, Transition};
-use crate::engine::{validate_form, SlaStatus};
+use crate::engine::SlaStatus;
 use crate::server::Db;
 use std::collections::HashMap;
 
@@ -39,12 +39,7 @@ fn from_row(r: Row, now: i64) -> Suggestion {
 }
 
 pub async fn submit(db: &Db, actor: &Actor, form: &HashMap<String, String>) -> AppResult<Transition> {
-    let action = SUGGESTIONS.action("submit").ok_or(AppError::NotFound)?;
-    if !actor.can(action.permission) {
-        return Err(AppError::Forbidden);
-    }
-    let v = validate_form(action, form)?;
-    let mut step = run::begin_create(db, actor, &SUGGESTIONS, action.id).await?;
+    let (mut step, v) = run::begin_create(db, actor, &SUGGESTIONS, "submit", form).await?;
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO suggestions (title, department, step, problem, proposal, state, version, submitted_by, created_at, updated_at, state_since) \
@@ -72,14 +67,8 @@ pub async fn act(
     action_id: &str,
     form: &HashMap<String, String>,
 ) -> AppResult<Transition> {
-    let action = SUGGESTIONS.action(action_id).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
-    // Permission before validation: a refused user learns nothing about the form.
-    if !actor.can(action.permission) {
-        return Err(AppError::Forbidden);
-    }
-    let v = validate_form(action, form)?;
-    let mut step = run::begin(db, actor, &SUGGESTIONS, id, version, action.id).await?;
-    match action.id {
+    let (mut step, v) = run::begin(db, actor, &SUGGESTIONS, id, version, action_id, form).await?;
+    match action_id {
         "assign" | "reassign" => {
             // validate_form has checked the id is a number; it must also be active staff.
             let owner: i64 = v["owner"].parse().map_err(|_| AppError::invalid("owner", "choose a member of staff"))?;
@@ -97,7 +86,7 @@ pub async fn act(
             return step.commit(payload).await;
         }
         "accept" | "reject" | "implement" => {
-            let (column, field) = match action.id {
+            let (column, field) = match action_id {
                 "accept" => ("decision", "comment"),
                 "reject" => ("decision", "reason"),
                 _ => ("implementation_note", "note"),
