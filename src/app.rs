@@ -5,8 +5,11 @@ use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, 
 use crate::components::{current_user, NotFound, SessionResource, WithSession};
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
+use crate::alerts::pages::AlertsPage;
+use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, ProductEdit, ProductList, ProductNew, ProductPage};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
-use crate::workspace::pages::{DepartmentPage, HomePage};
+use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
+use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -60,6 +63,22 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/improvement/new") view=SuggestionNew ssr=SsrMode::Async/>
                     <Route path=path!("/improvement/sop") view=ProcessSop ssr=SsrMode::Async/>
                     <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/products") view=ProductList ssr=SsrMode::Async/>
+                    <Route path=path!("/products/new") view=ProductNew ssr=SsrMode::Async/>
+                    <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/products/:id/edit") view=ProductEdit ssr=SsrMode::Async/>
+                    <Route path=path!("/categories") view=CategoryAdmin ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view=Catalog ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/:id") view=CatalogProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("/stock") view=StockSearch ssr=SsrMode::Async/>
+                    <Route path=path!("/stock/:id") view=StockDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/warehouses") view=Warehouses ssr=SsrMode::Async/>
+                    <Route path=path!("/receipts") view=ReceiptList ssr=SsrMode::Async/>
+                    <Route path=path!("/receipts/new") view=ReceiptNew ssr=SsrMode::Async/>
+                    <Route path=path!("/receipts/:id") view=ReceiptPage ssr=SsrMode::Async/>
+                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
+                    <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
                     <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
@@ -102,7 +121,9 @@ fn Nav() -> impl IntoView {
             <ul>
                 <li><A href="/" attr:data-nav="home">{i18n.t("nav.home")}</A></li>
                 {item(Permission::PortalPage, "/portal", "nav.portal", "portal")}
+                {item(Permission::PortalPage, "/catalog", "catalog.title", "catalog")}
                 {departments}
+                {item(Permission::StockAlertHandle, "/alerts", "alerts.title", "alerts")}
                 {item(Permission::SuggestionView, "/improvement", "nav.improvement", "improvement")}
                 {item(Permission::UserManage, "/admin/users", "nav.users", "users")}
                 {item(Permission::RoleManage, "/admin/roles", "nav.roles", "roles")}

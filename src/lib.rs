@@ -7,15 +7,23 @@
 #![recursion_limit = "512"]
 
 pub mod accounts;
+pub mod alerts;
 pub mod app;
+pub mod catalog;
 pub mod components;
 pub mod domain;
 pub mod engine;
 pub mod i18n;
 pub mod improvement;
+pub mod inventory;
 pub mod workspace;
 #[cfg(feature = "ssr")]
 pub mod server;
+
+/// Every declared process, for the SOP index and the checks that run over all of them.
+pub fn workflows() -> &'static [&'static engine::Workflow] {
+    &[&improvement::SUGGESTIONS, &catalog::LISTING, &inventory::RECEIPTS]
+}
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -460,7 +460,9 @@ pub async fn delete_role(db: &Db, actor: &Actor, role_id: i64) -> AppResult<()> 
 }
 
 /// Seeds the built-in roles with their default permissions on first run; existing roles are
-/// left as the admins made them.
+/// left as the admins made them, except that a permission new in this release is granted
+/// once to the built-in roles that hold it by default (so an upgrade does not lock staff out
+/// of a new feature, and an admin's later removal sticks).
 pub async fn ensure_builtin_roles(db: &Db, lang: Lang) -> AppResult<()> {
     let mut tx = db.begin().await?;
     for role in Role::BUILT_IN {
@@ -472,6 +474,20 @@ pub async fn ensure_builtin_roles(db: &Db, lang: Lang) -> AppResult<()> {
             let id = insert_role(&mut tx, Some(role.key()), role.name(lang)).await?;
             replace_role_permissions(&mut tx, id, &role.default_permissions()).await?;
         }
+    }
+    let known: Vec<(String,)> = sqlx::query_as("SELECT permission FROM known_permissions").fetch_all(&mut *tx).await?;
+    for p in Permission::ALL.iter().filter(|p| !known.iter().any(|(k,)| k == p.key())) {
+        for role in Role::BUILT_IN.iter().filter(|r| r.default_permissions().contains(p)) {
+            sqlx::query(
+                "INSERT INTO role_permissions (role_id, permission) \
+                 SELECT id, $1 FROM roles WHERE role_key = $2 ON CONFLICT DO NOTHING",
+            )
+            .bind(p.key())
+            .bind(role.key())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("INSERT INTO known_permissions (permission) VALUES ($1)").bind(p.key()).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(())

@@ -56,13 +56,26 @@ pub fn error_text(err: &AppError, lang: Lang) -> String {
         other => other.to_string(),
     };
     match err {
-        AppError::Invalid { .. } => lookup(lang, &format!("err.{message}")).map(str::to_string).unwrap_or(message),
+        AppError::Invalid { .. } => line_message(&message, lang)
+            .or_else(|| lookup(lang, &format!("err.{message}")).map(str::to_string))
+            .unwrap_or(message),
         AppError::Unauthenticated => lookup(lang, "err.unauthenticated").unwrap_or_default().to_string(),
         AppError::Forbidden => lookup(lang, "err.forbidden").unwrap_or_default().to_string(),
         AppError::NotFound => lookup(lang, "err.not_found").unwrap_or_default().to_string(),
         AppError::StaleVersion => lookup(lang, "err.stale").unwrap_or_default().to_string(),
         _ => message,
     }
+}
+
+/// "line 2: price: must be greater than zero" (errors on one line of a multi-line form) in
+/// the interface language, when its parts are known.
+fn line_message(message: &str, lang: Lang) -> Option<String> {
+    let rest = message.strip_prefix("line ")?;
+    let (n, rest) = rest.split_once(": ")?;
+    let (field, text) = rest.split_once(": ").unwrap_or(("", rest));
+    let text = lookup(lang, &format!("err.{text}")).map(str::to_string).unwrap_or_else(|| text.to_string());
+    let field = if field.is_empty() { String::new() } else { format!("{}: ", lookup(lang, &format!("field.{field}")).unwrap_or(field)) };
+    Some(format!("{} {n}: {field}{text}", lookup(lang, "err.line").unwrap_or("line")))
 }
 
 /// The message for `field` from the last result of an action, shown under the input.
@@ -129,6 +142,55 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Shows its children to signed-in staff; customers get the 403 page.
+#[component]
+pub fn RequireStaff(children: ChildrenFn) -> impl IntoView {
+    view! {
+        <WithSession>
+            {match current_user() {
+                None => view! { <Redirect path="/login"/> }.into_any(),
+                Some(a) if !a.is_customer => children().into_any(),
+                Some(_) => view! { <Forbidden/> }.into_any(),
+            }}
+        </WithSession>
+    }
+}
+
+/// The SOP of a process, printed from its declaration: purpose, flowchart, and per step the
+/// owner, the SLA, the instructions and the form.
+#[component]
+pub fn SopDocument(workflow: &'static Workflow) -> impl IntoView {
+    let i18n = use_i18n();
+    let wf = workflow;
+    view! {
+        <section class="page sop-doc" data-page="sop" data-process=wf.id>
+            <h1>{i18n.t("improvement.sop")} ": " {move || wf.name.get(i18n.lang())}</h1>
+            <p>{move || wf.purpose.get(i18n.lang())}</p>
+            <div class="flowchart-wrap" inner_html=move || crate::engine::flowchart::svg(wf, i18n.lang())></div>
+            <ol class="steps">
+                {wf.actions.iter().map(|a| view! {
+                    <li data-step=a.id>
+                        <h3>{move || a.label.get(i18n.lang())}</h3>
+                        <dl class="facts">
+                            <dt>{i18n.t("sop.owner")}</dt><dd>{move || a.owner.name(i18n.lang())}</dd>
+                            <dt>{i18n.t("sop.from")}</dt>
+                            <dd>{move || if a.from.is_empty() { "—".to_string() } else {
+                                a.from.iter().map(|s| s.name.get(i18n.lang())).collect::<Vec<_>>().join(", ")
+                            }}</dd>
+                            <dt>{i18n.t("sop.to")}</dt><dd>{move || a.to.name.get(i18n.lang())}</dd>
+                            <dt>"SLA"</dt><dd>{move || a.sla_hours.map(|h| format!("{h} h")).unwrap_or_else(|| "—".into())}</dd>
+                            <dt>{i18n.t("sop.permission")}</dt><dd>{move || a.permission.label(i18n.lang())}</dd>
+                            <dt>{i18n.t("sop.form")}</dt>
+                            <dd>{move || a.form.iter().map(|f| f.label.get(i18n.lang())).collect::<Vec<_>>().join(", ")}</dd>
+                        </dl>
+                        <p class="sop">{move || a.sop.get(i18n.lang())}</p>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
 #[component]
 pub fn Forbidden() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -192,7 +254,11 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
         .into_iter()
         .map(|e| {
             let action = workflow.action(&e.action);
-            let label = move || action.map(|a| a.label.get(i18n.lang())).unwrap_or("?");
+            // Steps that are not state changes (an edit) are named in the translation files.
+            let other = format!("audit.action.{}", e.action);
+            let label = move || {
+                action.map(|a| a.label.get(i18n.lang())).or_else(|| lookup(i18n.lang(), &other)).unwrap_or("?")
+            };
             let to = e.to_state.clone().unwrap_or_default();
             let to_name = move || workflow.state_name(&to, i18n.lang());
             let details: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&e.payload)

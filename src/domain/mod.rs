@@ -1,9 +1,11 @@
 //! Plain domain types shared by the server and the browser: no I/O lives here.
 
 pub mod error;
+pub mod money;
 pub mod permission;
 
 pub use error::{AppError, AppResult};
+pub use money::{format_money, parse_money, price_label};
 pub use permission::{Department, Permission, Role};
 
 /// Milliseconds since the Unix epoch, UTC. Stored as BIGINT so both backends sort and

@@ -51,6 +51,20 @@ permissions! {
     SuggestionReview = "suggestion.review", "Accept or reject suggestions", "评审改进建议";
     SuggestionAssign = "suggestion.assign", "Assign an owner to a suggestion", "指派建议负责人";
     SuggestionImplement = "suggestion.implement", "Mark a suggestion implemented", "确认建议已实施";
+    // Products: the listing review and the catalog.
+    ProductView = "product.view", "Read products, drafts included", "查看商品（含草稿）";
+    ProductEdit = "product.edit", "Draft and edit products, submit them for review", "创建编辑商品并提交审核";
+    ProductApprove = "product.approve", "Approve or return products under review", "审核商品（通过/退回）";
+    ProductDelist = "product.delist", "Delist and relist products", "商品下架与重新上架";
+    CategoryManage = "category.manage", "Manage the category tree", "管理商品类目";
+    // Inventory.
+    StockView = "stock.view", "Search stock and its movements across warehouses", "查询各仓库存及流水";
+    StockReserve = "stock.reserve", "Reserve, release and commit stock for orders", "为订单预留、释放、扣减库存";
+    WarehouseManage = "warehouse.manage", "Manage warehouses", "管理仓库";
+    ReceiptRegister = "receipt.register", "Register inbound receipts", "登记入库单";
+    ReceiptInspect = "receipt.inspect", "Count and inspect inbound goods", "入库清点与质检";
+    ReceiptPost = "receipt.post", "Post inspected goods to stock", "质检合格品入账";
+    StockAlertHandle = "alert.stock", "Handle low-stock alerts", "处理低库存预警";
 }
 
 /// A department: a section of the navigation, entered with its page permission.
@@ -217,14 +231,28 @@ impl Role {
     pub fn default_permissions(self) -> Vec<Permission> {
         use Permission::*;
         let staff = [SuggestionView, SuggestionSubmit];
+        let receiving = [ReceiptRegister, ReceiptInspect, ReceiptPost];
         let with_staff = |own: &[Permission]| own.iter().chain(staff.iter()).copied().collect();
         match self {
             Role::Admin => Permission::ALL.iter().copied().filter(|p| *p != PortalPage).collect(),
-            Role::ProductManager | Role::ProductSpecialist => with_staff(&[ProductPage]),
-            Role::OrderClerk => with_staff(&[OrdersPage]),
-            Role::WarehouseStaff => with_staff(&[WarehousePage]),
-            Role::LogisticsCoordinator => with_staff(&[LogisticsPage]),
-            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage]),
+            Role::ProductManager => with_staff(&[
+                ProductPage,
+                ProductView,
+                ProductEdit,
+                ProductApprove,
+                ProductDelist,
+                CategoryManage,
+                StockView,
+                StockAlertHandle,
+            ]),
+            Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, StockView]),
+            Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve]),
+            Role::WarehouseStaff => {
+                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle];
+                with_staff(&[&own[..], &receiving[..]].concat())
+            }
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView]),
+            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView]),
             Role::Marketing => with_staff(&[MarketingPage]),
             Role::Finance => with_staff(&[FinancePage]),
             Role::OperationsManager => with_staff(&[
@@ -237,6 +265,10 @@ impl Role {
                 FinancePage,
                 OperationsPage,
                 AuditLogView,
+                ProductView,
+                StockView,
+                WarehouseManage,
+                StockAlertHandle,
                 SuggestionReview,
                 SuggestionAssign,
                 SuggestionImplement,

@@ -8,7 +8,6 @@ use crate::components::{
     Timeline,
 };
 use crate::domain::{format_time, Department, Permission};
-use crate::engine::flowchart;
 use crate::i18n::{tr, use_i18n};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -203,42 +202,8 @@ fn DetailInner() -> impl IntoView {
     }
 }
 
-/// The SOP of the process, printed from its declaration: purpose, flowchart, and per step
-/// the owner, the SLA, the instructions and the form.
+/// The SOP of the suggestion process (also reachable as `/sop/improvement`).
 #[component]
 pub fn ProcessSop() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::SuggestionView><SopInner/></RequirePermission> }
-}
-
-#[component]
-fn SopInner() -> impl IntoView {
-    let i18n = use_i18n();
-    let wf = &SUGGESTIONS;
-    view! {
-        <section class="page sop-doc" data-page="improvement-sop">
-            <h1>{i18n.t("improvement.sop")} ": " {move || wf.name.get(i18n.lang())}</h1>
-            <p>{move || wf.purpose.get(i18n.lang())}</p>
-            <div class="flowchart-wrap" inner_html=move || flowchart::svg(wf, i18n.lang())></div>
-            <ol class="steps">
-                {wf.actions.iter().map(|a| view! {
-                    <li data-step=a.id>
-                        <h3>{move || a.label.get(i18n.lang())}</h3>
-                        <dl class="facts">
-                            <dt>{i18n.t("sop.owner")}</dt><dd>{move || a.owner.name(i18n.lang())}</dd>
-                            <dt>{i18n.t("sop.from")}</dt>
-                            <dd>{move || if a.from.is_empty() { "—".to_string() } else {
-                                a.from.iter().map(|s| s.name.get(i18n.lang())).collect::<Vec<_>>().join(", ")
-                            }}</dd>
-                            <dt>{i18n.t("sop.to")}</dt><dd>{move || a.to.name.get(i18n.lang())}</dd>
-                            <dt>"SLA"</dt><dd>{move || a.sla_hours.map(|h| format!("{h} h")).unwrap_or_else(|| "—".into())}</dd>
-                            <dt>{i18n.t("sop.permission")}</dt><dd>{move || a.permission.label(i18n.lang())}</dd>
-                            <dt>{i18n.t("sop.form")}</dt>
-                            <dd>{move || a.form.iter().map(|f| f.label.get(i18n.lang())).collect::<Vec<_>>().join(", ")}</dd>
-                        </dl>
-                        <p class="sop">{move || a.sop.get(i18n.lang())}</p>
-                    </li>
-                }).collect_view()}
-            </ol>
-        </section>
-    }
+    view! { <RequirePermission permission=Permission::SuggestionView><crate::components::SopDocument workflow=&SUGGESTIONS/></RequirePermission> }
 }

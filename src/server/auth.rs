@@ -62,3 +62,12 @@ pub fn client_address() -> String {
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
+
+/// Any signed-in member of staff (not a customer).
+pub async fn require_staff() -> AppResult<Actor> {
+    let actor = require_user().await?;
+    if actor.is_customer {
+        return Err(AppError::Forbidden);
+    }
+    Ok(actor)
+}

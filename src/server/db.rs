@@ -20,10 +20,32 @@ pub struct Db {
     pub backend: Backend,
 }
 
-/// Each migration is written once; `{{PK}}` stands for an auto-numbered primary key, the
-/// one piece of DDL the two backends spell differently.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../migrations/0001_foundation.sql"))];
+/// One migration: portable SQL, then what only one backend has (full-text search). In the
+/// portable part `{{PK}}` stands for an auto-numbered primary key.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("../../migrations/0001_foundation.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
+        version: 2,
+        name: "catalog",
+        sql: include_str!("../../migrations/0002_catalog.sql"),
+        sqlite: include_str!("../../migrations/0002_catalog.sqlite.sql"),
+        postgres: include_str!("../../migrations/0002_catalog.postgres.sql"),
+    },
+];
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
@@ -89,15 +111,22 @@ impl Db {
         .await?;
         let applied: Vec<(i64,)> =
             sqlx::query_as("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
-        for (version, name, sql) in MIGRATIONS {
-            if applied.iter().any(|(v,)| v == version) {
+        for m in MIGRATIONS {
+            if applied.iter().any(|(v,)| *v == m.version) {
                 continue;
             }
-            tracing::info!(version, name, "applying migration");
-            sqlx::raw_sql(&self.dialect(sql)).execute(&mut *tx).await?;
+            tracing::info!(version = m.version, name = m.name, "applying migration");
+            sqlx::raw_sql(&self.dialect(m.sql)).execute(&mut *tx).await?;
+            let own = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            if !own.trim().is_empty() {
+                sqlx::raw_sql(own).execute(&mut *tx).await?;
+            }
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(version)
-                .bind(*name)
+                .bind(m.version)
+                .bind(m.name)
                 .bind(crate::domain::now_millis())
                 .execute(&mut *tx)
                 .await?;
@@ -158,4 +187,51 @@ mod tests {
         assert_eq!(sqlite_url_with_create("sqlite:target/x/a.db?mode=ro").unwrap(), "sqlite:target/x/a.db?mode=ro");
         assert!(sqlite_url_with_create("mysql://x").is_err());
     }
+}
+
+/// A value for a query whose text is built at run time (optional filters, search terms).
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// Binds `values` in order to a query built at run time.
+pub fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    values: &'q [Bind],
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        q = match v {
+            Bind::Int(i) => q.bind(*i),
+            Bind::Text(t) => q.bind(t.as_str()),
+        };
+    }
+    q
+}
+
+/// Like [`bind_all`] for queries that decode rows into tuples.
+pub fn bind_all_as<'q, O>(
+    mut q: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>>,
+    values: &'q [Bind],
+) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments<'q>> {
+    for v in values {
+        q = match v {
+            Bind::Int(i) => q.bind(*i),
+            Bind::Text(t) => q.bind(t.as_str()),
+        };
+    }
+    q
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

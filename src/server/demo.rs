@@ -4,7 +4,9 @@
 use super::Db;
 use crate::accounts::service::{ensure_staff, load_actor};
 use crate::domain::{AppError, AppResult, Role};
+use crate::catalog::{service as catalog, ProductInput, SkuInput};
 use crate::improvement::service as improvement;
+use crate::inventory::{service as inventory, LineInspection, ReceiptLineInput, WarehouseInput};
 use std::collections::HashMap;
 
 /// The password of every demo account (printed in the README).
@@ -35,6 +37,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     for (email, name, role) in DEMO_USERS {
         ids.insert(*role, ensure_staff(db, email, name, DEMO_PASSWORD, &[*role]).await?);
     }
+    seed_catalog(db, &ids).await?;
     let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM suggestions").fetch_one(db.pool()).await?;
     if existing > 0 {
         return Ok(());
@@ -83,4 +86,151 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         "Checklist added to the listing SOP on 2026-11-20; reviewers check it first.",
     )])).await?;
     Ok(())
+}
+
+fn sku(code: &str, attributes: &str, price: &str, cost: &str, reorder_point: &str) -> SkuInput {
+    SkuInput {
+        code: code.into(),
+        attributes: attributes.into(),
+        price: price.into(),
+        cost: cost.into(),
+        reorder_point: reorder_point.into(),
+    }
+}
+
+/// Warehouses, a category tree, products in every listing state, and stock received through
+/// inspected receipts (one SKU below its reorder point, so the alert inbox has an entry).
+async fn seed_catalog(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
+    let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM products").fetch_one(db.pool()).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let load = |role: Role| {
+        let id = ids[&role];
+        async move { load_actor(db, id).await?.ok_or(AppError::NotFound) }
+    };
+    let ops = load(Role::OperationsManager).await?;
+    let pm = load(Role::ProductManager).await?;
+    let specialist = load(Role::ProductSpecialist).await?;
+    let warehouse = load(Role::WarehouseStaff).await?;
+
+    let sh = inventory::create_warehouse(db, &ops, &WarehouseInput {
+        code: "SH".into(),
+        name: "Shanghai central".into(),
+        address: "88 Jiangchang Road, Jing'an, Shanghai".into(),
+    })
+    .await?;
+    let gz = inventory::create_warehouse(db, &ops, &WarehouseInput {
+        code: "GZ".into(),
+        name: "Guangzhou south".into(),
+        address: "12 Huangpu Port Avenue, Guangzhou".into(),
+    })
+    .await?;
+
+    let tea = catalog::create_category(db, &pm, "Tea 茶叶", None).await?;
+    let green = catalog::create_category(db, &pm, "Green tea 绿茶", Some(tea)).await?;
+    let black = catalog::create_category(db, &pm, "Black tea 红茶", Some(tea)).await?;
+    let ware = catalog::create_category(db, &pm, "Teaware 茶具", None).await?;
+    let cups = catalog::create_category(db, &pm, "Cups 茶杯", Some(ware)).await?;
+
+    let product = |title: &str, description: &str, category: i64, tags: &str, skus: Vec<SkuInput>| ProductInput {
+        title: title.into(),
+        description: description.into(),
+        category_id: Some(category),
+        tags: tags.into(),
+        estimated_stock: "200".into(),
+        skus,
+    };
+    let listed = [
+        product(
+            "West Lake Longjing green tea 西湖龙井",
+            "Pre-Qingming spring harvest from Hangzhou, pan-fired by hand. 明前春茶，手工炒制，豆香浓郁。",
+            green,
+            "green tea, 龙井, gift",
+            vec![sku("LJ-100G", "100 g tin", "128.00", "61.00", "20"), sku("LJ-250G", "250 g gift box", "298.00", "140.00", "10")],
+        ),
+        product(
+            "Keemun black tea 祁门红茶",
+            "Classic Anhui black tea with a honeyed, floral aroma. 安徽祁门，蜜香花香。",
+            black,
+            "black tea, 红茶",
+            vec![sku("QM-200G", "200 g bag", "86.00", "38.00", "15")],
+        ),
+        product(
+            "Celadon tea cup 青瓷茶杯",
+            "Longquan celadon, 80 ml, hand-thrown. 龙泉青瓷手工茶杯，容量 80 毫升。",
+            cups,
+            "teaware, 茶杯, gift",
+            vec![sku("CUP-CEL-80", "80 ml", "45.00", "18.00", "30")],
+        ),
+    ];
+    for p in &listed {
+        let t = catalog::create(db, &specialist, p).await?;
+        let t = catalog::act(db, &specialist, t.id, t.version, "submit", &HashMap::new()).await?;
+        catalog::act(db, &pm, t.id, t.version, "approve", &fields(&[("comment", "Checked against the listing checklist.")])).await?;
+    }
+    let in_review = catalog::create(db, &specialist, &product(
+        "Tieguanyin oolong 安溪铁观音",
+        "Lightly roasted oolong from Anxi, Fujian. 福建安溪，轻焙火。",
+        tea,
+        "oolong, 乌龙",
+        vec![sku("TGY-250G", "250 g", "158.00", "72.00", "10")],
+    ))
+    .await?;
+    catalog::act(db, &specialist, in_review.id, in_review.version, "submit", &HashMap::new()).await?;
+    let returned = catalog::create(db, &specialist, &product(
+        "Glass teapot 玻璃茶壶",
+        "Heat-resistant borosilicate glass.",
+        ware,
+        "teaware",
+        vec![sku("POT-GL-600", "600 ml", "69.00", "75.00", "5")],
+    ))
+    .await?;
+    let t = catalog::act(db, &specialist, returned.id, returned.version, "submit", &HashMap::new()).await?;
+    catalog::act(db, &pm, t.id, t.version, "return", &fields(&[(
+        "reasons",
+        "1. The price is below cost (69 < 75): check the supplier price. 2. Add the capacity and the Chinese description.",
+    )]))
+    .await?;
+    catalog::create(db, &specialist, &product(
+        "Dian Hong golden bud 滇红金芽",
+        "Yunnan black tea of golden buds.",
+        black,
+        "black tea",
+        vec![sku("DH-GOLD-100", "100 g", "118.00", "52.00", "10")],
+    ))
+    .await?;
+
+    // Stock arrives through the inbound procedure, like in real use.
+    let receive = |wh: i64, supplier: &'static str, reference: &'static str, lines: Vec<(&'static str, i64, i64)>| {
+        let warehouse = warehouse.clone();
+        async move {
+            let input: Vec<ReceiptLineInput> =
+                lines.iter().map(|(c, q, _)| ReceiptLineInput { sku: c.to_string(), expected: q.to_string() }).collect();
+            let t = inventory::register_receipt(db, &warehouse, wh, &fields(&[("supplier", supplier), ("reference", reference)]), &input).await?;
+            let detail = inventory::receipt_detail(db, &warehouse, t.id).await?;
+            let inspections: Vec<LineInspection> = detail
+                .receipt
+                .lines
+                .iter()
+                .zip(&lines)
+                .map(|(l, (_, q, rejected))| LineInspection {
+                    line_id: l.id,
+                    received: q.to_string(),
+                    accepted: (q - rejected).to_string(),
+                    rejected: rejected.to_string(),
+                    defect_reason: if *rejected > 0 { "crushed packaging".into() } else { String::new() },
+                })
+                .collect();
+            let t = inventory::act_on_receipt(db, &warehouse, t.id, t.version, "inspect", &HashMap::new(), &inspections).await?;
+            inventory::act_on_receipt(db, &warehouse, t.id, t.version, "post", &HashMap::new(), &[]).await?;
+            Ok::<_, AppError>(())
+        }
+    };
+    receive(sh, "Hangzhou Longjing Tea Co-op", "PO-2026-1101", vec![("LJ-100G", 60, 2), ("LJ-250G", 20, 0), ("QM-200G", 40, 0)]).await?;
+    receive(gz, "Longquan Kiln Works", "PO-2026-1102", vec![("CUP-CEL-80", 24, 1), ("LJ-100G", 30, 0)]).await?;
+    // One more delivery waits for inspection.
+    let pending: Vec<ReceiptLineInput> = vec![ReceiptLineInput { sku: "QM-200G".into(), expected: "50".into() }];
+    inventory::register_receipt(db, &warehouse, gz, &fields(&[("supplier", "Qimen Tea Factory"), ("reference", "PO-2026-1120")]), &pending).await?;
+        Ok(())
 }

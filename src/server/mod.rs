@@ -7,7 +7,7 @@ pub mod demo;
 pub mod http;
 pub mod sessions;
 
-pub use auth::{require, require_user};
+pub use auth::{require, require_staff, require_user};
 pub use db::Db;
 
 /// What every request handler and server function can reach, provided as Leptos context.

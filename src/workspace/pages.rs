@@ -1,7 +1,9 @@
 //! The landing dashboard of each role and the department home pages.
 
 use super::api::{get_dashboard, get_department_home};
-use crate::components::{current_user, department_label_key, error_text, NotFound, RequirePermission, StateBadge, WithSession};
+use crate::components::{
+    current_user, department_label_key, error_text, NotFound, RequirePermission, RequireStaff, SopDocument, StateBadge, WithSession,
+};
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
 use crate::improvement::pages::SuggestionTable;
@@ -83,6 +85,57 @@ fn DashboardView() -> impl IntoView {
     }
 }
 
+/// The pages of each department, shown on its home page to those who may open them.
+const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
+    (Department::Product, Permission::ProductView, "/products", "product.list_title"),
+    (Department::Product, Permission::ProductApprove, "/products?state=submitted", "product.review_queue"),
+    (Department::Product, Permission::CategoryManage, "/categories", "product.categories"),
+    (Department::Product, Permission::ProductPage, "/catalog", "catalog.title"),
+    (Department::Product, Permission::StockView, "/stock", "stock.title"),
+    (Department::Product, Permission::StockAlertHandle, "/alerts", "alerts.title"),
+    (Department::Warehouse, Permission::StockView, "/stock", "stock.title"),
+    (Department::Warehouse, Permission::WarehousePage, "/receipts", "receipt.title"),
+    (Department::Warehouse, Permission::WarehouseManage, "/warehouses", "warehouse.title"),
+    (Department::Warehouse, Permission::StockAlertHandle, "/alerts", "alerts.title"),
+    (Department::Orders, Permission::StockView, "/stock", "stock.title"),
+    (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
+    (Department::Service, Permission::StockView, "/stock", "stock.title"),
+    (Department::Service, Permission::ServicePage, "/catalog", "catalog.title"),
+    (Department::Operations, Permission::OperationsPage, "/sop", "sop.index"),
+];
+
+/// `/sop`: every declared process, with a link to its SOP document.
+#[component]
+pub fn SopIndex() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <RequireStaff>
+            <section class="page" data-page="sop-index">
+                <h1>{i18n.t("sop.index")}</h1>
+                <ul class="cards">
+                    {crate::workflows().iter().map(|wf| view! {
+                        <li><a class="card" href=format!("/sop/{}", wf.id)>
+                            <h2>{move || wf.name.get(i18n.lang())}</h2>
+                            <p class="muted">{move || wf.purpose.get(i18n.lang())}</p>
+                        </a></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        </RequireStaff>
+    }
+}
+
+/// `/sop/<process>`: the SOP document of one declared process, for any member of staff.
+#[component]
+pub fn SopPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = params.read_untracked().get("process").unwrap_or_default();
+    match crate::workflows().iter().find(|w| w.id == key) {
+        Some(wf) => view! { <RequireStaff><SopDocument workflow=*wf/></RequireStaff> }.into_any(),
+        None => view! { <WithSession><NotFound/></WithSession> }.into_any(),
+    }
+}
+
 #[component]
 pub fn DepartmentPage() -> impl IntoView {
     let params = use_params_map();
@@ -100,13 +153,20 @@ pub fn DepartmentPage() -> impl IntoView {
 fn DepartmentInner(dept: Department) -> impl IntoView {
     let i18n = use_i18n();
     let home = Resource::new(move || dept.key().to_string(), get_department_home);
-    let can_suggest = current_user().is_some_and(|a| a.can(Permission::SuggestionSubmit));
+    let actor = current_user();
+    let can_suggest = actor.as_ref().is_some_and(|a| a.can(Permission::SuggestionSubmit));
+    let links: Vec<_> = DEPARTMENT_LINKS
+        .iter()
+        .filter(|(d, p, ..)| *d == dept && actor.as_ref().is_some_and(|a| a.can(*p)))
+        .map(|(_, _, href, key)| view! { <a class="card" href=*href data-link=*href><h2>{i18n.t(key)}</h2></a> })
+        .collect();
     view! {
         <section class="page" data-page="department" data-dept=dept.key()>
             <div class="page-head">
                 <h1>{i18n.t(department_label_key(dept))}</h1>
                 {can_suggest.then(|| view! { <a class="button" href="/improvement/new">{i18n.t("improvement.new")}</a> })}
             </div>
+            <nav class="cards" aria-label="pages">{links}</nav>
             <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
                 {move || Suspend::new(async move {
                     match home.await {

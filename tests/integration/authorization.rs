@@ -13,6 +13,8 @@ use shopflow::server::Db;
 enum Rule {
     Public,
     AnyUser,
+    /// Any signed-in member of staff, not customers.
+    Staff,
     Needs(Permission),
 }
 
@@ -65,6 +67,42 @@ fn cases() -> Vec<Case> {
         form("/api/act_on_suggestion", "id=999999&version=1&action=assign", Needs(SuggestionAssign)),
         form("/api/act_on_suggestion", "id=999999&version=1&action=reassign", Needs(SuggestionAssign)),
         form("/api/act_on_suggestion", "id=999999&version=1&action=implement", Needs(SuggestionImplement)),
+        // Products and the catalog.
+        form("/api/list_categories", "", Public),
+        form("/api/create_category", "name=", Needs(CategoryManage)),
+        form("/api/rename_category", "id=999999&name=x", Needs(CategoryManage)),
+        form("/api/list_products", "", Needs(ProductView)),
+        form("/api/get_product", "id=999999", Needs(ProductView)),
+        json("/api/create_product", json!({"input": bad_product()}), Needs(ProductEdit)),
+        json("/api/update_product", json!({"id": 999_999, "version": 1, "input": bad_product()}), Needs(ProductEdit)),
+        form("/api/act_on_product", "id=999999&version=1&action=submit", Needs(ProductEdit)),
+        form("/api/act_on_product", "id=999999&version=1&action=resubmit", Needs(ProductEdit)),
+        form("/api/act_on_product", "id=999999&version=1&action=approve", Needs(ProductApprove)),
+        form("/api/act_on_product", "id=999999&version=1&action=return", Needs(ProductApprove)),
+        form("/api/act_on_product", "id=999999&version=1&action=delist", Needs(ProductDelist)),
+        form("/api/act_on_product", "id=999999&version=1&action=relist", Needs(ProductDelist)),
+        form("/api/search_catalog", "", Public),
+        form("/api/catalog_product", "id=999999", Public),
+        form("/api/catalog_tags", "", Public),
+        // Inventory.
+        form("/api/list_warehouses", "", Needs(StockView)),
+        json("/api/create_warehouse", json!({"input": {"code": "", "name": "", "address": ""}}), Needs(WarehouseManage)),
+        form("/api/set_warehouse_active", "id=999999&active=true", Needs(WarehouseManage)),
+        form("/api/search_stock", "q=x", Needs(StockView)),
+        form("/api/get_stock", "sku_id=999999", Needs(StockView)),
+        form("/api/reserve_stock", "sku=NOPE-1&quantity=1&reference=x", Needs(StockReserve)),
+        form("/api/release_reservation", "id=999999", Needs(StockReserve)),
+        form("/api/commit_reservation", "id=999999", Needs(StockReserve)),
+        form("/api/list_receipts", "", Needs(WarehousePage)),
+        form("/api/get_receipt", "id=999999", Needs(WarehousePage)),
+        json("/api/register_receipt", json!({"warehouse_id": 999_999, "fields": {}, "lines": []}), Needs(ReceiptRegister)),
+        json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "inspect"}), Needs(ReceiptInspect)),
+        json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "post"}), Needs(ReceiptPost)),
+        json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "cancel"}), Needs(ReceiptRegister)),
+        // The alert inbox.
+        form("/api/list_alerts", "", Staff),
+        form("/api/acknowledge_alert", "id=999999", Staff),
+        form("/api/resolve_alert", "id=999999&note=x", Staff),
     ];
     for d in Department::ALL {
         let body = format!("department={}", d.key());
@@ -73,6 +111,10 @@ fn cases() -> Vec<Case> {
     // Last: it ends the session.
     cases.push(form("/api/logout", "", Public));
     cases
+}
+
+fn bad_product() -> serde_json::Value {
+    json!({"title": "", "description": "", "category_id": null, "tags": "", "estimated_stock": "", "skus": []})
 }
 
 fn pages() -> Vec<(String, Rule)> {
@@ -87,6 +129,17 @@ fn pages() -> Vec<(String, Rule)> {
         ("/admin/users".to_string(), Needs(UserManage)),
         ("/admin/roles".to_string(), Needs(RoleManage)),
         ("/admin/audit".to_string(), Needs(AuditLogView)),
+        ("/products".to_string(), Needs(ProductView)),
+        ("/products/new".to_string(), Needs(ProductEdit)),
+        ("/categories".to_string(), Needs(CategoryManage)),
+        ("/catalog".to_string(), Public),
+        ("/stock".to_string(), Needs(StockView)),
+        ("/warehouses".to_string(), Needs(WarehouseManage)),
+        ("/receipts".to_string(), Needs(WarehousePage)),
+        ("/receipts/new".to_string(), Needs(ReceiptRegister)),
+        ("/alerts".to_string(), Staff),
+        ("/sop".to_string(), Staff),
+        ("/sop/listing".to_string(), Staff),
     ];
     for d in Department::ALL {
         pages.push((format!("/dept/{}", d.key()), Needs(d.page_permission())));
@@ -99,6 +152,7 @@ fn allowed(rule: Rule, role: Option<Role>) -> bool {
         (Rule::Public, _) => true,
         (_, None) => false,
         (Rule::AnyUser, Some(_)) => true,
+        (Rule::Staff, Some(r)) => r != Role::Customer,
         (Rule::Needs(p), Some(r)) => r.default_permissions().contains(&p),
     }
 }

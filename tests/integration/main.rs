@@ -7,3 +7,5 @@ mod accounts;
 mod authorization;
 mod http;
 mod workflow;
+mod catalog;
+mod inventory;

@@ -1,0 +1,116 @@
+//! The alert inbox: one component every department's pages can embed (filtered by kind),
+//! and the `/alerts` page that shows all the viewer handles.
+
+use super::api::{list_alerts, AcknowledgeAlert, ResolveAlert};
+use super::{Alert, AlertFilter, ACKNOWLEDGED, OPEN, RESOLVED};
+use crate::components::{error_text, FormError, RequireStaff};
+use crate::domain::format_time;
+use crate::i18n::{tr, use_i18n, Lang};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <RequireStaff>
+            <section class="page" data-page="alerts">
+                <h1>{i18n.t("alerts.title")}</h1>
+                <AlertInbox kind=""/>
+            </section>
+        </RequireStaff>
+    }
+}
+
+/// The sentence of an alert in the viewer's language, from its kind and figures.
+pub fn describe(alert: &Alert, lang: Lang) -> String {
+    let d: serde_json::Value = serde_json::from_str(&alert.detail).unwrap_or_default();
+    let num = |k: &str| d.get(k).and_then(|v| v.as_i64()).unwrap_or(0);
+    match alert.kind.as_str() {
+        "low_stock" => {
+            let place = match d.get("warehouse").and_then(|v| v.as_str()) {
+                Some(w) => format!("{} {w}", tr(lang, "alerts.in_warehouse")),
+                None => tr(lang, "alerts.all_warehouses").to_string(),
+            };
+            format!("{} {} < {} ({place})", tr(lang, "alerts.low_stock"), num("available"), num("reorder_point"))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The inbox: open and acknowledged alerts (or those of the state chosen in `?alerts=`),
+/// with acknowledge and resolve. `kind` narrows it to one kind ("" for all).
+#[component]
+pub fn AlertInbox(kind: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let state = move || query.read().get("alerts").unwrap_or_default();
+    let ack = ServerAction::<AcknowledgeAlert>::new();
+    let resolve = ServerAction::<ResolveAlert>::new();
+    let alerts = Resource::new(
+        move || (state(), ack.version().get(), resolve.version().get()),
+        move |(state, _, _)| list_alerts(AlertFilter { state, kind: kind.to_string() }),
+    );
+    let acked = Signal::derive(move || ack.value().get());
+    let resolved = Signal::derive(move || resolve.value().get());
+    let state_key = |s: &str| match s {
+        OPEN => "alerts.open",
+        ACKNOWLEDGED => "alerts.acknowledged",
+        _ => "alerts.resolved",
+    };
+    view! {
+        <div class="alert-inbox" data-testid="alert-inbox">
+            <nav class="tabs">
+                <a href="?alerts=" class:active=move || state().is_empty()>{i18n.t("alerts.current")}</a>
+                <a href=format!("?alerts={RESOLVED}") class:active=move || state() == RESOLVED>{i18n.t("alerts.resolved")}</a>
+            </nav>
+            <FormError result=acked/>
+            <FormError result=resolved/>
+            <Transition fallback=|| view! { <p class="loading">"…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = match alerts.await {
+                        Ok(l) => l,
+                        Err(e) => return view! { <p class="form-error">{error_text(&e, i18n.lang())}</p> }.into_any(),
+                    };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("alerts.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="alerts">
+                            {list.into_iter().map(|a| {
+                                let text = { let a = a.clone(); move || describe(&a, i18n.lang()) };
+                                view! {
+                                    <li class=format!("alert-item {}", a.state) data-alert=a.kind.clone() data-alert-state=a.state.clone()>
+                                        <div class="alert-head">
+                                            <a href=a.link.clone()><strong>{a.title.clone()}</strong></a>
+                                            <span class="badge">{i18n.t(state_key(&a.state))}</span>
+                                        </div>
+                                        <p>{text}</p>
+                                        <p class="muted">
+                                            {format_time(a.created_at)}
+                                            {a.acknowledged_by.clone().map(|n| view! { " · " {i18n.t("alerts.acknowledged")} ": " {n} })}
+                                            {a.resolution.clone().map(|r| view! { " · " {i18n.t("alerts.resolved")} ": " {a.resolved_by.clone().unwrap_or_else(|| "system".into())} " — " {r} })}
+                                        </p>
+                                        {(a.state == OPEN).then(|| view! {
+                                            <ActionForm action=ack attr:class="inline">
+                                                <input type="hidden" name="id" value=a.id/>
+                                                <button type="submit" class="secondary" data-testid="ack">{i18n.t("alerts.acknowledge")}</button>
+                                            </ActionForm>
+                                        })}
+                                        {(a.state != RESOLVED).then(|| view! {
+                                            <ActionForm action=resolve attr:class="inline">
+                                                <input type="hidden" name="id" value=a.id/>
+                                                <input name="note" required maxlength="500" placeholder=move || i18n.t("alerts.resolution")() aria-label=move || i18n.t("alerts.resolution")()/>
+                                                <button type="submit" data-testid="resolve">{i18n.t("alerts.resolve")}</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Transition>
+        </div>
+    }
+}

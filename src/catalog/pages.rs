@@ -1,0 +1,610 @@
+//! Pages of products: the staff list and review queue, the product form, one product with
+//! its listing steps and timeline, the category tree, and the customer catalog.
+
+use super::api::{
+    get_catalog_product, get_product, list_categories, list_products, search_catalog, ActOnProduct, CreateCategory,
+    RenameCategory, create_product, update_product, catalog_tags,
+};
+use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
+use crate::components::{error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
+use crate::domain::{format_time, price_label, AppError, Permission};
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+
+fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
+    let params = use_params_map();
+    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"…"</p> }
+}
+
+/// A page-level failure: 404 gets the not-found page, anything else its message.
+pub fn failure(e: AppError) -> AnyView {
+    let i18n = use_i18n();
+    match e {
+        AppError::NotFound => view! { <crate::components::NotFound/> }.into_any(),
+        AppError::Forbidden => view! { <crate::components::Forbidden/> }.into_any(),
+        e => view! { <p class="form-error">{error_text(&e, i18n.lang())}</p> }.into_any(),
+    }
+}
+
+// ---------------------------------------------------------------- staff list
+
+#[component]
+pub fn ProductList() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::ProductView><ListInner/></RequirePermission> }
+}
+
+#[component]
+fn ListInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let items = Resource::new(move || (state(), q()), |(s, q)| list_products(s, q));
+    let can_edit = crate::components::current_user().is_some_and(|a| a.can(Permission::ProductEdit));
+    let can_categories = crate::components::current_user().is_some_and(|a| a.can(Permission::CategoryManage));
+    view! {
+        <section class="page" data-page="products">
+            <div class="page-head">
+                <h1>{move || if state() == "submitted" { i18n.t("product.review_queue")() } else { i18n.t("product.list_title")() }}</h1>
+                <div class="actions">
+                    <a href="/products?state=submitted" class="button secondary" data-testid="review-queue">{i18n.t("product.review_queue")}</a>
+                    {can_categories.then(|| view! { <a href="/categories" class="button secondary">{i18n.t("product.categories")}</a> })}
+                    <a href="/sop/listing" class="button secondary">{i18n.t("improvement.sop")}</a>
+                    {can_edit.then(|| view! { <a href="/products/new" class="button" data-testid="new-product">{i18n.t("product.new")}</a> })}
+                </div>
+            </div>
+            <form method="get" action="/products" class="filters">
+                <label>{i18n.t("field.state")}
+                    <select name="state">
+                        <option value="">{i18n.t("audit.all")}</option>
+                        {LISTING.states.iter().map(|s| view! {
+                            <option value=s.id selected=move || state() == s.id>{move || s.name.get(i18n.lang())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{i18n.t("field.search")}<input name="q" value=q() placeholder=move || i18n.t("catalog.search_placeholder")()/></label>
+                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+            </form>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    match items.await {
+                        Ok(list) => view! { <ProductTable items=list/> }.into_any(),
+                        Err(e) => failure(e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn ProductTable(items: Vec<ProductRow>) -> impl IntoView {
+    let i18n = use_i18n();
+    if items.is_empty() {
+        return view! { <p class="empty">{i18n.t("product.none")}</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <thead><tr>
+                    <th>"#"</th><th>{i18n.t("field.title")}</th><th>{i18n.t("field.category")}</th><th>"SKU"</th>
+                    <th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.state")}</th><th>"SLA"</th><th>{i18n.t("audit.when")}</th>
+                </tr></thead>
+                <tbody>
+                    {items.into_iter().map(|p| view! {
+                        <tr data-product=p.id>
+                            <td>{p.id}</td>
+                            <td><a href=format!("/products/{}", p.id)>{p.title}</a></td>
+                            <td>{p.category.unwrap_or_default()}</td>
+                            <td>{p.skus}</td>
+                            <td class="num">{price_label(p.min_price)}</td>
+                            <td><StateBadge workflow=&LISTING state=p.state/></td>
+                            <td><SlaBadge sla=p.sla/></td>
+                            <td>{format_time(p.updated_at)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+// ---------------------------------------------------------------- the form
+
+#[component]
+pub fn ProductNew() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::ProductEdit><NewInner/></RequirePermission> }
+}
+
+#[component]
+fn NewInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let categories = Resource::new(|| (), |_| list_categories());
+    let create = LISTING.action("create").expect("declared");
+    view! {
+        <section class="page" data-page="product-new">
+            <h1>{i18n.t("product.new")}</h1>
+            <p class="sop">{move || create.sop.get(i18n.lang())}</p>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match categories.await {
+                        Ok(cats) => view! { <ProductForm initial=ProductInput::default() id=None version=0 categories=cats/> }.into_any(),
+                        Err(e) => failure(e),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn ProductEdit() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::ProductEdit><EditInner/></RequirePermission> }
+}
+
+#[component]
+fn EditInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let data = Resource::new(id, |id| async move {
+        let detail = get_product(id).await?;
+        Ok::<_, AppError>((detail, list_categories().await?))
+    });
+    view! {
+        <section class="page" data-page="product-edit">
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok((d, cats)) if d.editable => view! {
+                            <h1>{i18n.t("product.edit")} ": " {d.product.title.clone()}</h1>
+                            {d.product.review_note.clone().map(|n| view! {
+                                <div class="notice" data-testid="review-note"><strong>{i18n.t("product.review_note")}</strong><p class="prose">{n}</p></div>
+                            })}
+                            <ProductForm initial=d.product.input() id=Some(d.product.id) version=d.product.version categories=cats/>
+                        }.into_any(),
+                        Ok(_) => failure(AppError::InvalidTransition { action: "edit".into(), state: "listed".into() }),
+                        Err(e) => failure(e),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The product form: fixed fields and a variable list of SKU lines. It is sent as one JSON
+/// value, so a draft is saved whole or not at all.
+#[component]
+fn ProductForm(initial: ProductInput, id: Option<i64>, version: i64, categories: Vec<Category>) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = RwSignal::new(initial.title.clone());
+    let description = RwSignal::new(initial.description.clone());
+    let category = RwSignal::new(initial.category_id);
+    let tags = RwSignal::new(initial.tags.clone());
+    let estimated = RwSignal::new(initial.estimated_stock.clone());
+    let mut skus = initial.skus.clone();
+    if skus.is_empty() {
+        skus.push(SkuInput::default());
+    }
+    let next_key = StoredValue::new(skus.len());
+    let rows = RwSignal::new(skus.into_iter().enumerate().map(|(k, s)| (k, RwSignal::new(s))).collect::<Vec<_>>());
+    let save = Action::new(move |input: &ProductInput| {
+        let input = input.clone();
+        async move {
+            match id {
+                None => create_product(input).await,
+                Some(id) => update_product(id, version, input).await.map(|_| id),
+            }
+        }
+    });
+    let result = Signal::derive(move || save.value().get());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(pid)) = save.value().get() {
+            navigate(&format!("/products/{pid}"), Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(ProductInput {
+            title: title.get_untracked(),
+            description: description.get_untracked(),
+            category_id: category.get_untracked(),
+            tags: tags.get_untracked(),
+            estimated_stock: estimated.get_untracked(),
+            skus: rows.get_untracked().iter().map(|(_, s)| s.get_untracked()).collect(),
+        });
+    };
+    let add_row = move |_| {
+        let k = next_key.get_value();
+        next_key.set_value(k + 1);
+        rows.update(|r| r.push((k, RwSignal::new(SkuInput::default()))));
+    };
+    let text_input = move |sig: RwSignal<String>, name: &'static str, max: usize| {
+        view! { <input name=name maxlength=max prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
+    };
+    let sku_cell = move |sku: RwSignal<SkuInput>, name: &'static str, get: fn(&SkuInput) -> String, set: fn(&mut SkuInput, String)| {
+        view! {
+            <input name=name prop:value=move || sku.with(get) on:input=move |ev| { let v = event_target_value(&ev); sku.update(|s| set(s, v)); }/>
+        }
+    };
+    const FIELDS: &[&str] = &["title", "description", "category_id", "tags", "estimated_stock", "skus"];
+    view! {
+        <form class="form wide" on:submit=submit data-testid="product-form">
+            <label>{i18n.t("field.title")}{text_input(title, "title", 120)}</label>
+            <FieldError result field="title"/>
+            <label>{i18n.t("field.description")}
+                <textarea name="description" rows="5" maxlength="5000" prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+            </label>
+            <FieldError result field="description"/>
+            <div class="row">
+                <label>{i18n.t("field.category")}
+                    <select name="category_id" on:change=move |ev| category.set(event_target_value(&ev).parse().ok())>
+                        <option value="">"—"</option>
+                        {categories.into_iter().map(|c| {
+                            let cid = c.id;
+                            view! { <option value=cid selected=move || category.get() == Some(cid)>{"\u{a0}\u{a0}".repeat(c.depth)}{c.name}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{i18n.t("field.tags")}{text_input(tags, "tags", 400)}</label>
+                <label>{i18n.t("field.estimated_stock")}{text_input(estimated, "estimated_stock", 9)}</label>
+            </div>
+            <FieldError result field="category_id"/>
+            <FieldError result field="tags"/>
+            <FieldError result field="estimated_stock"/>
+            <h2>{i18n.t("product.skus")}</h2>
+            <div class="table-wrap">
+                <table class="data lines">
+                    <thead><tr>
+                        <th>{i18n.t("field.code")}</th><th>{i18n.t("field.attributes")}</th><th>{i18n.t("field.price")}</th>
+                        <th>{i18n.t("field.cost")}</th><th>{i18n.t("field.reorder_point")}</th><th></th>
+                    </tr></thead>
+                    <tbody>
+                        <For each=move || rows.get() key=|(k, _)| *k children=move |(k, sku)| view! {
+                            <tr data-sku-row=k>
+                                <td>{sku_cell(sku, "code", |s| s.code.clone(), |s, v| s.code = v)}</td>
+                                <td>{sku_cell(sku, "attributes", |s| s.attributes.clone(), |s, v| s.attributes = v)}</td>
+                                <td>{sku_cell(sku, "price", |s| s.price.clone(), |s, v| s.price = v)}</td>
+                                <td>{sku_cell(sku, "cost", |s| s.cost.clone(), |s, v| s.cost = v)}</td>
+                                <td>{sku_cell(sku, "reorder_point", |s| s.reorder_point.clone(), |s, v| s.reorder_point = v)}</td>
+                                <td><button type="button" class="linkish" on:click=move |_| rows.update(|r| r.retain(|(x, _)| *x != k))>
+                                    {i18n.t("product.remove")}
+                                </button></td>
+                            </tr>
+                        }/>
+                    </tbody>
+                </table>
+            </div>
+            <button type="button" class="secondary" data-testid="add-sku" on:click=add_row>{i18n.t("product.add_sku")}</button>
+            <FieldError result field="skus"/>
+            <FormError result fields=FIELDS/>
+            <div class="actions">
+                <button type="submit" data-testid="save-product" disabled=move || save.pending().get()>{i18n.t("product.save")}</button>
+            </div>
+        </form>
+    }
+}
+
+// ---------------------------------------------------------------- one product
+
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::ProductView><DetailInner/></RequirePermission> }
+}
+
+#[component]
+fn DetailInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let act = ServerAction::<ActOnProduct>::new();
+    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_product(id));
+    let result = Signal::derive(move || act.value().get());
+    view! {
+        <section class="page" data-page="product-detail">
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await {
+                        Ok(d) => d,
+                        Err(e) => return failure(e),
+                    };
+                    let p = d.product;
+                    let forms = d.actions.iter().filter_map(|a| LISTING.action(a)).map(|a| view! {
+                        <ActionForm action=act attr:class="form step" attr:data-action=a.id>
+                            <h3>{move || a.label.get(i18n.lang())}</h3>
+                            <p class="sop">{move || a.sop.get(i18n.lang())}</p>
+                            <input type="hidden" name="id" value=p.id/>
+                            <input type="hidden" name="version" value=p.version/>
+                            <input type="hidden" name="action" value=a.id/>
+                            {workflow_fields(a, vec![])}
+                            <button type="submit">{move || a.label.get(i18n.lang())}</button>
+                        </ActionForm>
+                    }).collect_view();
+                    view! {
+                        <div class="page-head">
+                            <h1>{format!("#{} {}", p.id, p.title)}</h1>
+                            <div>
+                                <StateBadge workflow=&LISTING state=p.state.clone()/> " " <SlaBadge sla=p.sla/>
+                                {d.editable.then(|| view! { " " <a class="button secondary" href=format!("/products/{}/edit", p.id) data-testid="edit-product">{i18n.t("product.edit")}</a> })}
+                                {(p.state == "listed").then(|| view! { " " <a class="button secondary" href=format!("/catalog/{}", p.id)>{i18n.t("product.catalog")}</a> })}
+                            </div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                {p.review_note.clone().map(|n| view! {
+                                    <div class="notice" data-testid="review-note"><strong>{i18n.t("product.review_note")}</strong><p class="prose">{n}</p></div>
+                                })}
+                                <dl class="facts">
+                                    <dt>{i18n.t("field.category")}</dt><dd>{p.category.clone().unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>{i18n.t("field.tags")}</dt><dd>{p.tags.join(", ")}</dd>
+                                    <dt>{i18n.t("field.estimated_stock")}</dt><dd>{p.estimated_stock}</dd>
+                                    <dt>{i18n.t("field.submitted_by")}</dt><dd>{p.created_by.clone()} " · " {format_time(p.created_at)}</dd>
+                                    <dt>{i18n.t("field.description")}</dt><dd class="prose">{p.description.clone()}</dd>
+                                </dl>
+                                <h2>{i18n.t("product.skus")}</h2>
+                                <div class="table-wrap">
+                                    <table class="data">
+                                        <thead><tr>
+                                            <th>{i18n.t("field.code")}</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th>
+                                            <th class="num">{i18n.t("field.cost")}</th><th class="num">{i18n.t("field.reorder_point")}</th><th class="num">{i18n.t("field.available")}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {p.skus.iter().map(|s| view! {
+                                                <tr data-sku=s.code.clone()>
+                                                    <td><a href=format!("/stock/{}", s.id)>{s.code.clone()}</a></td>
+                                                    <td>{s.attributes.clone()}</td>
+                                                    <td class="num">{price_label(s.price)}</td>
+                                                    <td class="num" class:alert={s.cost >= s.price}>{price_label(s.cost)}</td>
+                                                    <td class="num">{s.reorder_point}</td>
+                                                    <td class="num">{s.available}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <FormError result/>
+                                <FieldError result field="reasons"/>
+                                <FieldError result field="reason"/>
+                                {forms}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("improvement.history")}</h2>
+                                <Timeline workflow=&LISTING events=d.events/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- categories
+
+#[component]
+pub fn CategoryAdmin() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::CategoryManage><CategoriesInner/></RequirePermission> }
+}
+
+#[component]
+fn CategoriesInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let create = ServerAction::<CreateCategory>::new();
+    let rename = ServerAction::<RenameCategory>::new();
+    let tree = Resource::new(move || (create.version().get(), rename.version().get()), |_| list_categories());
+    let created = Signal::derive(move || create.value().get());
+    let renamed = Signal::derive(move || rename.value().get());
+    view! {
+        <section class="page" data-page="categories">
+            <h1>{i18n.t("product.categories")}</h1>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let cats = match tree.await { Ok(c) => c, Err(e) => return failure(e) };
+                    let options = cats.clone();
+                    view! {
+                        <div class="columns">
+                            <div>
+                                {cats.is_empty().then(|| view! { <p class="empty">{i18n.t("category.none")}</p> })}
+                                <ul class="tree">
+                                    {cats.into_iter().map(|c| { let key = c.name.clone(); view! {
+                                        <li style=format!("margin-left: {}rem", c.depth * 2) data-category=key>
+                                            <ActionForm action=rename attr:class="inline">
+                                                <input type="hidden" name="id" value=c.id/>
+                                                <input name="name" value=c.name.clone() maxlength="60" aria-label=move || i18n.t("category.name")()/>
+                                                <button type="submit" class="secondary">{i18n.t("category.rename")}</button>
+                                            </ActionForm>
+                                        </li>
+                                    }}).collect_view()}
+                                </ul>
+                                <FieldError result=renamed field="name"/>
+                                <FormError result=renamed fields=&["name"]/>
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("category.new")}</h2>
+                                <ActionForm action=create attr:class="form">
+                                    <label>{i18n.t("category.name")}<input name="name" maxlength="60" required/></label>
+                                    <label>{i18n.t("category.parent")}
+                                        <select name="parent">
+                                            <option value="">{i18n.t("category.top")}</option>
+                                            {options.into_iter().map(|c| view! { <option value=c.id>{c.path}</option> }).collect_view()}
+                                        </select>
+                                    </label>
+                                    <FieldError result=created field="name"/>
+                                    <FormError result=created fields=&["name"]/>
+                                    <button type="submit">{i18n.t("category.new")}</button>
+                                </ActionForm>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- the customer catalog
+
+/// `/catalog`: open to everyone; filters are a plain GET form, so every result page has
+/// its own address and works before the page is interactive.
+#[component]
+pub fn Catalog() -> impl IntoView {
+    view! { <WithSession><CatalogInner/></WithSession> }
+}
+
+#[component]
+fn CatalogInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let m = query_map.read();
+        let get = |k: &str| m.get(k).unwrap_or_default();
+        CatalogQuery {
+            q: get("q"),
+            category: get("category").parse().ok(),
+            tag: get("tag"),
+            min_price: get("min"),
+            max_price: get("max"),
+            sort: CatalogSort::from_key(&get("sort")),
+            page: get("page").parse().unwrap_or(1),
+        }
+    });
+    let results = Resource::new(move || query.get(), search_catalog);
+    let facets = Resource::new(|| (), |_| async move { Ok::<_, AppError>((list_categories().await?, catalog_tags().await?)) });
+    view! {
+        <section class="page" data-page="catalog">
+            <h1>{i18n.t("catalog.title")}</h1>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    let (cats, tags) = facets.await.unwrap_or_default();
+                    let q = query.get_untracked();
+                    view! {
+                        <form method="get" action="/catalog" class="filters catalog-filters" data-testid="catalog-search">
+                            <input type="search" name="q" value=q.q.clone() placeholder=move || i18n.t("catalog.search_placeholder")() aria-label=move || i18n.t("field.search")()/>
+                            <select name="category" aria-label=move || i18n.t("field.category")()>
+                                <option value="">{i18n.t("catalog.all_categories")}</option>
+                                {cats.into_iter().map(|c| view! {
+                                    <option value=c.id selected=q.category == Some(c.id)>{"\u{a0}\u{a0}".repeat(c.depth)}{c.name}</option>
+                                }).collect_view()}
+                            </select>
+                            <select name="tag" aria-label=move || i18n.t("field.tags")()>
+                                <option value="">{i18n.t("catalog.all_tags")}</option>
+                                {tags.into_iter().map(|t| view! { <option value=t.clone() selected=q.tag == t>{t.clone()}</option> }).collect_view()}
+                            </select>
+                            <input name="min" value=q.min_price.clone() size="6" placeholder=move || i18n.t("catalog.min_price")() aria-label=move || i18n.t("catalog.min_price")()/>
+                            <input name="max" value=q.max_price.clone() size="6" placeholder=move || i18n.t("catalog.max_price")() aria-label=move || i18n.t("catalog.max_price")()/>
+                            <select name="sort" aria-label=move || i18n.t("catalog.sort")()>
+                                {[CatalogSort::Relevance, CatalogSort::Newest, CatalogSort::PriceAsc, CatalogSort::PriceDesc].into_iter().map(|s| view! {
+                                    <option value=s.key() selected=q.sort == s>{i18n.t(match s {
+                                        CatalogSort::Relevance => "sort.relevance",
+                                        CatalogSort::Newest => "sort.newest",
+                                        CatalogSort::PriceAsc => "sort.price_asc",
+                                        CatalogSort::PriceDesc => "sort.price_desc",
+                                    })}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="submit">{i18n.t("field.search")}</button>
+                        </form>
+                    }
+                })}
+            </Suspense>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let page = match results.await { Ok(p) => p, Err(e) => return failure(e) };
+                    let q = query.get_untracked();
+                    let link = move |n: i64| {
+                        let mut parts = vec![format!("page={n}")];
+                        for (k, v) in [("q", q.q.clone()), ("tag", q.tag.clone()), ("min", q.min_price.clone()), ("max", q.max_price.clone()), ("sort", q.sort.key().to_string())] {
+                            if !v.is_empty() { parts.push(format!("{k}={}", urlencode(&v))); }
+                        }
+                        if let Some(c) = q.category { parts.push(format!("category={c}")); }
+                        format!("/catalog?{}", parts.join("&"))
+                    };
+                    if page.items.is_empty() {
+                        return view! { <p class="empty" data-testid="catalog-empty">{i18n.t("catalog.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <p class="muted" data-testid="catalog-total">{page.total} " " {i18n.t("catalog.results")}</p>
+                        <ul class="product-grid">
+                            {page.items.into_iter().map(|p| view! {
+                                <li class="product-card" data-catalog-item=p.id>
+                                    <a href=format!("/catalog/{}", p.id)><h3>{p.title}</h3></a>
+                                    <p class="muted">{p.category.unwrap_or_default()}</p>
+                                    <p class="price">{i18n.t("catalog.from")} " " {price_label(p.min_price)}</p>
+                                    <p class={if p.available > 0 { "stock in" } else { "stock out" }}>
+                                        {if p.available > 0 { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}
+                                    </p>
+                                    <p class="tags">{p.tags.into_iter().map(|t| view! { <span class="tag">{t}</span> " " }).collect_view()}</p>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <nav class="pager" aria-label="pages">
+                            {(page.page > 1).then(|| view! { <a href=link(page.page - 1) rel="prev">{i18n.t("catalog.prev")}</a> })}
+                            <span>{page.page} " / " {page.pages}</span>
+                            {(page.page < page.pages).then(|| view! { <a href=link(page.page + 1) rel="next" data-testid="next-page">{i18n.t("catalog.next")}</a> })}
+                        </nav>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Percent-encodes a query value.
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[component]
+pub fn CatalogProductPage() -> impl IntoView {
+    view! { <WithSession><CatalogProductInner/></WithSession> }
+}
+
+#[component]
+fn CatalogProductInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let product = Resource::new(id, get_catalog_product);
+    view! {
+        <section class="page" data-page="catalog-product">
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    let p = match product.await { Ok(p) => p, Err(e) => return failure(e) };
+                    view! {
+                        <p><a href="/catalog">"← " {i18n.t("catalog.title")}</a></p>
+                        <h1>{p.title}</h1>
+                        <p class="muted">{p.category.unwrap_or_default()}</p>
+                        <p class="prose">{p.description}</p>
+                        <p class="tags">{p.tags.into_iter().map(|t| view! { <a class="tag" href=format!("/catalog?tag={}", urlencode(&t))>{t.clone()}</a> " " }).collect_view()}</p>
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>"SKU"</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.available")}</th></tr></thead>
+                                <tbody>
+                                    {p.skus.into_iter().map(|(code, attrs, price, available)| { let key = code.clone(); view! {
+                                        <tr data-sku=key>
+                                            <td>{code}</td><td>{attrs}</td><td class="num">{price_label(price)}</td>
+                                            <td>{if available > 0 { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}</td>
+                                        </tr>
+                                    }}).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}

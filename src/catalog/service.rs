@@ -1,0 +1,459 @@
+//! Products on the server: drafts and their edits, the listing workflow's effects, the
+//! category tree and the catalog search. State changes go through the workflow engine.
+
+use super::*;
+use crate::accounts::Actor;
+use crate::domain::{now_millis, AppError, AppResult};
+use crate::engine::run::{self, audit, Transition};
+use crate::server::db::{bind_all_as, like_escape, Backend, Bind};
+use crate::server::Db;
+use serde_json::json;
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+// ---------------------------------------------------------------- categories
+
+pub async fn categories(db: &Db) -> AppResult<Vec<Category>> {
+    let rows: Vec<(i64, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, parent_id, name FROM categories").fetch_all(db.pool()).await?;
+    Ok(category_tree(rows))
+}
+
+async fn sibling_taken(conn: &mut AnyConnection, parent: Option<i64>, name: &str, except: i64) -> AppResult<bool> {
+    let n: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM categories WHERE COALESCE(parent_id, 0) = $1 AND lower(name) = lower($2) AND id <> $3",
+    )
+    .bind(parent.unwrap_or(0))
+    .bind(name)
+    .bind(except)
+    .fetch_one(conn)
+    .await?;
+    Ok(n.0 > 0)
+}
+
+pub async fn create_category(db: &Db, actor: &Actor, name: &str, parent: Option<i64>) -> AppResult<i64> {
+    let name = required_text("name", name, 60)?;
+    let mut tx = db.begin().await?;
+    if let Some(p) = parent {
+        let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM categories WHERE id = $1").bind(p).fetch_optional(&mut *tx).await?;
+        if exists.is_none() {
+            return Err(AppError::invalid("parent", "choose an existing category"));
+        }
+    }
+    if sibling_taken(&mut tx, parent, &name, 0).await? {
+        return Err(AppError::invalid("name", "a category with this name already exists here"));
+    }
+    let (id,): (i64,) = sqlx::query_as("INSERT INTO categories (parent_id, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(parent)
+        .bind(&name)
+        .bind(now_millis())
+        .fetch_one(&mut *tx)
+        .await?;
+    audit(&mut tx, "category", id, "create", None, None, Some(actor.id), &json!({ "name": name, "parent_id": parent })).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn rename_category(db: &Db, actor: &Actor, id: i64, name: &str) -> AppResult<()> {
+    let name = required_text("name", name, 60)?;
+    let mut tx = db.begin().await?;
+    let row: Option<(Option<i64>, String)> =
+        sqlx::query_as("SELECT parent_id, name FROM categories WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    let (parent, old) = row.ok_or(AppError::NotFound)?;
+    if sibling_taken(&mut tx, parent, &name, id).await? {
+        return Err(AppError::invalid("name", "a category with this name already exists here"));
+    }
+    sqlx::query("UPDATE categories SET name = $1 WHERE id = $2").bind(&name).bind(id).execute(&mut *tx).await?;
+    audit(&mut tx, "category", id, "rename", None, None, Some(actor.id), &json!({ "from": old, "to": name })).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- drafts
+
+async fn check_category(conn: &mut AnyConnection, id: Option<i64>) -> AppResult<()> {
+    if let Some(id) = id {
+        let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM categories WHERE id = $1").bind(id).fetch_optional(conn).await?;
+        if found.is_none() {
+            return Err(AppError::invalid("category_id", "choose an existing category"));
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the backend's search index in step with the product's text. PostgreSQL indexes the
+/// column itself (pg_trgm); SQLite keeps a separate FTS5 table keyed by the product id.
+async fn index_for_search(conn: &mut AnyConnection, backend: Backend, id: i64, text: &str) -> AppResult<()> {
+    if backend == Backend::Sqlite {
+        sqlx::query("DELETE FROM product_search WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO product_search (rowid, body) VALUES ($1, $2)").bind(id).bind(text).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn write_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> AppResult<()> {
+    sqlx::query("DELETE FROM product_tags WHERE product_id = $1").bind(id).execute(&mut *conn).await?;
+    for t in tags {
+        sqlx::query("INSERT INTO product_tags (product_id, tag) VALUES ($1, $2)").bind(id).bind(t).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Brings the product's SKUs in line with the form: known codes are updated, new ones
+/// inserted, missing ones deleted unless stock has ever moved for them.
+async fn write_skus(conn: &mut AnyConnection, product_id: i64, skus: &[ValidSku]) -> AppResult<()> {
+    let existing: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, code FROM skus WHERE product_id = $1").bind(product_id).fetch_all(&mut *conn).await?;
+    for (id, code) in &existing {
+        if skus.iter().any(|s| &s.code == code) {
+            continue;
+        }
+        let (used,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM stock_movements WHERE sku_id = $1) + (SELECT COUNT(*) FROM receipt_lines WHERE sku_id = $1)",
+        )
+        .bind(*id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if used > 0 {
+            return Err(AppError::invalid("skus", &format!("SKU {code} has stock history and cannot be removed")));
+        }
+        sqlx::query("DELETE FROM stock_levels WHERE sku_id = $1").bind(*id).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM skus WHERE id = $1").bind(*id).execute(&mut *conn).await?;
+    }
+    let now = now_millis();
+    for (i, s) in skus.iter().enumerate() {
+        if existing.iter().any(|(_, c)| *c == s.code) {
+            sqlx::query("UPDATE skus SET attributes = $1, price = $2, cost = $3, reorder_point = $4 WHERE product_id = $5 AND code = $6")
+                .bind(&s.attributes)
+                .bind(s.price)
+                .bind(s.cost)
+                .bind(s.reorder_point)
+                .bind(product_id)
+                .bind(&s.code)
+                .execute(&mut *conn)
+                .await?;
+            continue;
+        }
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM skus WHERE code = $1").bind(&s.code).fetch_optional(&mut *conn).await?;
+        if taken.is_some() {
+            return Err(AppError::invalid("skus", &format!("line {}: code: already used by another product", i + 1)));
+        }
+        sqlx::query(
+            "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(product_id)
+        .bind(&s.code)
+        .bind(&s.attributes)
+        .bind(s.price)
+        .bind(s.cost)
+        .bind(s.reorder_point)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<Transition> {
+    let (mut step, _) = run::begin_create(db, actor, &LISTING, "create", &HashMap::new()).await?;
+    let p = input.validate()?;
+    check_category(step.conn(), p.category_id).await?;
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO products (title, description, category_id, tags, estimated_stock, min_price, search_text, state, version, \
+         created_by, created_at, updated_at, state_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10, $10) RETURNING id",
+    )
+    .bind(&p.title)
+    .bind(&p.description)
+    .bind(p.category_id)
+    .bind(p.tags.join(","))
+    .bind(p.estimated_stock)
+    .bind(p.min_price())
+    .bind(p.search_text())
+    .bind(step.to_state())
+    .bind(actor.id)
+    .bind(now)
+    .fetch_one(step.conn())
+    .await?;
+    write_tags(step.conn(), id, &p.tags).await?;
+    write_skus(step.conn(), id, &p.skus).await?;
+    index_for_search(step.conn(), db.backend, id, &p.search_text()).await?;
+    let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
+    step.commit_created(id, json!({ "title": p.title, "skus": codes.join(", ") })).await
+}
+
+/// Saves the content of a draft or returned product last seen at `version`; returns the
+/// new version. Not a state change, but audited like one.
+pub async fn update(db: &Db, actor: &Actor, id: i64, version: i64, input: &ProductInput) -> AppResult<i64> {
+    if !actor.can(Permission::ProductEdit) {
+        return Err(AppError::Forbidden);
+    }
+    let p = input.validate()?;
+    let mut tx = db.begin().await?;
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT state, version FROM products WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    let (state, current) = row.ok_or(AppError::NotFound)?;
+    if !EDITABLE.contains(&state.as_str()) {
+        return Err(AppError::InvalidTransition { action: "edit".into(), state });
+    }
+    if current != version {
+        return Err(AppError::StaleVersion);
+    }
+    check_category(&mut tx, p.category_id).await?;
+    let updated = sqlx::query(
+        "UPDATE products SET title = $1, description = $2, category_id = $3, tags = $4, estimated_stock = $5, min_price = $6, \
+         search_text = $7, version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10",
+    )
+    .bind(&p.title)
+    .bind(&p.description)
+    .bind(p.category_id)
+    .bind(p.tags.join(","))
+    .bind(p.estimated_stock)
+    .bind(p.min_price())
+    .bind(p.search_text())
+    .bind(now_millis())
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(AppError::StaleVersion);
+    }
+    write_tags(&mut tx, id, &p.tags).await?;
+    write_skus(&mut tx, id, &p.skus).await?;
+    index_for_search(&mut tx, db.backend, id, &p.search_text()).await?;
+    let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
+    audit(&mut tx, LISTING.id, id, "edit", Some(&state), Some(&state), Some(actor.id), &json!({ "title": p.title, "skus": codes.join(", ") }))
+        .await?;
+    tx.commit().await?;
+    Ok(version + 1)
+}
+
+/// A listing step (submit, approve, return, resubmit, delist, relist) on product `id`.
+pub async fn act(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    action_id: &str,
+    form: &HashMap<String, String>,
+) -> AppResult<Transition> {
+    let (mut step, v) = run::begin(db, actor, &LISTING, id, version, action_id, form).await?;
+    match action_id {
+        "approve" | "relist" => {
+            sqlx::query("UPDATE products SET review_note = NULL, listed_at = $1 WHERE id = $2")
+                .bind(now_millis())
+                .bind(id)
+                .execute(step.conn())
+                .await?;
+        }
+        "return" => {
+            sqlx::query("UPDATE products SET review_note = $1 WHERE id = $2").bind(&v["reasons"]).bind(id).execute(step.conn()).await?;
+        }
+        "submit" | "resubmit" | "delist" => {}
+        other => return Err(AppError::internal(format!("listing action {other} has no effect"))),
+    }
+    step.commit(serde_json::to_value(&v).unwrap_or_default()).await
+}
+
+// ---------------------------------------------------------------- reading
+
+/// Available stock of each SKU of the given products, across active warehouses.
+const SKU_SELECT: &str = "SELECT s.id, s.product_id, s.code, s.attributes, s.price, s.cost, s.reorder_point, \
+     CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
+       WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT) FROM skus s";
+
+type SkuRow = (i64, i64, String, String, i64, i64, i64, i64);
+
+async fn skus_of(db: &Db, product_id: i64) -> AppResult<Vec<Sku>> {
+    let rows: Vec<SkuRow> = sqlx::query_as(&format!("{SKU_SELECT} WHERE s.product_id = $1 ORDER BY s.id"))
+        .bind(product_id)
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Sku { id: r.0, code: r.2, attributes: r.3, price: r.4, cost: r.5, reorder_point: r.6, available: r.7 })
+        .collect())
+}
+
+fn split_tags(t: &str) -> Vec<String> {
+    t.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+type ProductRowDb = (i64, String, String, Option<i64>, Option<String>, String, i64, i64, Option<String>, String, i64, String, i64, i64, i64);
+
+pub async fn get(db: &Db, id: i64) -> AppResult<Product> {
+    let row: Option<ProductRowDb> = sqlx::query_as(
+        "SELECT p.id, p.title, p.description, p.category_id, c.name, p.tags, p.estimated_stock, p.min_price, p.review_note, \
+         p.state, p.version, u.display_name, p.created_at, p.updated_at, p.state_since \
+         FROM products p JOIN users u ON u.id = p.created_by LEFT JOIN categories c ON c.id = p.category_id WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let r = row.ok_or(AppError::NotFound)?;
+    let tree = categories(db).await?;
+    let category = r.3.and_then(|cid| tree.iter().find(|c| c.id == cid).map(|c| c.path.clone())).or(r.4);
+    Ok(Product {
+        sla: SlaStatus::compute(&LISTING, &r.9, r.14, now_millis()),
+        id: r.0,
+        title: r.1,
+        description: r.2,
+        category_id: r.3,
+        category,
+        tags: split_tags(&r.5),
+        estimated_stock: r.6,
+        min_price: r.7,
+        review_note: r.8,
+        state: r.9,
+        version: r.10,
+        created_by: r.11,
+        created_at: r.12,
+        updated_at: r.13,
+        skus: skus_of(db, id).await?,
+    })
+}
+
+pub async fn detail(db: &Db, actor: &Actor, id: i64) -> AppResult<ProductDetail> {
+    let product = get(db, id).await?;
+    let events = run::history(db, LISTING.id, id).await?;
+    let actions = LISTING.available(&product.state, &actor.permissions).map(|a| a.id.to_string()).collect();
+    let editable = actor.can(Permission::ProductEdit) && EDITABLE.contains(&product.state.as_str());
+    Ok(ProductDetail { product, events, actions, editable })
+}
+
+/// The staff list, newest change first; `state` and `q` narrow it.
+pub async fn list(db: &Db, state: &str, q: &str) -> AppResult<Vec<ProductRow>> {
+    let mut binds = vec![Bind::Text(state.to_string())];
+    let mut sql = String::from(
+        "SELECT p.id, p.title, c.name, (SELECT COUNT(*) FROM skus s WHERE s.product_id = p.id), p.min_price, p.state, p.version, \
+         p.updated_at, p.state_since FROM products p LEFT JOIN categories c ON c.id = p.category_id WHERE ($1 = '' OR p.state = $1)",
+    );
+    sql.push_str(&search_condition(db.backend, &search_terms(q), &mut binds));
+    sql.push_str(" ORDER BY p.updated_at DESC, p.id DESC LIMIT 500");
+    let rows: Vec<(i64, String, Option<String>, i64, i64, String, i64, i64, i64)> =
+        bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
+    let now = now_millis();
+    Ok(rows
+        .into_iter()
+        .map(|r| ProductRow {
+            sla: SlaStatus::compute(&LISTING, &r.5, r.8, now),
+            id: r.0,
+            title: r.1,
+            category: r.2,
+            skus: r.3,
+            min_price: r.4,
+            state: r.5,
+            version: r.6,
+            updated_at: r.7,
+        })
+        .collect())
+}
+
+/// The SQL that makes every term match the product's search text (` AND …` per term),
+/// pushing its values onto `binds`. The one place where the backends' search differs:
+/// SQLite asks its FTS5 trigram index (terms of 3+ characters; shorter ones fall back to
+/// LIKE), PostgreSQL's LIKE is served by the pg_trgm index.
+pub fn search_condition(backend: Backend, terms: &[String], binds: &mut Vec<Bind>) -> String {
+    let mut sql = String::new();
+    for term in terms {
+        if backend == Backend::Sqlite && term.chars().count() >= 3 {
+            binds.push(Bind::Text(format!("\"{}\"", term.replace('"', "\"\""))));
+            sql.push_str(&format!(" AND p.id IN (SELECT rowid FROM product_search WHERE product_search MATCH ${})", binds.len()));
+        } else {
+            binds.push(Bind::Text(format!("%{}%", like_escape(term))));
+            sql.push_str(&format!(" AND p.search_text LIKE ${} ESCAPE '\\'", binds.len()));
+        }
+    }
+    sql
+}
+
+/// The customer catalog: listed products only.
+pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogPage> {
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut filter = String::from(" WHERE p.state = 'listed'");
+    let terms = search_terms(&query.q);
+    filter.push_str(&search_condition(db.backend, &terms, &mut binds));
+    if let Some(cat) = query.category {
+        let tree = categories(db).await?;
+        let ids = with_descendants(&tree, cat);
+        let marks: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                binds.push(Bind::Int(*id));
+                format!("${}", binds.len())
+            })
+            .collect();
+        filter.push_str(&format!(" AND p.category_id IN ({})", marks.join(", ")));
+    }
+    let tag = query.tag.trim().to_lowercase();
+    if !tag.is_empty() {
+        binds.push(Bind::Text(tag));
+        filter.push_str(&format!(" AND EXISTS (SELECT 1 FROM product_tags t WHERE t.product_id = p.id AND t.tag = ${})", binds.len()));
+    }
+    if !query.min_price.trim().is_empty() {
+        binds.push(Bind::Int(parse_money("min_price", &query.min_price)?));
+        filter.push_str(&format!(" AND p.min_price >= ${}", binds.len()));
+    }
+    if !query.max_price.trim().is_empty() {
+        binds.push(Bind::Int(parse_money("max_price", &query.max_price)?));
+        filter.push_str(&format!(" AND p.min_price <= ${}", binds.len()));
+    }
+    let (total,): (i64,) =
+        bind_all_as(sqlx::query_as(&format!("SELECT COUNT(*) FROM products p{filter}")), &binds).fetch_one(db.pool()).await?;
+    let order = match query.sort {
+        CatalogSort::Relevance if !terms.is_empty() => {
+            binds.push(Bind::Text(format!("%{}%", like_escape(&terms[0]))));
+            format!("CASE WHEN lower(p.title) LIKE ${} ESCAPE '\\' THEN 0 ELSE 1 END, p.listed_at DESC, p.id DESC", binds.len())
+        }
+        CatalogSort::Relevance | CatalogSort::Newest => "p.listed_at DESC, p.id DESC".to_string(),
+        CatalogSort::PriceAsc => "p.min_price ASC, p.id ASC".to_string(),
+        CatalogSort::PriceDesc => "p.min_price DESC, p.id DESC".to_string(),
+    };
+    let pages = ((total + CATALOG_PAGE_SIZE - 1) / CATALOG_PAGE_SIZE).max(1);
+    let page = query.page.clamp(1, pages);
+    binds.push(Bind::Int(CATALOG_PAGE_SIZE));
+    binds.push(Bind::Int((page - 1) * CATALOG_PAGE_SIZE));
+    let sql = format!(
+        "SELECT p.id, p.title, c.name, p.tags, p.min_price, \
+         CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM skus s JOIN stock_levels l ON l.sku_id = s.id \
+           JOIN warehouses w ON w.id = l.warehouse_id WHERE s.product_id = p.id AND w.active = 1), 0) AS BIGINT) \
+         FROM products p LEFT JOIN categories c ON c.id = p.category_id{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+        binds.len() - 1,
+        binds.len()
+    );
+    let rows: Vec<(i64, String, Option<String>, String, i64, i64)> =
+        bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| CatalogItem { id: r.0, title: r.1, category: r.2, tags: split_tags(&r.3), min_price: r.4, available: r.5 })
+        .collect();
+    Ok(CatalogPage { items, total, page, pages })
+}
+
+/// A listed product's public page; anything not listed is "not found" to customers.
+pub async fn catalog_product(db: &Db, id: i64) -> AppResult<CatalogProduct> {
+    let p = get(db, id).await?;
+    if p.state != LISTED.id {
+        return Err(AppError::NotFound);
+    }
+    Ok(CatalogProduct {
+        id: p.id,
+        title: p.title,
+        description: p.description,
+        category: p.category,
+        tags: p.tags,
+        skus: p.skus.into_iter().map(|s| (s.code, s.attributes, s.price, s.available.max(0))).collect(),
+    })
+}
+
+/// Tags in use on listed products, most used first, for the catalog's filter.
+pub async fn catalog_tags(db: &Db) -> AppResult<Vec<String>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT t.tag, COUNT(*) FROM product_tags t JOIN products p ON p.id = t.product_id WHERE p.state = 'listed' \
+         GROUP BY t.tag ORDER BY COUNT(*) DESC, t.tag LIMIT 40",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}

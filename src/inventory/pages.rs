@@ -1,0 +1,537 @@
+//! Pages of inventory: stock search and one SKU's stock with its ledger, warehouses, and
+//! inbound receipts (list, registration, count and inspection, posting).
+
+use super::api::{
+    get_receipt, get_stock, list_receipts, list_warehouses, search_stock, act_on_receipt, create_warehouse, register_receipt,
+    SetWarehouseActive,
+};
+use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
+use crate::catalog::pages::failure;
+use crate::components::{current_user, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::domain::{format_time, Permission};
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use std::collections::HashMap;
+
+fn loading() -> impl IntoView {
+    view! { <p class="loading">"…"</p> }
+}
+
+fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
+    let params = use_params_map();
+    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------- stock
+
+#[component]
+pub fn StockSearch() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::StockView><StockInner/></RequirePermission> }
+}
+
+#[component]
+fn StockInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let rows = Resource::new(q, search_stock);
+    view! {
+        <section class="page" data-page="stock">
+            <h1>{i18n.t("stock.title")}</h1>
+            <form method="get" action="/stock" class="filters">
+                <label>{i18n.t("stock.search")}<input type="search" name="q" value=q() autofocus/></label>
+                <button type="submit">{i18n.t("field.search")}</button>
+            </form>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let rows = match rows.await { Ok(r) => r, Err(e) => return failure(e) };
+                    if rows.is_empty() {
+                        return view! { <p class="empty">{i18n.t("stock.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr>
+                                    <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("stock.on_hand")}</th>
+                                    <th class="num">{i18n.t("stock.reserved")}</th><th class="num">{i18n.t("field.available")}</th><th class="num">{i18n.t("field.reorder_point")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|r| {
+                                        let available = r.on_hand - r.reserved;
+                                        let key = r.sku.clone();
+                                        let low = available < r.reorder_point;
+                                        view! {
+                                            <tr data-stock=key>
+                                                <td><a href=format!("/stock/{}", r.sku_id)>{r.sku}</a></td>
+                                                <td>{r.product}</td>
+                                                <td class="num">{r.on_hand}</td>
+                                                <td class="num">{r.reserved}</td>
+                                                <td class="num" class:alert=low>{available}</td>
+                                                <td class="num">{r.reorder_point}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn movement_label(kind: &str) -> &'static str {
+    match kind {
+        "receipt" => "move.receipt",
+        "reserve" => "move.reserve",
+        "release" => "move.release",
+        "commit" => "move.commit",
+        "adjust" => "move.adjust",
+        "transfer_out" => "move.transfer_out",
+        "transfer_in" => "move.transfer_in",
+        _ => "move.return",
+    }
+}
+
+#[component]
+pub fn StockDetailPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::StockView><StockDetailInner/></RequirePermission> }
+}
+
+#[component]
+fn StockDetailInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let detail = Resource::new(id, get_stock);
+    let signed = |n: i64| if n > 0 { format!("+{n}") } else { n.to_string() };
+    view! {
+        <section class="page" data-page="stock-detail">
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let r = d.row;
+                    view! {
+                        <div class="page-head">
+                            <h1>{r.sku.clone()} " · " {r.product.clone()}</h1>
+                            <a class="button secondary" href=format!("/products/{}", r.product_id)>{i18n.t("stock.product")}</a>
+                        </div>
+                        <div class="kpis">
+                            <div class="kpi"><span>{i18n.t("stock.on_hand")}</span><strong data-testid="on-hand">{r.on_hand}</strong></div>
+                            <div class="kpi"><span>{i18n.t("stock.reserved")}</span><strong>{r.reserved}</strong></div>
+                            <div class="kpi"><span>{i18n.t("field.available")}</span><strong data-testid="available" class:alert={r.on_hand - r.reserved < r.reorder_point}>{r.on_hand - r.reserved}</strong></div>
+                            <div class="kpi"><span>{i18n.t("field.reorder_point")}</span><strong>{r.reorder_point}</strong></div>
+                        </div>
+                        <h2>{i18n.t("stock.by_warehouse")}</h2>
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>{i18n.t("stock.warehouse")}</th><th class="num">{i18n.t("stock.on_hand")}</th><th class="num">{i18n.t("stock.reserved")}</th><th class="num">{i18n.t("field.available")}</th></tr></thead>
+                                <tbody>
+                                    {d.warehouses.into_iter().map(|(code, name, b)| { let key = code.clone(); view! {
+                                        <tr data-warehouse=key><td>{code} " · " {name}</td><td class="num">{b.on_hand}</td><td class="num">{b.reserved}</td><td class="num">{b.available()}</td></tr>
+                                    }}).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <h2>{i18n.t("stock.movements")}</h2>
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr>
+                                    <th>{i18n.t("audit.when")}</th><th>{i18n.t("stock.warehouse")}</th><th>{i18n.t("stock.kind")}</th>
+                                    <th class="num">{i18n.t("stock.on_hand")}</th><th class="num">{i18n.t("stock.reserved")}</th>
+                                    <th>{i18n.t("stock.reference")}</th><th>{i18n.t("stock.reason")}</th><th>{i18n.t("audit.who")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {d.movements.into_iter().map(|m| view! {
+                                        <tr data-movement=m.kind.clone()>
+                                            <td>{format_time(m.at)}</td><td>{m.warehouse}</td><td>{i18n.t(movement_label(&m.kind))}</td>
+                                            <td class="num">{signed(m.on_hand_delta)}</td><td class="num">{signed(m.reserved_delta)}</td>
+                                            <td>{m.reference}</td><td>{m.reason}</td><td>{m.actor.unwrap_or_else(|| "system".into())}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- warehouses
+
+#[component]
+pub fn Warehouses() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehouseManage><WarehousesInner/></RequirePermission> }
+}
+
+#[component]
+fn WarehousesInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let toggle = ServerAction::<SetWarehouseActive>::new();
+    let create = Action::new(|w: &WarehouseInput| {
+        let w = w.clone();
+        async move { create_warehouse(w).await }
+    });
+    let list = Resource::new(move || (toggle.version().get(), create.version().get()), |_| list_warehouses());
+    let created = Signal::derive(move || create.value().get());
+    let (code, name, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            code.set(String::new());
+            name.set(String::new());
+            address.set(String::new());
+        }
+    });
+    let input = |sig: RwSignal<String>, field: &'static str| {
+        view! { <input name=field prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
+    };
+    view! {
+        <section class="page" data-page="warehouses">
+            <h1>{i18n.t("warehouse.title")}</h1>
+            <div class="columns">
+                <Transition fallback=loading>
+                    {move || Suspend::new(async move {
+                        let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                        view! {
+                            <div class="table-wrap">
+                                <table class="data">
+                                    <thead><tr><th>{i18n.t("field.code")}</th><th>{i18n.t("warehouse.name")}</th><th>{i18n.t("warehouse.address")}</th><th></th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|w| { let key = w.code.clone(); let inactive = !w.active; view! {
+                                            <tr data-warehouse=key class:inactive=inactive>
+                                                <td>{w.code}</td><td>{w.name}</td><td>{w.address}</td>
+                                                <td>
+                                                    <ActionForm action=toggle attr:class="inline">
+                                                        <input type="hidden" name="id" value=w.id/>
+                                                        <input type="hidden" name="active" value=(!w.active).to_string()/>
+                                                        <button type="submit" class="secondary">{if w.active { i18n.t("warehouse.deactivate") } else { i18n.t("warehouse.activate") }}</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }}).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    })}
+                </Transition>
+                <aside>
+                    <h2>{i18n.t("warehouse.new")}</h2>
+                    <form class="form" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        create.dispatch(WarehouseInput { code: code.get_untracked(), name: name.get_untracked(), address: address.get_untracked() });
+                    }>
+                        <label>{i18n.t("field.code")}{input(code, "code")}</label>
+                        <FieldError result=created field="code"/>
+                        <label>{i18n.t("warehouse.name")}{input(name, "name")}</label>
+                        <FieldError result=created field="name"/>
+                        <label>{i18n.t("warehouse.address")}{input(address, "address")}</label>
+                        <FieldError result=created field="address"/>
+                        <FormError result=created fields=&["code", "name", "address"]/>
+                        <button type="submit">{i18n.t("warehouse.new")}</button>
+                    </form>
+                </aside>
+            </div>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- receipts
+
+#[component]
+pub fn ReceiptList() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><ReceiptsInner/></RequirePermission> }
+}
+
+#[component]
+fn ReceiptsInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let list = Resource::new(state, list_receipts);
+    let can_register = current_user().is_some_and(|a| a.can(Permission::ReceiptRegister));
+    view! {
+        <section class="page" data-page="receipts">
+            <div class="page-head">
+                <h1>{i18n.t("receipt.title")}</h1>
+                <div class="actions">
+                    <a href="/sop/receipt" class="button secondary">{i18n.t("improvement.sop")}</a>
+                    {can_register.then(|| view! { <a class="button" href="/receipts/new" data-testid="new-receipt">{i18n.t("receipt.new")}</a> })}
+                </div>
+            </div>
+            <form method="get" action="/receipts" class="filters">
+                <label>{i18n.t("field.state")}
+                    <select name="state">
+                        <option value="">{i18n.t("audit.all")}</option>
+                        {RECEIPTS.states.iter().map(|s| view! { <option value=s.id selected=move || state() == s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+            </form>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("receipt.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>"#"</th><th>{i18n.t("receipt.supplier")}</th><th>{i18n.t("stock.reference")}</th><th>{i18n.t("stock.warehouse")}</th><th>{i18n.t("field.state")}</th><th>"SLA"</th><th>{i18n.t("audit.when")}</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|r| view! {
+                                        <tr data-receipt=r.id>
+                                            <td><a href=format!("/receipts/{}", r.id)>{r.id}</a></td>
+                                            <td><a href=format!("/receipts/{}", r.id)>{r.supplier}</a></td>
+                                            <td>{r.reference}</td><td>{r.warehouse}</td>
+                                            <td><StateBadge workflow=&RECEIPTS state=r.state/></td>
+                                            <td><SlaBadge sla=r.sla/></td>
+                                            <td>{format_time(r.created_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn ReceiptNew() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::ReceiptRegister><ReceiptNewInner/></RequirePermission> }
+}
+
+#[component]
+fn ReceiptNewInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let warehouses = Resource::new(|| (), |_| list_warehouses());
+    let register = RECEIPTS.action("register").expect("declared");
+    let warehouse = RwSignal::new(0i64);
+    let fields: HashMap<&'static str, RwSignal<String>> =
+        register.form.iter().map(|f| (f.name, RwSignal::new(String::new()))).collect();
+    let fields = StoredValue::new(fields);
+    let next_key = StoredValue::new(1usize);
+    let lines = RwSignal::new(vec![(0usize, RwSignal::new(ReceiptLineInput::default()))]);
+    let save = Action::new(|(wh, f, l): &(i64, HashMap<String, String>, Vec<ReceiptLineInput>)| {
+        let (wh, f, l) = (*wh, f.clone(), l.clone());
+        async move { register_receipt(wh, f, l).await }
+    });
+    let result = Signal::derive(move || save.value().get());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("/receipts/{id}"), Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let f = fields.with_value(|m| m.iter().map(|(k, v)| (k.to_string(), v.get_untracked())).collect());
+        save.dispatch((warehouse.get_untracked(), f, lines.get_untracked().iter().map(|(_, l)| l.get_untracked()).collect()));
+    };
+    view! {
+        <section class="page" data-page="receipt-new">
+            <h1>{i18n.t("receipt.new")}</h1>
+            <p class="sop">{move || register.sop.get(i18n.lang())}</p>
+            <form class="form wide" on:submit=submit>
+                <Suspense fallback=loading>
+                    {move || Suspend::new(async move {
+                        let list = warehouses.await.unwrap_or_default();
+                        if let Some(first) = list.iter().find(|w| w.active) {
+                            if warehouse.get_untracked() == 0 { warehouse.set(first.id); }
+                        }
+                        view! {
+                            <label>{i18n.t("stock.warehouse")}
+                                <select name="warehouse" on:change=move |ev| warehouse.set(event_target_value(&ev).parse().unwrap_or(0))>
+                                    {list.into_iter().filter(|w| w.active).map(|w| view! {
+                                        <option value=w.id selected=move || warehouse.get() == w.id>{w.code} " · " {w.name}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })}
+                </Suspense>
+                <FieldError result field="warehouse"/>
+                {register.form.iter().map(|f| {
+                    let sig = fields.with_value(|m| m[f.name]);
+                    view! {
+                        <label data-field=f.name>{move || f.label.get(i18n.lang())}
+                            <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                        </label>
+                        <FieldError result field=f.name/>
+                    }
+                }).collect_view()}
+                <h2>{i18n.t("receipt.lines")}</h2>
+                <table class="data lines">
+                    <thead><tr><th>"SKU"</th><th>{i18n.t("receipt.expected")}</th><th></th></tr></thead>
+                    <tbody>
+                        <For each=move || lines.get() key=|(k, _)| *k children=move |(k, line)| view! {
+                            <tr data-line=k>
+                                <td><input name="sku" prop:value=move || line.with(|l| l.sku.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.sku = v); }/></td>
+                                <td><input name="expected" inputmode="numeric" prop:value=move || line.with(|l| l.expected.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.expected = v); }/></td>
+                                <td><button type="button" class="linkish" on:click=move |_| lines.update(|r| r.retain(|(x, _)| *x != k))>{i18n.t("product.remove")}</button></td>
+                            </tr>
+                        }/>
+                    </tbody>
+                </table>
+                <button type="button" class="secondary" data-testid="add-line" on:click=move |_| {
+                    let k = next_key.get_value();
+                    next_key.set_value(k + 1);
+                    lines.update(|r| r.push((k, RwSignal::new(ReceiptLineInput::default()))));
+                }>{i18n.t("receipt.add_line")}</button>
+                <FieldError result field="lines"/>
+                <FormError result fields=&["warehouse", "supplier", "reference", "note", "lines"]/>
+                <div class="actions"><button type="submit" data-testid="save-receipt">{move || register.label.get(i18n.lang())}</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn ReceiptPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><ReceiptInner/></RequirePermission> }
+}
+
+type ActArgs = (i64, i64, String, HashMap<String, String>, Vec<LineInspection>);
+
+#[component]
+fn ReceiptInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let act = Action::new(|(id, version, action, fields, lines): &ActArgs| {
+        let args = (*id, *version, action.clone(), fields.clone(), lines.clone());
+        async move { act_on_receipt(args.0, args.1, args.2, args.3, args.4).await }
+    });
+    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_receipt(id));
+    let result = Signal::derive(move || act.value().get());
+    view! {
+        <section class="page" data-page="receipt-detail">
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let r = d.receipt;
+                    let can = |a: &str| d.actions.iter().any(|x| x == a);
+                    let inspecting = can("inspect");
+                    // One set of inputs per line while inspecting: received, accepted, rejected, defect.
+                    let inputs: Vec<(i64, [RwSignal<String>; 4])> = r.lines.iter().map(|l| (l.id, [
+                        RwSignal::new(l.expected.to_string()), RwSignal::new(l.expected.to_string()), RwSignal::new("0".to_string()), RwSignal::new(String::new()),
+                    ])).collect();
+                    let inputs = StoredValue::new(inputs);
+                    let note = RwSignal::new(String::new());
+                    let reason = RwSignal::new(String::new());
+                    let (rid, version) = (r.id, r.version);
+                    let send = move |action: &'static str| {
+                        let mut fields = HashMap::new();
+                        let mut lines = Vec::new();
+                        match action {
+                            "inspect" => {
+                                if !note.get_untracked().trim().is_empty() { fields.insert("note".to_string(), note.get_untracked()); }
+                                lines = inputs.with_value(|v| v.iter().map(|(line_id, s)| LineInspection {
+                                    line_id: *line_id,
+                                    received: s[0].get_untracked(),
+                                    accepted: s[1].get_untracked(),
+                                    rejected: s[2].get_untracked(),
+                                    defect_reason: s[3].get_untracked(),
+                                }).collect());
+                            }
+                            "cancel" => { fields.insert("reason".to_string(), reason.get_untracked()); }
+                            _ => {}
+                        }
+                        act.dispatch((rid, version, action.to_string(), fields, lines));
+                    };
+                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
+                        <input name=name size="6" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    };
+                    let label = |a: &'static str| RECEIPTS.action(a).map(|x| x.label.get(i18n.lang())).unwrap_or(a);
+                    let sop = |a: &'static str| RECEIPTS.action(a).map(|x| x.sop.get(i18n.lang())).unwrap_or("");
+                    view! {
+                        <div class="page-head">
+                            <h1>{i18n.t("receipt.one")} " #" {r.id} " · " {r.supplier.clone()}</h1>
+                            <div><StateBadge workflow=&RECEIPTS state=r.state.clone()/> " " <SlaBadge sla=r.sla/></div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                <dl class="facts">
+                                    <dt>{i18n.t("stock.warehouse")}</dt><dd>{r.warehouse.clone()}</dd>
+                                    <dt>{i18n.t("stock.reference")}</dt><dd>{r.reference.clone()}</dd>
+                                    <dt>{i18n.t("field.submitted_by")}</dt><dd>{r.created_by.clone()} " · " {format_time(r.created_at)}</dd>
+                                    {r.note.clone().map(|n| view! { <dt>{i18n.t("receipt.note")}</dt><dd class="prose">{n}</dd> })}
+                                </dl>
+                                {inspecting.then(|| view! { <p class="sop">{sop("inspect")}</p> })}
+                                <div class="table-wrap">
+                                    <table class="data lines" data-testid="receipt-lines">
+                                        <thead><tr>
+                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("receipt.expected")}</th>
+                                            <th class="num">{i18n.t("receipt.received")}</th><th class="num">{i18n.t("receipt.accepted")}</th>
+                                            <th class="num">{i18n.t("receipt.rejected")}</th><th>{i18n.t("receipt.defect")}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {r.lines.iter().enumerate().map(|(n, l)| {
+                                                let s = inputs.with_value(|v| v[n].1);
+                                                let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+                                                view! {
+                                                    <tr data-line-sku=l.sku.clone()>
+                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                                                        <td class="num">{l.expected}</td>
+                                                        {if inspecting {
+                                                            view! {
+                                                                <td class="num">{cell(s[0], "received")}</td><td class="num">{cell(s[1], "accepted")}</td>
+                                                                <td class="num">{cell(s[2], "rejected")}</td><td>{cell(s[3], "defect_reason")}</td>
+                                                            }.into_any()
+                                                        } else {
+                                                            view! {
+                                                                <td class="num">{show(l.received)}</td><td class="num">{show(l.accepted)}</td>
+                                                                <td class="num">{show(l.rejected)}</td><td>{l.defect_reason.clone().unwrap_or_default()}</td>
+                                                            }.into_any()
+                                                        }}
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <FieldError result field="lines"/>
+                                <FieldError result field="reason"/>
+                                <FormError result fields=&["lines", "reason"]/>
+                                {inspecting.then(|| view! {
+                                    <div class="form step" data-action="inspect">
+                                        <label>{i18n.t("receipt.note")}
+                                            <textarea rows="2" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                                        </label>
+                                        <button type="button" data-testid="inspect" on:click=move |_| send("inspect")>{label("inspect")}</button>
+                                    </div>
+                                })}
+                                {can("post").then(|| view! {
+                                    <div class="form step" data-action="post">
+                                        <h3>{label("post")}</h3>
+                                        <p class="sop">{sop("post")}</p>
+                                        <button type="button" data-testid="post" on:click=move |_| send("post")>{label("post")}</button>
+                                    </div>
+                                })}
+                                {can("cancel").then(|| view! {
+                                    <div class="form step" data-action="cancel">
+                                        <h3>{label("cancel")}</h3>
+                                        <label>{i18n.t("receipt.cancel_reason")}
+                                            <textarea rows="2" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                                        </label>
+                                        <button type="button" class="secondary" on:click=move |_| send("cancel")>{label("cancel")}</button>
+                                    </div>
+                                })}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("improvement.history")}</h2>
+                                <Timeline workflow=&RECEIPTS events=d.events/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
