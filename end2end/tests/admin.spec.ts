@@ -53,5 +53,5 @@ test('an admin creates a staff account that can sign in', async ({ page }) => {
   await expect(page.locator('tr[data-user="gao.peng@shopflow.test"]')).toBeVisible();
   await signOut(page);
   await signIn(page, 'gao.peng@shopflow.test', 'packing-bench-7');
-  expect(await navKeys(page)).toEqual(['home', 'warehouse', 'improvement']);
+  expect(await navKeys(page)).toEqual(['home', 'warehouse', 'alerts', 'improvement']);
 });

@@ -3,18 +3,18 @@ import { expectStatus, navKeys, signIn } from './helpers';
 
 // Each demo account sees exactly the sections its role may enter.
 const expected: Record<string, string[]> = {
-  'admin@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'improvement', 'users', 'roles', 'audit'],
-  'pm@shopflow.test': ['home', 'product', 'improvement'],
+  'admin@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'users', 'roles', 'audit'],
+  'pm@shopflow.test': ['home', 'product', 'alerts', 'improvement'],
   'specialist@shopflow.test': ['home', 'product', 'improvement'],
   'orders@shopflow.test': ['home', 'orders', 'improvement'],
-  'warehouse@shopflow.test': ['home', 'warehouse', 'improvement'],
+  'warehouse@shopflow.test': ['home', 'warehouse', 'alerts', 'improvement'],
   'logistics@shopflow.test': ['home', 'logistics', 'improvement'],
   'service@shopflow.test': ['home', 'service', 'improvement'],
   'senior@shopflow.test': ['home', 'service', 'improvement'],
   'marketing@shopflow.test': ['home', 'marketing', 'improvement'],
   'finance@shopflow.test': ['home', 'finance', 'improvement'],
-  'ops@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'improvement', 'audit'],
-  'customer@shopflow.test': ['home', 'portal'],
+  'ops@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'audit'],
+  'customer@shopflow.test': ['home', 'portal', 'catalog'],
 };
 
 for (const [email, keys] of Object.entries(expected)) {

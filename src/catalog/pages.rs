@@ -304,7 +304,8 @@ fn DetailInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let act = ServerAction::<ActOnProduct>::new();
-    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_product(id));
+    let done = crate::components::successes(act.into());
+    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_product(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="product-detail">

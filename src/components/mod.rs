@@ -78,6 +78,22 @@ fn line_message(message: &str, lang: Lang) -> Option<String> {
     Some(format!("{} {n}: {field}{text}", lookup(lang, "err.line").unwrap_or("line")))
 }
 
+/// Counts the successful runs of an action. Pages refetch their record on this rather than on
+/// every run: a refused step must leave what the user typed in place, so they can correct it.
+pub fn successes<I, O>(action: Action<I, Result<O, AppError>>) -> Signal<usize>
+where
+    I: Send + Sync + 'static,
+    O: Send + Sync + 'static,
+{
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            count.update(|n| *n += 1);
+        }
+    });
+    count.into()
+}
+
 /// The message for `field` from the last result of an action, shown under the input.
 #[component]
 pub fn FieldError<T: Send + Sync + 'static>(
@@ -270,7 +286,10 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
                 .into_iter()
                 .map(|(k, v)| {
                     let field = action.and_then(|a| a.form.iter().find(|f| f.name == k));
-                    let key = move || field.map(|f| f.label.get(i18n.lang()).to_string()).unwrap_or_else(|| k.clone());
+                    let key = move || match field {
+                        Some(f) => f.label.get(i18n.lang()).to_string(),
+                        None => lookup(i18n.lang(), &format!("field.{k}")).map(str::to_string).unwrap_or_else(|| k.clone()),
+                    };
                     // Departments are stored by key; show their name.
                     let department = field
                         .filter(|f| f.kind == crate::engine::FieldKind::Department)

@@ -140,7 +140,8 @@ fn DetailInner() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let act = ServerAction::<ActOnSuggestion>::new();
-    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_suggestion(id));
+    let done = crate::components::successes(act.into());
+    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_suggestion(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="improvement-detail">

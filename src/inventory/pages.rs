@@ -407,7 +407,8 @@ fn ReceiptInner() -> impl IntoView {
         let args = (*id, *version, action.clone(), fields.clone(), lines.clone());
         async move { act_on_receipt(args.0, args.1, args.2, args.3, args.4).await }
     });
-    let detail = Resource::new(move || (id(), act.version().get()), |(id, _)| get_receipt(id));
+    let done = crate::components::successes(act.into());
+    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_receipt(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="receipt-detail">

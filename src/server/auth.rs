@@ -14,14 +14,31 @@ pub async fn session() -> AppResult<Session> {
     leptos_axum::extract::<Session>().await.map_err(AppError::internal)
 }
 
+/// The actor loaded for this request, shared by every server function a page render calls
+/// (a dashboard calls several; each would otherwise load the user, roles and permissions
+/// again). Keyed by user id, so a sign-in or sign-out within the request is seen at once.
+/// It lives only as long as the request: permission changes apply to the next request.
+#[derive(Clone, Default)]
+pub struct RequestActor(std::sync::Arc<tokio::sync::Mutex<Option<(i64, Option<Actor>)>>>);
+
 /// The signed-in user, if any; an inactive or deleted user counts as nobody.
 pub async fn current_actor() -> AppResult<Option<Actor>> {
     let session = session().await?;
     let user_id: Option<i64> = session.get(SESSION_USER).await.map_err(AppError::internal)?;
-    match user_id {
-        Some(id) => service::load_actor(&super::db()?, id).await,
-        None => Ok(None),
+    let Some(id) = user_id else { return Ok(None) };
+    let Some(cache) = leptos::prelude::use_context::<RequestActor>() else {
+        return service::load_actor(&super::db()?, id).await;
+    };
+    // Held across the load: concurrent server functions of one render wait for the first.
+    let mut slot = cache.0.lock().await;
+    if let Some((cached_id, actor)) = slot.as_ref() {
+        if *cached_id == id {
+            return Ok(actor.clone());
+        }
     }
+    let actor = service::load_actor(&super::db()?, id).await?;
+    *slot = Some((id, actor.clone()));
+    Ok(actor)
 }
 
 pub async fn require_user() -> AppResult<Actor> {

@@ -32,7 +32,10 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                provide_context(super::auth::RequestActor::default());
+            },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())

@@ -1,0 +1,119 @@
+import { expect, Page, test } from '@playwright/test';
+import { hydrated, signIn, signOut } from './helpers';
+
+async function fillSku(page: Page, row: number, values: { code: string; attributes?: string; price: string; cost?: string; reorder?: string }) {
+  const r = page.locator('[data-sku-row]').nth(row);
+  await r.locator('input[name="code"]').fill(values.code);
+  await r.locator('input[name="attributes"]').fill(values.attributes ?? '');
+  await r.locator('input[name="price"]').fill(values.price);
+  await r.locator('input[name="cost"]').fill(values.cost ?? '');
+  await r.locator('input[name="reorder_point"]').fill(values.reorder ?? '');
+}
+
+test('a specialist drafts a product, the manager approves it, and a customer finds it', async ({ page }) => {
+  await signIn(page, 'specialist@shopflow.test');
+  await page.goto('/products/new');
+  await hydrated(page);
+  await page.fill('input[name="title"]', 'Baihao Yinzhen white tea 白毫银针');
+  await page.fill('textarea[name="description"]', 'Silver needle buds from Fuding. 福鼎白茶，芽头肥壮。');
+  const green = await page.locator('select[name="category_id"] option', { hasText: 'Green tea' }).getAttribute('value');
+  await page.selectOption('select[name="category_id"]', green!);
+  await page.fill('input[name="tags"]', 'white tea, 白茶, gift');
+  // A price of zero is refused where the user is, and nothing is saved.
+  await fillSku(page, 0, { code: 'BH-50G', attributes: '50 g', price: '0', cost: '80' });
+  await page.click('[data-testid="save-product"]');
+  await expect(page.locator('.field-error[data-field="skus"]')).toContainText('Line 1');
+  await expect(page).toHaveURL(/\/products\/new$/);
+  await fillSku(page, 0, { code: 'BH-50G', attributes: '50 g', price: '168.00', cost: '80', reorder: '5' });
+  await page.click('[data-testid="add-sku"]');
+  await fillSku(page, 1, { code: 'BH-100G', attributes: '100 g', price: '318', cost: '150', reorder: '5' });
+  await page.click('[data-testid="save-product"]');
+  await page.waitForURL(/\/products\/\d+$/);
+  const url = page.url();
+  await hydrated(page);
+  await expect(page.locator('.page-head [data-state="draft"]')).toBeVisible();
+  await expect(page.locator('tr[data-sku]')).toHaveCount(2);
+  // A draft is not in the shop.
+  const draftRes = await page.request.post('/api/search_catalog', { form: { 'query[q]': 'baihao' } });
+  expect((await draftRes.json()).total).toBe(0);
+  await page.locator('form.step[data-action="submit"] button[type="submit"]').click();
+  await expect(page.locator('.page-head [data-state="submitted"]')).toBeVisible();
+  await expect(page.locator('form.step')).toHaveCount(0);
+  await signOut(page);
+
+  await signIn(page, 'pm@shopflow.test');
+  await page.goto('/products?state=submitted');
+  await hydrated(page);
+  await page.locator('tr[data-product] a', { hasText: 'Baihao Yinzhen' }).click();
+  await page.waitForURL(url);
+  await hydrated(page);
+  await page.locator('form.step[data-action="approve"] textarea').fill('Prices checked against cost.');
+  await page.locator('form.step[data-action="approve"] button[type="submit"]').click();
+  await expect(page.locator('.page-head [data-state="listed"]')).toBeVisible();
+  await expect(page.locator('.timeline [data-action="approve"]')).toBeVisible();
+  await signOut(page);
+
+  await signIn(page, 'customer@shopflow.test');
+  await page.locator('nav.mainnav [data-nav="catalog"]').click();
+  await page.waitForURL(/\/catalog/);
+  await page.fill('input[name="q"]', '白毫');
+  await page.locator('[data-testid="catalog-search"] button[type="submit"]').click();
+  await page.waitForURL(/q=/);
+  const item = page.locator('[data-catalog-item]');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText('Baihao Yinzhen');
+  await expect(item).toContainText('¥168.00');
+  await item.locator('a').click();
+  await expect(page.locator('[data-page="catalog-product"] h1')).toHaveText('Baihao Yinzhen white tea 白毫银针');
+  await expect(page.locator('tr[data-sku]')).toHaveCount(2);
+  // The staff page of the same product is not for customers.
+  const staff = await page.goto(url);
+  expect(staff?.status()).toBe(403);
+});
+
+test('a receipt is counted, inspected and posted, and the stock appears', async ({ page }) => {
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.goto('/stock?q=QM-200G');
+  const before = Number(await page.locator('tr[data-stock="QM-200G"] td').nth(2).innerText());
+  await page.goto('/receipts/new');
+  await hydrated(page);
+  await page.fill('input[name="supplier"]', 'Qimen Tea Factory');
+  await page.fill('input[name="reference"]', 'PO-E2E-1');
+  await page.locator('[data-line] input[name="sku"]').fill('qm-200g');
+  await page.locator('[data-line] input[name="expected"]').fill('12');
+  await page.click('[data-testid="save-receipt"]');
+  await page.waitForURL(/\/receipts\/\d+$/);
+  await hydrated(page);
+  await expect(page.locator('.page-head [data-state="registered"]')).toBeVisible();
+  const line = page.locator('tr[data-line-sku="QM-200G"]');
+  await line.locator('input[name="received"]').fill('12');
+  await line.locator('input[name="accepted"]').fill('10');
+  await line.locator('input[name="rejected"]').fill('2');
+  // Rejected goods need a defect reason.
+  await page.click('[data-testid="inspect"]');
+  await expect(page.locator('.field-error[data-field="lines"]')).toBeVisible();
+  await line.locator('input[name="defect_reason"]').fill('tins dented');
+  await page.click('[data-testid="inspect"]');
+  await expect(page.locator('.page-head [data-state="inspected"]')).toBeVisible();
+  await page.click('[data-testid="post"]');
+  await expect(page.locator('.page-head [data-state="posted"]')).toBeVisible();
+  await page.locator('tr[data-line-sku="QM-200G"] a').click();
+  await expect(page.locator('[data-testid="on-hand"]')).toHaveText(String(before + 10));
+  await expect(page.locator('tr[data-movement="receipt"]').first()).toContainText('PO-E2E-1');
+});
+
+test('the warehouse acknowledges and resolves a low-stock alert', async ({ page }) => {
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.locator('nav.mainnav [data-nav="alerts"]').click();
+  await page.waitForURL(/\/alerts/);
+  await hydrated(page);
+  const alert = page.locator('.alert-item[data-alert="low_stock"]', { hasText: 'CUP-CEL-80' }).filter({ hasText: 'GZ' });
+  await expect(alert).toHaveCount(1);
+  await alert.locator('[data-testid="ack"]').click();
+  await expect(alert).toHaveAttribute('data-alert-state', 'acknowledged');
+  await alert.locator('input[name="note"]').fill('Ordered 50 cups from the kiln');
+  await alert.locator('[data-testid="resolve"]').click();
+  await expect(alert).toHaveCount(0);
+  await page.goto('/alerts?alerts=resolved');
+  await expect(page.locator('.alert-item', { hasText: 'Ordered 50 cups from the kiln' })).toHaveCount(1);
+});
