@@ -6,15 +6,17 @@
 //! Run: `cargo bench --features ssr --bench foundation` (PostgreSQL at 127.0.0.1:5432, or set
 //! SHOPFLOW_BENCH_POSTGRES; without it the PostgreSQL rows are skipped).
 
+mod common;
+
 use axum::routing::get;
+use common::{open, rate, row, rss_mib};
 use leptos::config::LeptosOptions;
-use shopflow::accounts::service::{ensure_builtin_roles, load_actor};
-use shopflow::i18n::Lang;
+use shopflow::accounts::service::load_actor;
 use shopflow::improvement::service::{act, submit};
 use shopflow::server::{config::Config, demo, http, AppState, Db};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -42,24 +44,12 @@ async fn main() {
     rows.push(row("ops dashboard, server-rendered, signed in", dashboard, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
 
     // The engine, on each backend.
-    let mut backends = vec![("SQLite", format!("sqlite://{}/engine.db", dir.display()), 1_000.0)];
-    let pg = std::env::var("SHOPFLOW_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let pg_db = format!("shopflow_bench_{}", std::process::id());
-    let pg_ok = match sqlx::AnyPool::connect(&pg).await {
-        Ok(admin) => sqlx::raw_sql(&format!("CREATE DATABASE {pg_db}")).execute(&admin).await.is_ok(),
-        Err(e) => {
-            eprintln!("PostgreSQL unreachable ({e}); skipping its rows");
-            false
-        }
-    };
-    if pg_ok {
-        let (base, _) = pg.rsplit_once('/').unwrap();
-        backends.push(("PostgreSQL", format!("{base}/{pg_db}"), 2_000.0));
-    }
-    for (name, url, goal) in backends {
-        let db = open(&url).await;
+    let backends = common::Backends::new(&dir, "engine").await;
+    for (name, url) in &backends.list {
+        let goal = if *name == "SQLite" { 1_000.0 } else { 2_000.0 };
+        let db = open(url).await;
         demo::seed(&db).await.unwrap();
-        let bare = bare_insert_rate(&db).await;
+        let bare = common::bare_insert_rate(&db, CLIENTS, DB_SECONDS).await;
         let engine = engine_rate(&db).await;
         rows.push(row(
             &format!("workflow actions through the engine, {name}, 16 clients"),
@@ -71,38 +61,21 @@ async fn main() {
         ));
         db.close().await;
     }
-    if pg_ok {
-        if let Ok(admin) = sqlx::AnyPool::connect(&pg).await {
-            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")).execute(&admin).await;
-        }
-    }
+    backends.drop_postgres().await;
     rows.push(row("server RSS after the benchmark (app and load in one process)", rss_mib(), "MiB", "—", "—", cmd));
     let _ = std::fs::remove_dir_all(&dir);
 
-    println!("| figure | value | unit | baseline in the same run | goal | command to reproduce |");
-    println!("|---|---|---|---|---|---|");
-    for r in rows {
-        println!("{r}");
-    }
+    common::print_table(&rows);
 }
 
-fn row(figure: &str, value: f64, unit: &str, baseline: &str, goal: &str, cmd: &str) -> String {
-    format!("| {figure} | {value:.0} | {unit} | {baseline} | {goal} | `{cmd}` |")
-}
 
-async fn open(url: &str) -> Db {
-    let db = Db::connect(url).await.unwrap();
-    db.migrate().await.unwrap();
-    ensure_builtin_roles(&db, Lang::En).await.unwrap();
-    db
-}
 
 fn options() -> LeptosOptions {
     LeptosOptions::builder().output_name("shopflow").site_root("target/site").build()
 }
 
 fn state(db: &Db) -> AppState {
-    let config = Config { database_url: String::new(), secure_cookies: false, trust_proxy: false, demo: false };
+    let config = Config { database_url: String::new(), secure_cookies: false, trust_proxy: false, demo: false, pricing: Default::default() };
     AppState { db: db.clone(), config: Arc::new(config) }
 }
 
@@ -168,7 +141,7 @@ async fn sign_in(addr: std::net::SocketAddr, email: &str) -> String {
 async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let request = Arc::new(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes());
-    rate(HTTP_SECONDS, |_, deadline| {
+    rate(CLIENTS, HTTP_SECONDS, |_, deadline| {
         let request = request.clone();
         async move {
             let mut conn = TcpStream::connect(addr).await.unwrap();
@@ -185,23 +158,6 @@ async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>)
     .await
 }
 
-async fn bare_insert_rate(db: &Db) -> f64 {
-    sqlx::raw_sql("CREATE TABLE IF NOT EXISTS bench_rows (id BIGINT NOT NULL, at BIGINT NOT NULL)").execute(db.writer()).await.unwrap();
-    rate(DB_SECONDS, |i, deadline| {
-        let db = db.clone();
-        async move {
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let mut tx = db.begin().await.unwrap();
-                sqlx::query("INSERT INTO bench_rows (id, at) VALUES ($1, $2)").bind(i as i64).bind(n as i64).execute(&mut *tx).await.unwrap();
-                tx.commit().await.unwrap();
-                n += 1;
-            }
-            n
-        }
-    })
-    .await
-}
 
 /// Each client submits a suggestion and then accepts it: two engine actions (create and
 /// apply), each with its permission check, state check, effect and audit event.
@@ -227,7 +183,7 @@ async fn engine_rate(db: &Db) -> f64 {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let form = Arc::new(form);
-    rate(DB_SECONDS, |_, deadline| {
+    rate(CLIENTS, DB_SECONDS, |_, deadline| {
         let (db, staff, ops, form) = (db.clone(), staff.clone(), ops.clone(), form.clone());
         async move {
             let mut n = 0u64;
@@ -242,27 +198,4 @@ async fn engine_rate(db: &Db) -> f64 {
     .await
 }
 
-/// Runs one client loop per client until the deadline it is given; each returns how many
-/// operations it did. Returns operations per second over the run.
-async fn rate<F, Fut>(seconds: u64, client: F) -> f64
-where
-    F: Fn(usize, Instant) -> Fut,
-    Fut: std::future::Future<Output = u64> + Send + 'static,
-{
-    let start = Instant::now();
-    let deadline = start + Duration::from_secs(seconds);
-    let tasks: Vec<_> = (0..CLIENTS).map(|i| tokio::spawn(client(i, deadline))).collect();
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.unwrap();
-    }
-    total as f64 / start.elapsed().as_secs_f64()
-}
 
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}

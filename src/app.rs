@@ -6,7 +6,7 @@ use crate::components::{current_user, NotFound, SessionResource, WithSession};
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
-use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, ProductEdit, ProductList, ProductNew, ProductPage};
+use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, PriceApprovals, ProductEdit, ProductList, ProductNew, ProductPage};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:id/edit") view=ProductEdit ssr=SsrMode::Async/>
                     <Route path=path!("/categories") view=CategoryAdmin ssr=SsrMode::Async/>
+                    <Route path=path!("/price-approvals") view=PriceApprovals ssr=SsrMode::Async/>
                     <Route path=path!("/catalog") view=Catalog ssr=SsrMode::Async/>
                     <Route path=path!("/catalog/:id") view=CatalogProductPage ssr=SsrMode::Async/>
                     <Route path=path!("/stock") view=StockSearch ssr=SsrMode::Async/>

@@ -34,6 +34,10 @@ async fn run(config: Config) -> Result<(), String> {
     shopflow::accounts::service::ensure_builtin_roles(&db, shopflow::i18n::Lang::En)
         .await
         .map_err(|e| format!("seeding roles failed: {e}"))?;
+    let indexed = shopflow::catalog::service::index_unindexed(&db).await.map_err(|e| format!("indexing products failed: {e}"))?;
+    if indexed > 0 {
+        tracing::info!(indexed, "products added to the search index");
+    }
     if config.demo {
         demo::seed(&db).await.map_err(|e| format!("demo data failed: {e}"))?;
         tracing::info!("demo accounts ready (password {})", demo::DEMO_PASSWORD);

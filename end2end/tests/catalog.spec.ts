@@ -38,7 +38,7 @@ test('a specialist drafts a product, the manager approves it, and a customer fin
   expect((await draftRes.json()).total).toBe(0);
   await page.locator('form.step[data-action="submit"] button[type="submit"]').click();
   await expect(page.locator('.page-head [data-state="submitted"]')).toBeVisible();
-  await expect(page.locator('form.step')).toHaveCount(0);
+  await expect(page.locator('form.step[data-action]')).toHaveCount(0);
   await signOut(page);
 
   await signIn(page, 'pm@shopflow.test');
@@ -51,6 +51,15 @@ test('a specialist drafts a product, the manager approves it, and a customer fin
   await page.locator('form.step[data-action="approve"] button[type="submit"]').click();
   await expect(page.locator('.page-head [data-state="listed"]')).toBeVisible();
   await expect(page.locator('.timeline [data-action="approve"]')).toBeVisible();
+  // A small price change applies at once and is kept in the history.
+  const change = page.locator('[data-testid="change-price"]');
+  await change.locator('select[name="sku_id"]').selectOption({ index: 0 });
+  await change.locator('input[name="new_price"]').fill('175');
+  await change.locator('input[name="reason"]').fill('tin price up');
+  await change.locator('button[type="submit"]').click();
+  await expect(page.locator('[data-testid="price-outcome"]')).toBeVisible();
+  await expect(page.locator('[data-testid="price-history"] tbody tr')).toHaveCount(1);
+  await expect(page.locator('tr[data-sku="BH-50G"]')).toContainText('¥175.00');
   await signOut(page);
 
   await signIn(page, 'customer@shopflow.test');
@@ -62,7 +71,7 @@ test('a specialist drafts a product, the manager approves it, and a customer fin
   const item = page.locator('[data-catalog-item]');
   await expect(item).toHaveCount(1);
   await expect(item).toContainText('Baihao Yinzhen');
-  await expect(item).toContainText('¥168.00');
+  await expect(item).toContainText('¥175.00');
   await item.locator('a').click();
   await expect(page.locator('[data-page="catalog-product"] h1')).toHaveText('Baihao Yinzhen white tea 白毫银针');
   await expect(page.locator('tr[data-sku]')).toHaveCount(2);

@@ -34,6 +34,15 @@ pub fn describe(alert: &Alert, lang: Lang) -> String {
             };
             format!("{} {} < {} ({place})", tr(lang, "alerts.low_stock"), num("available"), num("reorder_point"))
         }
+        "price" => format!(
+            "{} {} · {} {} · {} {}",
+            tr(lang, "alerts.abnormal_price"),
+            crate::domain::price_label(num("price")),
+            tr(lang, "alerts.recent_average"),
+            crate::domain::price_label(num("average")),
+            tr(lang, "field.cost"),
+            crate::domain::price_label(num("cost")),
+        ),
         other => other.to_string(),
     }
 }

@@ -84,3 +84,56 @@ pub async fn get_catalog_product(id: i64) -> Result<CatalogProduct, AppError> {
 pub async fn catalog_tags() -> Result<Vec<String>, AppError> {
     service::catalog_tags(&db()?).await
 }
+
+// ---------------------------------------------------------------- prices
+
+#[cfg(feature = "ssr")]
+fn price_policy() -> super::PricePolicy {
+    use_context::<crate::server::AppState>().map(|s| s.config.pricing).unwrap_or_default()
+}
+
+/// Applies the price at once within the policy; otherwise queues it for approval.
+#[server(endpoint = "change_price")]
+pub async fn change_price(sku_id: i64, new_price: String, reason: String) -> Result<super::PriceOutcome, AppError> {
+    let actor = require(Permission::PriceChange).await?;
+    super::pricing::change_price(&db()?, &actor, &price_policy(), sku_id, &new_price, &reason).await
+}
+
+#[server(endpoint = "price_approvals")]
+pub async fn list_price_approvals(#[server(default)] state: String) -> Result<Vec<super::PriceApproval>, AppError> {
+    require(Permission::PriceApprove).await?;
+    super::pricing::approvals(&db()?, &state).await
+}
+
+#[server(endpoint = "act_on_price_approval")]
+pub async fn act_on_price_approval(
+    id: i64,
+    version: i64,
+    action: String,
+    #[server(default)] fields: HashMap<String, String>,
+) -> Result<(), AppError> {
+    let step = super::PRICE_APPROVALS
+        .action(&action)
+        .filter(|a| !a.creates())
+        .ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let actor = require(step.permission).await?;
+    super::pricing::act_on_approval(&db()?, &actor, &price_policy(), id, version, &action, &fields).await.map(|_| ())
+}
+
+#[server(endpoint = "product_pricing")]
+pub async fn product_pricing(product_id: i64) -> Result<super::ProductPricing, AppError> {
+    require(Permission::ProductView).await?;
+    super::pricing::product_pricing(&db()?, product_id).await
+}
+
+#[server(endpoint = "schedule_promo")]
+pub async fn schedule_promo(sku_id: i64, price: String, starts: String, ends: String, reason: String) -> Result<i64, AppError> {
+    let actor = require(Permission::PromoSchedule).await?;
+    super::pricing::schedule_promo(&db()?, &actor, sku_id, &price, &starts, &ends, &reason).await
+}
+
+#[server(endpoint = "cancel_promo")]
+pub async fn cancel_promo(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::PromoSchedule).await?;
+    super::pricing::cancel_promo(&db()?, &actor, id).await
+}

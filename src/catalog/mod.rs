@@ -6,6 +6,8 @@ pub mod api;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod pricing;
 
 use crate::domain::{parse_money, required_text, AppError, AppResult, Permission, Role};
 use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow};
@@ -471,6 +473,49 @@ pub struct CatalogQuery {
 }
 
 pub const CATALOG_PAGE_SIZE: i64 = 24;
+/// Counting every match of a broad search costs more than showing it; past this many the
+/// shop says "1000+" and the customer narrows the search.
+pub const CATALOG_COUNT_LIMIT: i64 = 1000;
+
+/// Chinese, Japanese and Korean ideographs and kana: scripts written without spaces.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// A term the trigram index cannot serve but the gram index can: one or two CJK characters
+/// (most Chinese words are two characters long).
+pub fn is_short_cjk(term: &str) -> bool {
+    let n = term.chars().count();
+    (1..=2).contains(&n) && term.chars().all(is_cjk)
+}
+
+/// Every CJK character and every pair of adjacent CJK characters of `text`, space separated
+/// and without repeats, after a leading space (an indexed product's value is never empty, so
+/// an empty one means "not indexed yet"). Indexed word by word, they answer one- and
+/// two-character searches without a scan.
+pub fn cjk_grams(text: &str) -> String {
+    let mut grams: Vec<String> = Vec::new();
+    let mut run: Vec<char> = Vec::new();
+    let flush = |run: &mut Vec<char>, grams: &mut Vec<String>| {
+        for (i, c) in run.iter().enumerate() {
+            for g in [c.to_string(), run.get(i + 1).map(|d| format!("{c}{d}")).unwrap_or_default()] {
+                if !g.is_empty() && !grams.contains(&g) {
+                    grams.push(g);
+                }
+            }
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_cjk(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut grams);
+        }
+    }
+    flush(&mut run, &mut grams);
+    format!(" {}", grams.join(" "))
+}
 
 /// Splits search text into lower-cased terms; every term must match. At most 8 terms.
 pub fn search_terms(q: &str) -> Vec<String> {
@@ -484,15 +529,30 @@ pub struct CatalogItem {
     pub category: Option<String>,
     pub tags: Vec<String>,
     pub min_price: i64,
+    /// The lowest promotional price running now on one of its SKUs.
+    pub promo_price: Option<i64>,
     pub available: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogPage {
     pub items: Vec<CatalogItem>,
+    /// Matches counted up to [`CATALOG_COUNT_LIMIT`]; `more` says there are more than that.
     pub total: i64,
+    pub more: bool,
     pub page: i64,
     pub pages: i64,
+}
+
+/// A SKU as customers see it: the regular price, and the promotional price while one runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogSku {
+    pub code: String,
+    pub attributes: String,
+    pub price: i64,
+    pub promo_price: Option<i64>,
+    pub promo_ends_at: Option<i64>,
+    pub in_stock: bool,
 }
 
 /// A listed product as customers see it: no cost, no internal notes.
@@ -504,7 +564,7 @@ pub struct CatalogProduct {
     pub category: Option<String>,
     pub tags: Vec<String>,
     /// (code, attributes, price, available)
-    pub skus: Vec<(String, String, i64, i64)>,
+    pub skus: Vec<CatalogSku>,
 }
 
 #[cfg(test)]
@@ -594,8 +654,233 @@ mod tests {
     }
 
     #[test]
+    fn cjk_text_is_indexed_by_characters_and_pairs() {
+        assert_eq!(cjk_grams("West Lake 龙井 tea 龙井茶"), " 龙 龙井 井 井茶 茶");
+        assert_eq!(cjk_grams("no chinese"), " ");
+        assert!(is_short_cjk("绿茶") && is_short_cjk("茶"));
+        assert!(!is_short_cjk("铁观音") && !is_short_cjk("ab") && !is_short_cjk("绿a"));
+    }
+
+    #[test]
     fn search_terms_are_lower_cased_words() {
         assert_eq!(search_terms("  Green  绿茶 "), ["green", "绿茶"]);
         assert!(search_terms("   ").is_empty());
     }
+}
+
+/// When a price change needs a product manager, and when an applied price is abnormal.
+/// Configured by SHOPFLOW_PRICE_CHANGE_LIMIT and SHOPFLOW_PRICE_ALERT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricePolicy {
+    /// A change of more than this many percent of the current price needs approval.
+    pub change_limit_pct: u32,
+    /// An applied price more than this many percent away from the SKU's recent prices
+    /// raises a price alert.
+    pub alert_pct: u32,
+}
+
+impl Default for PricePolicy {
+    fn default() -> Self {
+        PricePolicy { change_limit_pct: 20, alert_pct: 30 }
+    }
+}
+
+/// Why a price change must wait for a product manager.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ApprovalReason {
+    BeyondLimit,
+    BelowCost,
+}
+
+impl ApprovalReason {
+    pub fn key(self) -> &'static str {
+        match self {
+            ApprovalReason::BeyondLimit => "beyond_limit",
+            ApprovalReason::BelowCost => "below_cost",
+        }
+    }
+}
+
+impl PricePolicy {
+    /// `None` when the change may apply at once. Integer arithmetic: 20 % of 1,000 is exact.
+    pub fn needs_approval(&self, old: i64, new: i64, cost: i64) -> Option<ApprovalReason> {
+        if new < cost {
+            return Some(ApprovalReason::BelowCost);
+        }
+        if (new - old).abs() * 100 > old * i64::from(self.change_limit_pct) {
+            return Some(ApprovalReason::BeyondLimit);
+        }
+        None
+    }
+
+    /// Whether an applied price deviates abnormally from the average of the SKU's recent
+    /// prices (none: nothing to compare with), or is under cost.
+    pub fn abnormal(&self, new: i64, recent: &[i64], cost: i64) -> bool {
+        if new < cost {
+            return true;
+        }
+        if recent.is_empty() {
+            return false;
+        }
+        let avg = recent.iter().sum::<i64>() / recent.len() as i64;
+        avg > 0 && (new - avg).abs() * 100 > avg * i64::from(self.alert_pct)
+    }
+}
+
+#[cfg(test)]
+mod pricing_tests {
+    use super::*;
+
+    #[test]
+    fn small_changes_apply_and_large_or_loss_making_ones_wait() {
+        let p = PricePolicy::default();
+        assert_eq!(p.needs_approval(10_000, 12_000, 5_000), None, "exactly 20 % is within the limit");
+        assert_eq!(p.needs_approval(10_000, 12_001, 5_000), Some(ApprovalReason::BeyondLimit));
+        assert_eq!(p.needs_approval(10_000, 7_999, 5_000), Some(ApprovalReason::BeyondLimit));
+        assert_eq!(p.needs_approval(10_000, 9_500, 9_600), Some(ApprovalReason::BelowCost));
+    }
+
+    #[test]
+    fn abnormal_prices_are_far_from_recent_ones_or_under_cost() {
+        let p = PricePolicy::default();
+        assert!(!p.abnormal(10_000, &[], 1));
+        assert!(!p.abnormal(12_000, &[10_000, 9_000], 1));
+        assert!(p.abnormal(13_000, &[10_000, 9_000], 1), "9,500 average, +37 %");
+        assert!(p.abnormal(900, &[1_000], 950), "under cost");
+    }
+}
+
+pub const REQUESTED: State = State { id: "requested", name: Text::new("Awaiting approval", "待审批"), terminal: false };
+pub const APPROVED: State = State { id: "approved", name: Text::new("Approved and applied", "已批准并生效"), terminal: true };
+pub const REJECTED: State = State { id: "rejected", name: Text::new("Rejected", "已驳回"), terminal: true };
+
+/// The approval of a price change that is too large or under cost to apply at once.
+pub const PRICE_APPROVALS: Workflow = Workflow {
+    id: "price_approval",
+    name: Text::new("Price change approval", "调价审批"),
+    purpose: Text::new(
+        "Large price moves and prices under cost are deliberate decisions of the product manager, never typing errors that reach customers.",
+        "大幅调价和低于成本的定价必须是商品经理的明确决定，而不是流到客户面前的录入错误。",
+    ),
+    table: "price_approvals",
+    states: &[REQUESTED, APPROVED, REJECTED],
+    actions: &[
+        Action {
+            id: "request",
+            label: Text::new("Request price change", "申请调价"),
+            from: &[],
+            to: REQUESTED,
+            permission: Permission::PriceChange,
+            owner: Role::ProductSpecialist,
+            sla_hours: None,
+            sop: Text::new(
+                "A change beyond the allowed percentage, or a price under cost, is requested rather than applied: give the reason (supplier price, competitor, clearance) so the manager can decide quickly.",
+                "超出允许幅度或低于成本的调价需申请而非直接生效：写明原因（供货价、竞品、清仓），便于经理快速决定。",
+            ),
+            form: &[Field { name: "reason", label: Text::new("Reason", "原因"), kind: FieldKind::LongText, required: true, max_chars: 500 }],
+        },
+        Action {
+            id: "approve",
+            label: Text::new("Approve and apply", "批准并生效"),
+            from: &[REQUESTED],
+            to: APPROVED,
+            permission: Permission::PriceApprove,
+            owner: Role::ProductManager,
+            sla_hours: Some(24),
+            sop: Text::new(
+                "Within a working day: check the reason, the margin and open promotions; approving applies the price at once. You cannot approve your own request.",
+                "一个工作日内：核对原因、毛利及进行中的促销；批准后价格立即生效。不能审批自己的申请。",
+            ),
+            form: &[COMMENT],
+        },
+        Action {
+            id: "reject",
+            label: Text::new("Reject", "驳回"),
+            from: &[REQUESTED],
+            to: REJECTED,
+            permission: Permission::PriceApprove,
+            owner: Role::ProductManager,
+            sla_hours: Some(24),
+            sop: Text::new(
+                "Within a working day: reject with the reason; the price stays as it is.",
+                "一个工作日内：驳回并写明原因，价格保持不变。",
+            ),
+            form: &[Field { name: "reason", label: Text::new("Reason", "原因"), kind: FieldKind::LongText, required: true, max_chars: 500 }],
+        },
+    ],
+};
+
+/// What happened to a requested price change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PriceOutcome {
+    Applied,
+    /// Waiting in the product manager's queue: the approval's id.
+    AwaitingApproval(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceChangeRow {
+    pub sku: String,
+    pub old_price: i64,
+    pub new_price: i64,
+    pub reason: String,
+    pub changed_by: String,
+    pub approved_by: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceApproval {
+    pub id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub sku: String,
+    pub old_price: i64,
+    pub new_price: i64,
+    pub cost: i64,
+    pub reason: String,
+    pub why: String,
+    pub decision_note: Option<String>,
+    pub state: String,
+    pub version: i64,
+    pub requested_by: String,
+    pub requested_by_id: i64,
+    pub created_at: i64,
+    pub sla: SlaStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promo {
+    pub id: i64,
+    pub sku: String,
+    pub price: i64,
+    pub regular_price: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub reason: String,
+    pub created_by: String,
+    pub cancelled: bool,
+}
+
+impl Promo {
+    pub fn active_at(&self, now: i64) -> bool {
+        !self.cancelled && self.starts_at <= now && now < self.ends_at
+    }
+}
+
+/// The pricing panel of a product: history, open approvals, promotions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductPricing {
+    pub history: Vec<PriceChangeRow>,
+    pub approvals: Vec<PriceApproval>,
+    pub promos: Vec<Promo>,
+}
+
+/// Parses the value of an `<input type="datetime-local">` (or "YYYY-MM-DD HH:MM") as UTC.
+pub fn parse_utc_minute(field: &str, text: &str) -> AppResult<i64> {
+    let t = text.trim().replace(' ', "T");
+    chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S"))
+        .map(|d| d.and_utc().timestamp_millis())
+        .map_err(|_| AppError::invalid(field, "enter a date and time such as 2026-12-01 09:00"))
 }

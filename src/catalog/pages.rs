@@ -2,8 +2,9 @@
 //! its listing steps and timeline, the category tree, and the customer catalog.
 
 use super::api::{
-    get_catalog_product, get_product, list_categories, list_products, search_catalog, ActOnProduct, CreateCategory,
-    RenameCategory, create_product, update_product, catalog_tags,
+    catalog_tags, create_product, get_catalog_product, get_product, list_categories, list_price_approvals, list_products,
+    product_pricing, search_catalog, update_product, ActOnPriceApproval, ActOnProduct, CancelPromo, ChangePrice, CreateCategory,
+    RenameCategory, SchedulePromo,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
 use crate::components::{error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
@@ -304,8 +305,12 @@ fn DetailInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let act = ServerAction::<ActOnProduct>::new();
+    let change = ServerAction::<ChangePrice>::new();
+    let schedule = ServerAction::<SchedulePromo>::new();
+    let cancel = ServerAction::<CancelPromo>::new();
     let done = crate::components::successes(act.into());
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_product(id));
+    let repriced = crate::components::successes(change.into());
+    let detail = Resource::new(move || (id(), done.get(), repriced.get()), |(id, _, _)| get_product(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="product-detail">
@@ -373,6 +378,8 @@ fn DetailInner() -> impl IntoView {
                                 <FieldError result field="reasons"/>
                                 <FieldError result field="reason"/>
                                 {forms}
+                                <PricingPanel product_id=p.id listed={p.state == "listed"} editable=d.editable
+                                    skus=p.skus.iter().map(|s| (s.id, s.code.clone(), s.price)).collect() change schedule cancel/>
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>
@@ -530,13 +537,16 @@ fn CatalogInner() -> impl IntoView {
                         return view! { <p class="empty" data-testid="catalog-empty">{i18n.t("catalog.none")}</p> }.into_any();
                     }
                     view! {
-                        <p class="muted" data-testid="catalog-total">{page.total} " " {i18n.t("catalog.results")}</p>
+                        <p class="muted" data-testid="catalog-total">{page.total} {page.more.then_some("+")} " " {i18n.t("catalog.results")}</p>
                         <ul class="product-grid">
                             {page.items.into_iter().map(|p| view! {
                                 <li class="product-card" data-catalog-item=p.id>
                                     <a href=format!("/catalog/{}", p.id)><h3>{p.title}</h3></a>
                                     <p class="muted">{p.category.unwrap_or_default()}</p>
-                                    <p class="price">{i18n.t("catalog.from")} " " {price_label(p.min_price)}</p>
+                                    <p class="price">{i18n.t("catalog.from")} " " {match p.promo_price.filter(|pp| *pp < p.min_price) {
+                                        Some(promo) => view! { <span class="promo">{price_label(promo)}</span> " " <s class="muted">{price_label(p.min_price)}</s> }.into_any(),
+                                        None => view! { {price_label(p.min_price)} }.into_any(),
+                                    }}</p>
                                     <p class={if p.available > 0 { "stock in" } else { "stock out" }}>
                                         {if p.available > 0 { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}
                                     </p>
@@ -594,10 +604,18 @@ fn CatalogProductInner() -> impl IntoView {
                             <table class="data">
                                 <thead><tr><th>"SKU"</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.available")}</th></tr></thead>
                                 <tbody>
-                                    {p.skus.into_iter().map(|(code, attrs, price, available)| { let key = code.clone(); view! {
+                                    {p.skus.into_iter().map(|s| { let key = s.code.clone(); view! {
                                         <tr data-sku=key>
-                                            <td>{code}</td><td>{attrs}</td><td class="num">{price_label(price)}</td>
-                                            <td>{if available > 0 { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}</td>
+                                            <td>{s.code}</td><td>{s.attributes}</td>
+                                            <td class="num">{match s.promo_price {
+                                                Some(promo) => view! {
+                                                    <span class="promo" data-testid="promo-price">{price_label(promo)}</span> " "
+                                                    <s class="muted">{price_label(s.price)}</s>
+                                                    <br/><span class="muted small">{i18n.t("catalog.until")} " " {s.promo_ends_at.map(format_time).unwrap_or_default()}</span>
+                                                }.into_any(),
+                                                None => view! { {price_label(s.price)} }.into_any(),
+                                            }}</td>
+                                            <td>{if s.in_stock { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}</td>
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>
@@ -606,6 +624,219 @@ fn CatalogProductInner() -> impl IntoView {
                     }.into_any()
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- prices
+
+/// The prices of one product: change a price (applied at once or sent for approval), the
+/// requests waiting, the history, and promotions.
+#[component]
+fn PricingPanel(
+    product_id: i64,
+    listed: bool,
+    editable: bool,
+    skus: Vec<(i64, String, i64)>,
+    change: ServerAction<ChangePrice>,
+    schedule: ServerAction<SchedulePromo>,
+    cancel: ServerAction<CancelPromo>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let actor = crate::components::current_user();
+    let can_change = !editable && actor.as_ref().is_some_and(|a| a.can(Permission::PriceChange));
+    let can_promo = listed && actor.as_ref().is_some_and(|a| a.can(Permission::PromoSchedule));
+    let (changed, scheduled, cancelled) =
+        (crate::components::successes(change.into()), crate::components::successes(schedule.into()), crate::components::successes(cancel.into()));
+    let pricing = Resource::new(move || (changed.get(), scheduled.get(), cancelled.get()), move |_| product_pricing(product_id));
+    let change_result = Signal::derive(move || change.value().get());
+    let schedule_result = Signal::derive(move || schedule.value().get());
+    let cancel_result = Signal::derive(move || cancel.value().get());
+    let sku_options = move || skus.iter().map(|(id, code, price)| view! { <option value=*id>{code.clone()} " · " {price_label(*price)}</option> }).collect_view();
+    let sku_options2 = sku_options.clone();
+    view! {
+        <section class="pricing" data-testid="pricing">
+            <h2>{i18n.t("price.title")}</h2>
+            {can_change.then(|| view! {
+                <ActionForm action=change attr:class="form step" attr:data-testid="change-price">
+                    <h3>{i18n.t("price.change")}</h3>
+                    <div class="row">
+                        <label>"SKU"<select name="sku_id">{sku_options()}</select></label>
+                        <label>{i18n.t("price.new")}<input name="new_price" required inputmode="decimal"/></label>
+                    </div>
+                    <label>{i18n.t("price.reason")}<input name="reason" required maxlength="500"/></label>
+                    <FieldError result=change_result field="new_price"/>
+                    <FieldError result=change_result field="reason"/>
+                    <FormError result=change_result fields=&["new_price", "reason"]/>
+                    {move || match change_result.get() {
+                        Some(Ok(super::PriceOutcome::Applied)) => Some(view! { <p class="ok" data-testid="price-outcome">{i18n.t("price.applied")}</p> }.into_any()),
+                        Some(Ok(super::PriceOutcome::AwaitingApproval(id))) => Some(view! {
+                            <p class="ok" data-testid="price-outcome">{i18n.t("price.awaiting")} " #" {id}</p>
+                        }.into_any()),
+                        _ => None,
+                    }}
+                    <button type="submit">{i18n.t("price.change")}</button>
+                </ActionForm>
+            })}
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let p = match pricing.await { Ok(p) => p, Err(e) => return failure(e) };
+                    let now = crate::domain::now_millis();
+                    view! {
+                        {(!p.approvals.is_empty()).then(|| view! {
+                            <h3>{i18n.t("price.pending")}</h3>
+                            <ul class="plain">
+                                {p.approvals.into_iter().map(|a| view! {
+                                    <li data-approval=a.id>{a.sku} ": " {price_label(a.old_price)} " → " <strong>{price_label(a.new_price)}</strong>
+                                        " · " {a.requested_by} " · " <a href="/price-approvals">{i18n.t("price.approvals")}</a></li>
+                                }).collect_view()}
+                            </ul>
+                        })}
+                        <h3>{i18n.t("price.promos")}</h3>
+                        {if p.promos.is_empty() { view! { <p class="empty">{i18n.t("price.no_promos")}</p> }.into_any() } else { view! {
+                            <table class="data">
+                                <thead><tr><th>"SKU"</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("price.window")}</th><th>{i18n.t("price.reason")}</th><th></th></tr></thead>
+                                <tbody>
+                                    {p.promos.into_iter().map(|pr| {
+                                        let active = pr.active_at(now);
+                                        let open = !pr.cancelled && pr.ends_at > now;
+                                        view! {
+                                            <tr data-promo=pr.id class:inactive=!open>
+                                                <td>{pr.sku}</td>
+                                                <td class="num">{price_label(pr.price)} " " <s class="muted">{price_label(pr.regular_price)}</s></td>
+                                                <td>{format_time(pr.starts_at)} " – " {format_time(pr.ends_at)}
+                                                    {active.then(|| view! { " " <span class="badge state-listed">{i18n.t("price.running")}</span> })}
+                                                    {pr.cancelled.then(|| view! { " " <span class="badge">{i18n.t("price.cancelled")}</span> })}</td>
+                                                <td>{pr.reason}</td>
+                                                <td>{(open && can_promo).then(|| view! {
+                                                    <ActionForm action=cancel attr:class="inline">
+                                                        <input type="hidden" name="id" value=pr.id/>
+                                                        <button type="submit" class="secondary">{i18n.t("price.cancel")}</button>
+                                                    </ActionForm>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any() }}
+                        <h3>{i18n.t("price.history")}</h3>
+                        {if p.history.is_empty() { view! { <p class="empty">{i18n.t("price.no_history")}</p> }.into_any() } else { view! {
+                            <table class="data" data-testid="price-history">
+                                <thead><tr><th>{i18n.t("audit.when")}</th><th>"SKU"</th><th class="num">{i18n.t("price.old")}</th><th class="num">{i18n.t("price.new")}</th><th>{i18n.t("price.reason")}</th><th>{i18n.t("audit.who")}</th></tr></thead>
+                                <tbody>
+                                    {p.history.into_iter().map(|h| view! {
+                                        <tr>
+                                            <td>{format_time(h.at)}</td><td>{h.sku}</td>
+                                            <td class="num">{price_label(h.old_price)}</td><td class="num">{price_label(h.new_price)}</td>
+                                            <td>{h.reason}</td>
+                                            <td>{h.changed_by}{h.approved_by.map(|a| format!(" ✓ {a}"))}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any() }}
+                    }.into_any()
+                })}
+            </Transition>
+            <FormError result=cancel_result/>
+            {can_promo.then(|| view! {
+                <ActionForm action=schedule attr:class="form step" attr:data-testid="schedule-promo">
+                    <h3>{i18n.t("price.schedule")}</h3>
+                    <div class="row">
+                        <label>"SKU"<select name="sku_id">{sku_options2()}</select></label>
+                        <label>{i18n.t("field.price")}<input name="price" required inputmode="decimal"/></label>
+                        <label>{i18n.t("price.starts")}<input type="datetime-local" name="starts" required/></label>
+                        <label>{i18n.t("price.ends")}<input type="datetime-local" name="ends" required/></label>
+                    </div>
+                    <label>{i18n.t("price.reason")}<input name="reason" required maxlength="300"/></label>
+                    {["price", "starts", "ends", "reason"].into_iter().map(|f| view! { <FieldError result=schedule_result field=f/> }).collect_view()}
+                    <FormError result=schedule_result fields=&["price", "starts", "ends", "reason"]/>
+                    <p class="muted small">{i18n.t("price.utc")}</p>
+                    <button type="submit">{i18n.t("price.schedule")}</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+/// `/price-approvals`: the product manager's queue of price changes waiting for a decision.
+#[component]
+pub fn PriceApprovals() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::PriceApprove><ApprovalsInner/></RequirePermission> }
+}
+
+#[component]
+fn ApprovalsInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let act = ServerAction::<ActOnPriceApproval>::new();
+    let done = crate::components::successes(act.into());
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let list = Resource::new(move || (state(), done.get()), |(s, _)| list_price_approvals(s));
+    let result = Signal::derive(move || act.value().get());
+    let me = crate::components::current_user().map(|a| a.id).unwrap_or(0);
+    view! {
+        <section class="page" data-page="price-approvals">
+            <div class="page-head">
+                <h1>{i18n.t("price.approvals")}</h1>
+                <div class="actions">
+                    <a class="button secondary" href="/price-approvals?state=approved">{move || super::APPROVED.name.get(i18n.lang())}</a>
+                    <a class="button secondary" href="/price-approvals?state=rejected">{move || super::REJECTED.name.get(i18n.lang())}</a>
+                    <a class="button secondary" href="/sop/price_approval">{i18n.t("improvement.sop")}</a>
+                </div>
+            </div>
+            <FormError result fields=&["reason"]/>
+            <FieldError result field="reason"/>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("price.none_waiting")}</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="approvals">
+                            {list.into_iter().map(|a| {
+                                let pct = if a.old_price > 0 { (a.new_price - a.old_price) as f64 * 100.0 / a.old_price as f64 } else { 0.0 };
+                                let why = if a.why == "below_cost" { "price.below_cost" } else { "price.beyond_limit" };
+                                let pending = a.state == "requested";
+                                let own = a.requested_by_id == me;
+                                view! {
+                                    <li class="card" data-approval=a.id>
+                                        <div class="alert-head">
+                                            <a href=format!("/products/{}", a.product_id)><strong>{a.sku.clone()} " · " {a.product.clone()}</strong></a>
+                                            <span><StateBadge workflow=&super::PRICE_APPROVALS state=a.state.clone()/> " " <SlaBadge sla=a.sla/></span>
+                                        </div>
+                                        <p>{price_label(a.old_price)} " → " <strong>{price_label(a.new_price)}</strong> {format!(" ({pct:+.1} %)")}
+                                            " · " {i18n.t("field.cost")} " " {price_label(a.cost)} " · " <span class="badge sla-breached">{i18n.t(why)}</span></p>
+                                        <p>{a.reason.clone()} " — " <span class="muted">{a.requested_by.clone()} " · " {format_time(a.created_at)}</span></p>
+                                        {a.decision_note.clone().map(|n| view! { <p class="muted">{n}</p> })}
+                                        {(pending && own).then(|| view! { <p class="muted">{i18n.t("price.own_request")}</p> })}
+                                        {(pending && !own).then(|| view! {
+                                            <div class="row">
+                                                <ActionForm action=act attr:class="inline" attr:data-action="approve">
+                                                    <input type="hidden" name="id" value=a.id/>
+                                                    <input type="hidden" name="version" value=a.version/>
+                                                    <input type="hidden" name="action" value="approve"/>
+                                                    <input name="fields[comment]" maxlength="1000" placeholder=move || i18n.t("field.comment")()/>
+                                                    <button type="submit">{move || super::PRICE_APPROVALS.action("approve").map(|x| x.label.get(i18n.lang())).unwrap_or("")}</button>
+                                                </ActionForm>
+                                                <ActionForm action=act attr:class="inline" attr:data-action="reject">
+                                                    <input type="hidden" name="id" value=a.id/>
+                                                    <input type="hidden" name="version" value=a.version/>
+                                                    <input type="hidden" name="action" value="reject"/>
+                                                    <input name="fields[reason]" maxlength="500" required placeholder=move || i18n.t("price.reason")()/>
+                                                    <button type="submit" class="secondary">{move || super::PRICE_APPROVALS.action("reject").map(|x| x.label.get(i18n.lang())).unwrap_or("")}</button>
+                                                </ActionForm>
+                                            </div>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                })}
+            </Transition>
         </section>
     }
 }

@@ -83,12 +83,37 @@ async fn check_category(conn: &mut AnyConnection, id: Option<i64>) -> AppResult<
 
 /// Keeps the backend's search index in step with the product's text. PostgreSQL indexes the
 /// column itself (pg_trgm); SQLite keeps a separate FTS5 table keyed by the product id.
+/// The CJK gram index (one- and two-character Chinese terms) works the same way: a column
+/// PostgreSQL indexes as an array, a second FTS5 table on SQLite.
 async fn index_for_search(conn: &mut AnyConnection, backend: Backend, id: i64, text: &str) -> AppResult<()> {
+    let grams = cjk_grams(text);
+    sqlx::query("UPDATE products SET search_grams = $1 WHERE id = $2").bind(&grams).bind(id).execute(&mut *conn).await?;
     if backend == Backend::Sqlite {
         sqlx::query("DELETE FROM product_search WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
         sqlx::query("INSERT INTO product_search (rowid, body) VALUES ($1, $2)").bind(id).bind(text).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM product_grams WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
+        sqlx::query("INSERT INTO product_grams (rowid, grams) VALUES ($1, $2)").bind(id).bind(&grams).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Indexes products written before the gram index existed (an upgrade); run at start-up.
+/// Cheap when there is nothing to do.
+pub async fn index_unindexed(db: &Db) -> AppResult<usize> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, search_text FROM products WHERE search_grams = '' LIMIT 500").fetch_all(db.pool()).await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let mut tx = db.begin().await?;
+        for (id, text) in &rows {
+            index_for_search(&mut tx, db.backend, *id, text).await?;
+        }
+        tx.commit().await?;
+        done += rows.len();
+    }
 }
 
 async fn write_tags(conn: &mut AnyConnection, id: i64, tags: &[String]) -> AppResult<()> {
@@ -357,7 +382,13 @@ pub async fn list(db: &Db, state: &str, q: &str) -> AppResult<Vec<ProductRow>> {
 pub fn search_condition(backend: Backend, terms: &[String], binds: &mut Vec<Bind>) -> String {
     let mut sql = String::new();
     for term in terms {
-        if backend == Backend::Sqlite && term.chars().count() >= 3 {
+        if is_short_cjk(term) {
+            binds.push(Bind::Text(term.clone()));
+            sql.push_str(&match backend {
+                Backend::Sqlite => format!(" AND p.id IN (SELECT rowid FROM product_grams WHERE product_grams MATCH '\"' || ${} || '\"')", binds.len()),
+                Backend::Postgres => format!(" AND string_to_array(p.search_grams, ' ') @> ARRAY[CAST(${} AS TEXT)]", binds.len()),
+            });
+        } else if backend == Backend::Sqlite && term.chars().count() >= 3 {
             binds.push(Bind::Text(format!("\"{}\"", term.replace('"', "\"\""))));
             sql.push_str(&format!(" AND p.id IN (SELECT rowid FROM product_search WHERE product_search MATCH ${})", binds.len()));
         } else {
@@ -399,8 +430,13 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
         binds.push(Bind::Int(parse_money("max_price", &query.max_price)?));
         filter.push_str(&format!(" AND p.min_price <= ${}", binds.len()));
     }
-    let (total,): (i64,) =
-        bind_all_as(sqlx::query_as(&format!("SELECT COUNT(*) FROM products p{filter}")), &binds).fetch_one(db.pool()).await?;
+    let (counted,): (i64,) = bind_all_as(
+        sqlx::query_as(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM products p{filter} LIMIT {}) t", CATALOG_COUNT_LIMIT + 1)),
+        &binds,
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let (total, more) = (counted.min(CATALOG_COUNT_LIMIT), counted > CATALOG_COUNT_LIMIT);
     let order = match query.sort {
         CatalogSort::Relevance if !terms.is_empty() => {
             binds.push(Bind::Text(format!("%{}%", like_escape(&terms[0]))));
@@ -424,11 +460,20 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     );
     let rows: Vec<(i64, String, Option<String>, String, i64, i64)> =
         bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
+    let promos = promo_minimums(db, &rows.iter().map(|r| r.0).collect::<Vec<_>>()).await?;
     let items = rows
         .into_iter()
-        .map(|r| CatalogItem { id: r.0, title: r.1, category: r.2, tags: split_tags(&r.3), min_price: r.4, available: r.5 })
+        .map(|r| CatalogItem {
+            promo_price: promos.get(&r.0).copied(),
+            id: r.0,
+            title: r.1,
+            category: r.2,
+            tags: split_tags(&r.3),
+            min_price: r.4,
+            available: r.5,
+        })
         .collect();
-    Ok(CatalogPage { items, total, page, pages })
+    Ok(CatalogPage { items, total, more, page, pages })
 }
 
 /// A listed product's public page; anything not listed is "not found" to customers.
@@ -437,14 +482,44 @@ pub async fn catalog_product(db: &Db, id: i64) -> AppResult<CatalogProduct> {
     if p.state != LISTED.id {
         return Err(AppError::NotFound);
     }
+    let ids: Vec<i64> = p.skus.iter().map(|s| s.id).collect();
+    let promos = super::pricing::active_promos(db, &ids, now_millis()).await?;
     Ok(CatalogProduct {
         id: p.id,
         title: p.title,
         description: p.description,
         category: p.category,
         tags: p.tags,
-        skus: p.skus.into_iter().map(|s| (s.code, s.attributes, s.price, s.available.max(0))).collect(),
+        skus: p
+            .skus
+            .into_iter()
+            .map(|s| CatalogSku {
+                promo_price: promos.get(&s.id).map(|p| p.0),
+                promo_ends_at: promos.get(&s.id).map(|p| p.1),
+                code: s.code,
+                attributes: s.attributes,
+                price: s.price,
+                in_stock: s.available > 0,
+            })
+            .collect(),
     })
+}
+
+/// The lowest promotional price running now per product, for one page of the catalog.
+async fn promo_minimums(db: &Db, product_ids: &[i64]) -> AppResult<HashMap<i64, i64>> {
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // Ids come from the database, never from input.
+    let ids = product_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+        "SELECT s.product_id, MIN(pp.price) FROM promo_prices pp JOIN skus s ON s.id = pp.sku_id \
+         WHERE s.product_id IN ({ids}) AND pp.cancelled_at IS NULL AND pp.starts_at <= $1 AND pp.ends_at > $1 GROUP BY s.product_id"
+    ))
+    .bind(now_millis())
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Tags in use on listed products, most used first, for the catalog's filter.

@@ -57,6 +57,9 @@ permissions! {
     ProductApprove = "product.approve", "Approve or return products under review", "审核商品（通过/退回）";
     ProductDelist = "product.delist", "Delist and relist products", "商品下架与重新上架";
     CategoryManage = "category.manage", "Manage the category tree", "管理商品类目";
+    PriceChange = "price.change", "Change prices of listed products (within the limit) and request larger changes", "调整在售商品价格（限额内）并申请更大调价";
+    PriceApprove = "price.approve", "Approve price changes beyond the limit or under cost; handle price alerts", "审批超限或低于成本的调价；处理价格预警";
+    PromoSchedule = "price.promo", "Schedule promotional prices", "设置促销价";
     // Inventory.
     StockView = "stock.view", "Search stock and its movements across warehouses", "查询各仓库存及流水";
     StockReserve = "stock.reserve", "Reserve, release and commit stock for orders", "为订单预留、释放、扣减库存";
@@ -242,10 +245,13 @@ impl Role {
                 ProductApprove,
                 ProductDelist,
                 CategoryManage,
+                PriceChange,
+                PriceApprove,
+                PromoSchedule,
                 StockView,
                 StockAlertHandle,
             ]),
-            Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, StockView]),
+            Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, PriceChange, StockView]),
             Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve]),
             Role::WarehouseStaff => {
                 let own = [WarehousePage, StockView, StockReserve, StockAlertHandle];
@@ -253,7 +259,7 @@ impl Role {
             }
             Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView]),
             Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView]),
-            Role::Marketing => with_staff(&[MarketingPage]),
+            Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
             Role::Finance => with_staff(&[FinancePage]),
             Role::OperationsManager => with_staff(&[
                 ProductPage,

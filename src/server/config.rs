@@ -19,6 +19,10 @@ ENVIRONMENT:
   SHOPFLOW_TRUST_PROXY     1 to take the client address from X-Forwarded-For
                            (behind a load balancer; used by login throttling)
   SHOPFLOW_DEMO            1 does the same as --demo
+  SHOPFLOW_PRICE_CHANGE_LIMIT  a price change beyond this many percent needs a
+                           product manager's approval (default 20)
+  SHOPFLOW_PRICE_ALERT     an applied price this many percent away from the SKU's
+                           recent prices raises a price alert (default 30)
 ";
 
 #[derive(Debug, Clone)]
@@ -27,10 +31,16 @@ pub struct Config {
     pub secure_cookies: bool,
     pub trust_proxy: bool,
     pub demo: bool,
+    pub pricing: crate::catalog::PricePolicy,
 }
 
 fn flag(name: &str) -> bool {
     matches!(std::env::var(name).as_deref(), Ok("1") | Ok("true") | Ok("yes"))
+}
+
+/// A whole percentage from the environment, or the default when unset or not a number.
+fn percent(name: &str, default: u32) -> u32 {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|p| *p <= 1000).unwrap_or(default)
 }
 
 impl Config {
@@ -45,6 +55,10 @@ impl Config {
             secure_cookies: flag("SHOPFLOW_SECURE_COOKIES"),
             trust_proxy: flag("SHOPFLOW_TRUST_PROXY"),
             demo: flag("SHOPFLOW_DEMO") || args.iter().any(|a| a == "--demo"),
+            pricing: crate::catalog::PricePolicy {
+                change_limit_pct: percent("SHOPFLOW_PRICE_CHANGE_LIMIT", 20),
+                alert_pct: percent("SHOPFLOW_PRICE_ALERT", 30),
+            },
         }
     }
 }

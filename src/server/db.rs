@@ -45,6 +45,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/0002_catalog.sqlite.sql"),
         postgres: include_str!("../../migrations/0002_catalog.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "pricing",
+        sql: include_str!("../../migrations/0003_pricing.sql"),
+        sqlite: include_str!("../../migrations/0003_pricing.sqlite.sql"),
+        postgres: include_str!("../../migrations/0003_pricing.postgres.sql"),
+    },
 ];
 
 impl Db {

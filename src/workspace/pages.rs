@@ -89,6 +89,7 @@ fn DashboardView() -> impl IntoView {
 const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Product, Permission::ProductView, "/products", "product.list_title"),
     (Department::Product, Permission::ProductApprove, "/products?state=submitted", "product.review_queue"),
+    (Department::Product, Permission::PriceApprove, "/price-approvals", "price.approvals"),
     (Department::Product, Permission::CategoryManage, "/categories", "product.categories"),
     (Department::Product, Permission::ProductPage, "/catalog", "catalog.title"),
     (Department::Product, Permission::StockView, "/stock", "stock.title"),
@@ -101,6 +102,8 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::ServicePage, "/catalog", "catalog.title"),
+    (Department::Marketing, Permission::ProductView, "/products?state=listed", "product.list_title"),
+    (Department::Marketing, Permission::MarketingPage, "/catalog", "catalog.title"),
     (Department::Operations, Permission::OperationsPage, "/sop", "sop.index"),
 ];
 

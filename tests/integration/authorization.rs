@@ -84,6 +84,14 @@ fn cases() -> Vec<Case> {
         form("/api/search_catalog", "", Public),
         form("/api/catalog_product", "id=999999", Public),
         form("/api/catalog_tags", "", Public),
+        // Prices.
+        form("/api/change_price", "sku_id=999999&new_price=10&reason=x", Needs(PriceChange)),
+        form("/api/price_approvals", "", Needs(PriceApprove)),
+        form("/api/act_on_price_approval", "id=999999&version=1&action=approve", Needs(PriceApprove)),
+        form("/api/act_on_price_approval", "id=999999&version=1&action=reject", Needs(PriceApprove)),
+        form("/api/product_pricing", "product_id=999999", Needs(ProductView)),
+        form("/api/schedule_promo", "sku_id=999999&price=&starts=&ends=&reason=", Needs(PromoSchedule)),
+        form("/api/cancel_promo", "id=999999", Needs(PromoSchedule)),
         // Inventory.
         form("/api/list_warehouses", "", Needs(StockView)),
         json("/api/create_warehouse", json!({"input": {"code": "", "name": "", "address": ""}}), Needs(WarehouseManage)),
@@ -132,6 +140,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/products".to_string(), Needs(ProductView)),
         ("/products/new".to_string(), Needs(ProductEdit)),
         ("/categories".to_string(), Needs(CategoryManage)),
+        ("/price-approvals".to_string(), Needs(PriceApprove)),
         ("/catalog".to_string(), Public),
         ("/stock".to_string(), Needs(StockView)),
         ("/warehouses".to_string(), Needs(WarehouseManage)),

@@ -9,3 +9,4 @@ mod http;
 mod workflow;
 mod catalog;
 mod inventory;
+mod pricing;

@@ -145,6 +145,7 @@ pub fn app(db: &Db) -> Router {
         secure_cookies: false,
         trust_proxy: false,
         demo: false,
+        pricing: Default::default(),
     };
     http::router(AppState { db: db.clone(), config: Arc::new(config) }, options)
 }
