@@ -8,7 +8,7 @@ use shopflow::server::Db;
 use std::time::{Duration, Instant};
 
 pub fn row(figure: &str, value: f64, unit: &str, baseline: &str, goal: &str, cmd: &str) -> String {
-    let value = if value < 10.0 { format!("{value:.2}") } else { format!("{value:.0}") };
+    let value = if value < 10.0 && value.fract() != 0.0 { format!("{value:.2}") } else { format!("{value:.0}") };
     format!("| {figure} | {value} | {unit} | {baseline} | {goal} | `{cmd}` |")
 }
 
