@@ -7,20 +7,13 @@ use super::api::{
     RenameCategory, SchedulePromo,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
-use crate::components::{error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
+use crate::components::{loading, param_id, error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
-fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
-    let params = use_params_map();
-    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
-}
 
-fn loading() -> impl IntoView {
-    view! { <p class="loading">"…"</p> }
-}
 
 /// A page-level failure: 404 gets the not-found page, anything else its message.
 pub fn failure(e: AppError) -> AnyView {

@@ -8,6 +8,17 @@ use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+/// What a page shows while its data loads.
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading">"…"</p> }
+}
+
+/// The numeric route parameter `key` (0 when missing or not a number, which no record has).
+pub fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+}
+
 /// The signed-in user of this page, as the server reported it.
 #[derive(Clone)]
 pub struct CurrentUser(pub Option<Actor>);

@@ -7,21 +7,14 @@ use super::api::{
 };
 use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{loading, param_id, current_user, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_navigate, use_query_map};
 use std::collections::HashMap;
 
-fn loading() -> impl IntoView {
-    view! { <p class="loading">"…"</p> }
-}
 
-fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
-    let params = use_params_map();
-    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
-}
 
 // ---------------------------------------------------------------- stock
 
