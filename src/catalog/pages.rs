@@ -536,10 +536,11 @@ fn CatalogInner() -> impl IntoView {
                                 <li class="product-card" data-catalog-item=p.id>
                                     <a href=format!("/catalog/{}", p.id)><h3>{p.title}</h3></a>
                                     <p class="muted">{p.category.unwrap_or_default()}</p>
+                                    // "from ¥86.00" in English, "¥86.00 起" in Chinese.
                                     <p class="price">{i18n.t("catalog.from")} " " {match p.promo_price.filter(|pp| *pp < p.min_price) {
                                         Some(promo) => view! { <span class="promo">{price_label(promo)}</span> " " <s class="muted">{price_label(p.min_price)}</s> }.into_any(),
                                         None => view! { {price_label(p.min_price)} }.into_any(),
-                                    }}</p>
+                                    }} " " {i18n.t("catalog.from_after")}</p>
                                     <p class={if p.available > 0 { "stock in" } else { "stock out" }}>
                                         {if p.available > 0 { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}
                                     </p>
