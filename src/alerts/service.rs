@@ -94,11 +94,6 @@ pub async fn list(db: &Db, actor: &Actor, filter: &AlertFilter) -> AppResult<Vec
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-/// Open alerts the viewer handles, for the navigation badge and dashboards.
-pub async fn open_count(db: &Db, actor: &Actor) -> AppResult<i64> {
-    Ok(list(db, actor, &AlertFilter::default()).await?.iter().filter(|a| a.state == OPEN).count() as i64)
-}
-
 async fn load_for(conn: &mut AnyConnection, actor: &Actor, id: i64) -> AppResult<String> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT permission, state FROM alerts WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
