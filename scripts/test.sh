@@ -7,7 +7,9 @@ scripts/setup.sh --browser
 export PATH="${SHOPFLOW_TOOLS:-$HOME/.shopflow/tools}/bin:$PATH"
 
 echo "==> unit and integration tests (SQLite and PostgreSQL)"
-cargo test --features ssr
+cargo test --features ssr --no-run
+# They take well under a minute once built; a hang fails here instead of eating CI's hour.
+timeout 15m cargo test --features ssr
 
 # The server binary shares every compiled dependency with the tests above (same profile, same
 # features); cargo-leptos then builds only the WASM client, the stylesheet and the assets.

@@ -8,6 +8,7 @@ use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
 use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, PriceApprovals, ProductEdit, ProductList, ProductNew, ProductPage};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
+use crate::inventory::operation_pages::{CountList, CountNew, CountPage, TransferList, TransferNew, TransferPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
@@ -77,6 +78,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/receipts") view=ReceiptList ssr=SsrMode::Async/>
                     <Route path=path!("/receipts/new") view=ReceiptNew ssr=SsrMode::Async/>
                     <Route path=path!("/receipts/:id") view=ReceiptPage ssr=SsrMode::Async/>
+                    <Route path=path!("/transfers") view=TransferList ssr=SsrMode::Async/>
+                    <Route path=path!("/transfers/new") view=TransferNew ssr=SsrMode::Async/>
+                    <Route path=path!("/transfers/:id") view=TransferPage ssr=SsrMode::Async/>
+                    <Route path=path!("/counts") view=CountList ssr=SsrMode::Async/>
+                    <Route path=path!("/counts/new") view=CountNew ssr=SsrMode::Async/>
+                    <Route path=path!("/counts/:id") view=CountPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>

@@ -22,7 +22,7 @@ pub mod server;
 
 /// Every declared process, for the SOP index and the checks that run over all of them.
 pub fn workflows() -> &'static [&'static engine::Workflow] {
-    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS]
+    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS]
 }
 
 #[cfg(feature = "hydrate")]

@@ -43,6 +43,7 @@ pub fn describe(alert: &Alert, lang: Lang) -> String {
             tr(lang, "field.cost"),
             crate::domain::price_label(num("cost")),
         ),
+        "transfer_shortfall" => format!("{} {}", tr(lang, "alerts.transfer_shortfall"), num("missing")),
         other => other.to_string(),
     }
 }

@@ -275,12 +275,7 @@ impl ProductInput {
         }
         let mut skus: Vec<ValidSku> = Vec::with_capacity(self.skus.len());
         for (i, s) in self.skus.iter().enumerate() {
-            let line = |e: AppError| match e {
-                AppError::Invalid { field, message } => {
-                    AppError::Invalid { field: "skus".into(), message: format!("line {}: {field}: {message}", i + 1) }
-                }
-                other => other,
-            };
+            let line = |e: AppError| e.at_line("skus", i + 1);
             let code = parse_sku_code("code", &s.code).map_err(line)?;
             if skus.iter().any(|k| k.code == code) {
                 return Err(line(AppError::invalid("code", "the same SKU code appears twice")));

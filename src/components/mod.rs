@@ -89,6 +89,20 @@ fn line_message(message: &str, lang: Lang) -> Option<String> {
     Some(format!("{} {n}: {field}{text}", lookup(lang, "err.line").unwrap_or("line")))
 }
 
+/// The wiring of a record page's steps: an action that runs `run` with the step's arguments,
+/// the count of its successes (key the record's resource on it to refetch), and its latest
+/// result for the form errors.
+pub fn step_action<A, F, Fut>(run: F) -> (Action<A, Result<(), AppError>>, Signal<usize>, Signal<Option<Result<(), AppError>>>)
+where
+    A: Clone + Send + Sync + 'static,
+    F: Fn(A) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), AppError>> + Send + 'static,
+{
+    let act = Action::new(move |args: &A| run(args.clone()));
+    let done = successes(act);
+    (act, done, Signal::derive(move || act.value().get()))
+}
+
 /// Counts the successful runs of an action. Pages refetch their record on this rather than on
 /// every run: a refused step must leave what the user typed in place, so they can correct it.
 pub fn successes<I, O>(action: Action<I, Result<O, AppError>>) -> Signal<usize>
@@ -255,6 +269,25 @@ pub fn StateBadge(workflow: &'static Workflow, state: String) -> impl IntoView {
         move || workflow.state_name(&state, i18n.lang())
     };
     view! { <span class=format!("badge state-{state}") data-state=state.clone()>{name}</span> }
+}
+
+/// The "filter by state" form above a workflow's list: a GET form on `action` with `?state=`.
+#[component]
+pub fn StateFilter(workflow: &'static Workflow, action: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = leptos_router::hooks::use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    view! {
+        <form method="get" action=action class="filters">
+            <label>{i18n.t("field.state")}
+                <select name="state">
+                    <option value="">{i18n.t("audit.all")}</option>
+                    {workflow.states.iter().map(|s| view! { <option value=s.id selected=move || state() == s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+        </form>
+    }
 }
 
 #[component]

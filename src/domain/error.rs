@@ -38,6 +38,17 @@ impl AppError {
         AppError::Invalid { field: field.to_string(), message: message.to_string() }
     }
 
+    /// Moves a field error onto line `line_no` of a list field (`lines`, `skus`): the message
+    /// becomes "line N: field: message", which the form shows under the list and translates.
+    pub fn at_line(self, list: &str, line_no: usize) -> Self {
+        match self {
+            AppError::Invalid { field, message } => {
+                AppError::Invalid { field: list.to_string(), message: format!("line {line_no}: {field}: {message}") }
+            }
+            other => other,
+        }
+    }
+
     /// The message for one form field, if this error is about it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {

@@ -68,6 +68,9 @@ permissions! {
     ReceiptInspect = "receipt.inspect", "Count and inspect inbound goods", "入库清点与质检";
     ReceiptPost = "receipt.post", "Post inspected goods to stock", "质检合格品入账";
     StockAlertHandle = "alert.stock", "Handle low-stock alerts", "处理低库存预警";
+    StockTransfer = "stock.transfer", "Request, ship and receive transfers between warehouses", "申请、发出、接收仓间调拨";
+    StockCount = "stock.count", "Count stock and post small adjustments", "盘点并过账小额调整";
+    StockAdjustApprove = "stock.adjust_approve", "Approve large stock adjustments", "审批大额库存调整";
 }
 
 /// A department: a section of the navigation, entered with its page permission.
@@ -234,7 +237,7 @@ impl Role {
     pub fn default_permissions(self) -> Vec<Permission> {
         use Permission::*;
         let staff = [SuggestionView, SuggestionSubmit];
-        let receiving = [ReceiptRegister, ReceiptInspect, ReceiptPost];
+        let receiving = [ReceiptRegister, ReceiptInspect, ReceiptPost, StockTransfer, StockCount];
         let with_staff = |own: &[Permission]| own.iter().chain(staff.iter()).copied().collect();
         match self {
             Role::Admin => Permission::ALL.iter().copied().filter(|p| *p != PortalPage).collect(),
@@ -275,6 +278,8 @@ impl Role {
                 StockView,
                 WarehouseManage,
                 StockAlertHandle,
+                StockCount,
+                StockAdjustApprove,
                 SuggestionReview,
                 SuggestionAssign,
                 SuggestionImplement,

@@ -4,9 +4,14 @@
 //! workflow (register → count and inspect → post); reservations are the API orders use.
 
 pub mod api;
+pub mod counts;
+#[cfg(feature = "ssr")]
+pub mod operations;
+pub mod operation_pages;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod transfers;
 
 use crate::catalog::{parse_quantity, parse_sku_code};
 use crate::domain::{AppError, AppResult, Permission, Role};
@@ -222,27 +227,32 @@ pub struct ReceiptLineInput {
 
 /// Validates expected lines: SKU codes well-formed and not repeated, quantities 1..=1,000,000.
 pub fn validate_receipt_lines(lines: &[ReceiptLineInput]) -> AppResult<Vec<(String, i64)>> {
-    if lines.is_empty() {
+    validate_sku_lines(lines.iter().map(|l| (l.sku.as_str(), l.expected.as_str())), "expected")
+}
+
+/// Lines of (SKU code, quantity) as a form submits them (receipts, transfers): at least one
+/// and at most 200, codes well-formed and not repeated, quantities 1..=1,000,000. An error
+/// names the line and its field.
+pub fn validate_sku_lines<'a>(
+    lines: impl ExactSizeIterator<Item = (&'a str, &'a str)>,
+    quantity_field: &str,
+) -> AppResult<Vec<(String, i64)>> {
+    if lines.len() == 0 {
         return Err(AppError::invalid("lines", "add at least one line"));
     }
     if lines.len() > 200 {
         return Err(AppError::invalid("lines", "at most 200 lines"));
     }
     let mut out: Vec<(String, i64)> = Vec::new();
-    for (i, l) in lines.iter().enumerate() {
-        let at = |e: AppError| match e {
-            AppError::Invalid { field, message } => {
-                AppError::Invalid { field: "lines".into(), message: format!("line {}: {field}: {message}", i + 1) }
-            }
-            other => other,
-        };
-        let code = parse_sku_code("sku", &l.sku).map_err(at)?;
+    for (i, (sku, quantity)) in lines.enumerate() {
+        let at = |e: AppError| e.at_line("lines", i + 1);
+        let code = parse_sku_code("sku", sku).map_err(at)?;
         if out.iter().any(|(c, _)| *c == code) {
             return Err(at(AppError::invalid("sku", "the same SKU code appears twice")));
         }
-        let q = parse_quantity("expected", &l.expected, 1_000_000).map_err(at)?;
+        let q = parse_quantity(quantity_field, quantity, 1_000_000).map_err(at)?;
         if q == 0 {
-            return Err(at(AppError::invalid("expected", "must be greater than zero")));
+            return Err(at(AppError::invalid(quantity_field, "must be greater than zero")));
         }
         out.push((code, q));
     }
@@ -271,12 +281,7 @@ pub struct ValidInspection {
 impl LineInspection {
     /// What arrived is split into accepted and rejected, exactly; rejected units need a reason.
     pub fn validate(&self, line_no: usize) -> AppResult<ValidInspection> {
-        let at = |e: AppError| match e {
-            AppError::Invalid { field, message } => {
-                AppError::Invalid { field: "lines".into(), message: format!("line {line_no}: {field}: {message}") }
-            }
-            other => other,
-        };
+        let at = |e: AppError| e.at_line("lines", line_no);
         let received = parse_quantity("received", &self.received, 1_000_000).map_err(at)?;
         let accepted = parse_quantity("accepted", &self.accepted, 1_000_000).map_err(at)?;
         let rejected = if self.rejected.trim().is_empty() { 0 } else { parse_quantity("rejected", &self.rejected, 1_000_000).map_err(at)? };

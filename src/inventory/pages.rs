@@ -7,7 +7,7 @@ use super::api::{
 };
 use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
 use crate::catalog::pages::failure;
-use crate::components::{loading, param_id, current_user, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{current_user, loading, param_id, step_action, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -255,15 +255,7 @@ fn ReceiptsInner() -> impl IntoView {
                     {can_register.then(|| view! { <a class="button" href="/receipts/new" data-testid="new-receipt">{i18n.t("receipt.new")}</a> })}
                 </div>
             </div>
-            <form method="get" action="/receipts" class="filters">
-                <label>{i18n.t("field.state")}
-                    <select name="state">
-                        <option value="">{i18n.t("audit.all")}</option>
-                        {RECEIPTS.states.iter().map(|s| view! { <option value=s.id selected=move || state() == s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
-                    </select>
-                </label>
-                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
-            </form>
+            <StateFilter workflow=&RECEIPTS action="/receipts"/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
@@ -295,6 +287,75 @@ fn ReceiptsInner() -> impl IntoView {
     }
 }
 
+/// The editable (SKU, quantity) lines of a form, each keyed for `<For>`.
+pub(super) type LineRows = RwSignal<Vec<(usize, RwSignal<(String, String)>)>>;
+
+pub(super) fn new_lines() -> LineRows {
+    RwSignal::new(vec![(0, RwSignal::new((String::new(), String::new())))])
+}
+
+pub(super) fn lines_of(lines: LineRows) -> Vec<(String, String)> {
+    lines.get_untracked().iter().map(|(_, l)| l.get_untracked()).collect()
+}
+
+/// A table of SKU and quantity inputs with add and remove (receipts, transfers).
+#[component]
+pub(super) fn SkuLines(lines: LineRows, quantity_label: &'static str, quantity_name: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <table class="data lines">
+            <thead><tr><th>"SKU"</th><th>{i18n.t(quantity_label)}</th><th></th></tr></thead>
+            <tbody>
+                <For each=move || lines.get() key=|(k, _)| *k children=move |(k, line)| view! {
+                    <tr data-line=k>
+                        <td><input name="sku" prop:value=move || line.with(|l| l.0.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.0 = v); }/></td>
+                        <td><input name=quantity_name inputmode="numeric" prop:value=move || line.with(|l| l.1.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.1 = v); }/></td>
+                        <td><button type="button" class="linkish" on:click=move |_| lines.update(|r| r.retain(|(x, _)| *x != k))>{i18n.t("product.remove")}</button></td>
+                    </tr>
+                }/>
+            </tbody>
+        </table>
+        <button type="button" class="secondary" data-testid="add-line" on:click=move |_| {
+            lines.update(|r| {
+                let k = r.iter().map(|(k, _)| k + 1).max().unwrap_or(0);
+                r.push((k, RwSignal::new((String::new(), String::new()))));
+            });
+        }>{i18n.t("receipt.add_line")}</button>
+    }
+}
+
+/// A choice among the active warehouses. Until the user picks one, the `preset`-th active
+/// warehouse (0: the first) is chosen, so the form never submits "no warehouse" by accident.
+#[component]
+pub(super) fn WarehouseSelect(
+    label: &'static str,
+    name: &'static str,
+    selected: RwSignal<i64>,
+    #[prop(optional)] preset: usize,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let warehouses = Resource::new(|| (), |_| list_warehouses());
+    view! {
+        <Suspense fallback=loading>
+            {move || Suspend::new(async move {
+                let list: Vec<_> = warehouses.await.unwrap_or_default().into_iter().filter(|w| w.active).collect();
+                if selected.get_untracked() == 0 {
+                    if let Some(w) = list.get(preset).or(list.first()) { selected.set(w.id); }
+                }
+                view! {
+                    <label>{i18n.t(label)}
+                        <select name=name on:change=move |ev| selected.set(event_target_value(&ev).parse().unwrap_or(0))>
+                            {list.into_iter().map(|w| view! {
+                                <option value=w.id selected=move || selected.get() == w.id>{w.code} " · " {w.name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+        </Suspense>
+    }
+}
+
 #[component]
 pub fn ReceiptNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ReceiptRegister><ReceiptNewInner/></RequirePermission> }
@@ -303,14 +364,12 @@ pub fn ReceiptNew() -> impl IntoView {
 #[component]
 fn ReceiptNewInner() -> impl IntoView {
     let i18n = use_i18n();
-    let warehouses = Resource::new(|| (), |_| list_warehouses());
     let register = RECEIPTS.action("register").expect("declared");
     let warehouse = RwSignal::new(0i64);
     let fields: HashMap<&'static str, RwSignal<String>> =
         register.form.iter().map(|f| (f.name, RwSignal::new(String::new()))).collect();
     let fields = StoredValue::new(fields);
-    let next_key = StoredValue::new(1usize);
-    let lines = RwSignal::new(vec![(0usize, RwSignal::new(ReceiptLineInput::default()))]);
+    let lines = new_lines();
     let save = Action::new(|(wh, f, l): &(i64, HashMap<String, String>, Vec<ReceiptLineInput>)| {
         let (wh, f, l) = (*wh, f.clone(), l.clone());
         async move { register_receipt(wh, f, l).await }
@@ -325,30 +384,15 @@ fn ReceiptNewInner() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let f = fields.with_value(|m| m.iter().map(|(k, v)| (k.to_string(), v.get_untracked())).collect());
-        save.dispatch((warehouse.get_untracked(), f, lines.get_untracked().iter().map(|(_, l)| l.get_untracked()).collect()));
+        let lines = lines_of(lines).into_iter().map(|(sku, expected)| ReceiptLineInput { sku, expected }).collect();
+        save.dispatch((warehouse.get_untracked(), f, lines));
     };
     view! {
         <section class="page" data-page="receipt-new">
             <h1>{i18n.t("receipt.new")}</h1>
             <p class="sop">{move || register.sop.get(i18n.lang())}</p>
             <form class="form wide" on:submit=submit>
-                <Suspense fallback=loading>
-                    {move || Suspend::new(async move {
-                        let list = warehouses.await.unwrap_or_default();
-                        if let Some(first) = list.iter().find(|w| w.active) {
-                            if warehouse.get_untracked() == 0 { warehouse.set(first.id); }
-                        }
-                        view! {
-                            <label>{i18n.t("stock.warehouse")}
-                                <select name="warehouse" on:change=move |ev| warehouse.set(event_target_value(&ev).parse().unwrap_or(0))>
-                                    {list.into_iter().filter(|w| w.active).map(|w| view! {
-                                        <option value=w.id selected=move || warehouse.get() == w.id>{w.code} " · " {w.name}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })}
-                </Suspense>
+                <WarehouseSelect label="stock.warehouse" name="warehouse" selected=warehouse/>
                 <FieldError result field="warehouse"/>
                 {register.form.iter().map(|f| {
                     let sig = fields.with_value(|m| m[f.name]);
@@ -360,23 +404,7 @@ fn ReceiptNewInner() -> impl IntoView {
                     }
                 }).collect_view()}
                 <h2>{i18n.t("receipt.lines")}</h2>
-                <table class="data lines">
-                    <thead><tr><th>"SKU"</th><th>{i18n.t("receipt.expected")}</th><th></th></tr></thead>
-                    <tbody>
-                        <For each=move || lines.get() key=|(k, _)| *k children=move |(k, line)| view! {
-                            <tr data-line=k>
-                                <td><input name="sku" prop:value=move || line.with(|l| l.sku.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.sku = v); }/></td>
-                                <td><input name="expected" inputmode="numeric" prop:value=move || line.with(|l| l.expected.clone()) on:input=move |ev| { let v = event_target_value(&ev); line.update(|l| l.expected = v); }/></td>
-                                <td><button type="button" class="linkish" on:click=move |_| lines.update(|r| r.retain(|(x, _)| *x != k))>{i18n.t("product.remove")}</button></td>
-                            </tr>
-                        }/>
-                    </tbody>
-                </table>
-                <button type="button" class="secondary" data-testid="add-line" on:click=move |_| {
-                    let k = next_key.get_value();
-                    next_key.set_value(k + 1);
-                    lines.update(|r| r.push((k, RwSignal::new(ReceiptLineInput::default()))));
-                }>{i18n.t("receipt.add_line")}</button>
+                <SkuLines lines quantity_label="receipt.expected" quantity_name="expected"/>
                 <FieldError result field="lines"/>
                 <FormError result fields=&["warehouse", "supplier", "reference", "note", "lines"]/>
                 <div class="actions"><button type="submit" data-testid="save-receipt">{move || register.label.get(i18n.lang())}</button></div>
@@ -396,13 +424,8 @@ type ActArgs = (i64, i64, String, HashMap<String, String>, Vec<LineInspection>);
 fn ReceiptInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let act = Action::new(|(id, version, action, fields, lines): &ActArgs| {
-        let args = (*id, *version, action.clone(), fields.clone(), lines.clone());
-        async move { act_on_receipt(args.0, args.1, args.2, args.3, args.4).await }
-    });
-    let done = crate::components::successes(act.into());
+    let (act, done, result) = step_action(|(id, version, action, fields, lines): ActArgs| act_on_receipt(id, version, action, fields, lines));
     let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_receipt(id));
-    let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="receipt-detail">
             <Transition fallback=loading>

@@ -122,7 +122,7 @@ async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i6
     Ok(())
 }
 
-async fn sku_by_code(conn: &mut AnyConnection, code: &str, field: &str) -> AppResult<i64> {
+pub(super) async fn sku_by_code(conn: &mut AnyConnection, code: &str, field: &str) -> AppResult<i64> {
     let code = crate::catalog::parse_sku_code(field, code)?;
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM skus WHERE code = $1").bind(&code).fetch_optional(conn).await?;
     row.map(|r| r.0).ok_or_else(|| AppError::invalid(field, "unknown SKU"))
@@ -137,6 +137,16 @@ async fn active_warehouse_by_code(conn: &mut AnyConnection, code: &str) -> AppRe
         Some((id, 1)) => Ok(id),
         Some(_) => Err(AppError::invalid("warehouse", "this warehouse is inactive")),
         None => Err(AppError::invalid("warehouse", "unknown warehouse")),
+    }
+}
+
+/// Refuses, on form field `field`, a warehouse id that is unknown or inactive.
+pub(super) async fn require_active_warehouse(conn: &mut AnyConnection, id: i64, field: &str) -> AppResult<()> {
+    let wh: Option<(i64,)> = sqlx::query_as("SELECT active FROM warehouses WHERE id = $1").bind(id).fetch_optional(conn).await?;
+    match wh {
+        Some((1,)) => Ok(()),
+        Some(_) => Err(AppError::invalid(field, "this warehouse is inactive")),
+        None => Err(AppError::invalid(field, "choose a warehouse")),
     }
 }
 
@@ -380,18 +390,10 @@ pub async fn register_receipt(
 ) -> AppResult<Transition> {
     let (mut step, v) = run::begin_create(db, actor, &RECEIPTS, "register", form).await?;
     let lines = validate_receipt_lines(lines)?;
-    let wh: Option<(i64,)> = sqlx::query_as("SELECT active FROM warehouses WHERE id = $1").bind(warehouse_id).fetch_optional(step.conn()).await?;
-    match wh {
-        Some((1,)) => {}
-        Some(_) => return Err(AppError::invalid("warehouse", "this warehouse is inactive")),
-        None => return Err(AppError::invalid("warehouse", "choose a warehouse")),
-    }
+    require_active_warehouse(step.conn(), warehouse_id, "warehouse").await?;
     let mut resolved = Vec::with_capacity(lines.len());
     for (i, (code, expected)) in lines.iter().enumerate() {
-        let id = sku_by_code(step.conn(), code, "sku").await.map_err(|e| match e {
-            AppError::Invalid { message, .. } => AppError::invalid("lines", &format!("line {}: sku: {message}", i + 1)),
-            other => other,
-        })?;
+        let id = sku_by_code(step.conn(), code, "sku").await.map_err(|e| e.at_line("lines", i + 1))?;
         resolved.push((id, *expected));
     }
     let now = now_millis();

@@ -23,6 +23,10 @@ ENVIRONMENT:
                            product manager's approval (default 20)
   SHOPFLOW_PRICE_ALERT     an applied price this many percent away from the SKU's
                            recent prices raises a price alert (default 30)
+  SHOPFLOW_COUNT_APPROVAL_VALUE  stock-count differences worth more than this at
+                           cost (e.g. 500.00) need a manager's approval (default 500.00)
+  SHOPFLOW_COUNT_APPROVAL_UNITS  a difference of more than this many units on one
+                           line needs a manager's approval (default 20)
 ";
 
 #[derive(Debug, Clone)]
@@ -32,6 +36,7 @@ pub struct Config {
     pub trust_proxy: bool,
     pub demo: bool,
     pub pricing: crate::catalog::PricePolicy,
+    pub counts: crate::inventory::counts::CountPolicy,
 }
 
 fn flag(name: &str) -> bool {
@@ -41,6 +46,16 @@ fn flag(name: &str) -> bool {
 /// A whole percentage from the environment, or the default when unset or not a number.
 fn percent(name: &str, default: u32) -> u32 {
     std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|p| *p <= 1000).unwrap_or(default)
+}
+
+/// An amount of money from the environment (e.g. `500` or `500.00`), in minor units.
+fn money(name: &str, default: i64) -> i64 {
+    std::env::var(name).ok().and_then(|v| crate::domain::parse_money(name, &v).ok()).unwrap_or(default)
+}
+
+/// A whole number from the environment.
+fn number(name: &str, default: i64) -> i64 {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n >= 0).unwrap_or(default)
 }
 
 impl Config {
@@ -58,6 +73,10 @@ impl Config {
             pricing: crate::catalog::PricePolicy {
                 change_limit_pct: percent("SHOPFLOW_PRICE_CHANGE_LIMIT", 20),
                 alert_pct: percent("SHOPFLOW_PRICE_ALERT", 30),
+            },
+            counts: crate::inventory::counts::CountPolicy {
+                approval_value: money("SHOPFLOW_COUNT_APPROVAL_VALUE", 50_000),
+                approval_units: number("SHOPFLOW_COUNT_APPROVAL_UNITS", 20),
             },
         }
     }

@@ -52,6 +52,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../migrations/0003_pricing.sqlite.sql"),
         postgres: include_str!("../../migrations/0003_pricing.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "transfers_counts",
+        sql: include_str!("../../migrations/0004_transfers_counts.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -6,6 +6,7 @@ use crate::accounts::service::{ensure_staff, load_actor};
 use crate::domain::{AppError, AppResult, Role};
 use crate::catalog::{service as catalog, ProductInput, SkuInput};
 use crate::improvement::service as improvement;
+use crate::inventory::transfers::TransferLineInput;
 use crate::inventory::{service as inventory, LineInspection, ReceiptLineInput, WarehouseInput};
 use std::collections::HashMap;
 
@@ -232,5 +233,10 @@ async fn seed_catalog(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
     // One more delivery waits for inspection.
     let pending: Vec<ReceiptLineInput> = vec![ReceiptLineInput { sku: "QM-200G".into(), expected: "50".into() }];
     inventory::register_receipt(db, &warehouse, gz, &fields(&[("supplier", "Qimen Tea Factory"), ("reference", "PO-2026-1120")]), &pending).await?;
-        Ok(())
+    // Guangzhou asks Shanghai for tea, and Shanghai has a count of its gift boxes under way.
+    let transfer = vec![TransferLineInput { sku: "QM-200G".into(), quantity: "12".into() }];
+    let note = fields(&[("note", "Guangzhou runs out of Keemun before the next delivery")]);
+    crate::inventory::operations::request_transfer(db, &warehouse, sh, gz, &note, &transfer).await?;
+    crate::inventory::operations::start_count(db, &warehouse, sh, &fields(&[("note", "Monthly count of gift boxes")]), &["LJ-250G".into()]).await?;
+    Ok(())
 }

@@ -96,6 +96,8 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Product, Permission::StockAlertHandle, "/alerts", "alerts.title"),
     (Department::Warehouse, Permission::StockView, "/stock", "stock.title"),
     (Department::Warehouse, Permission::WarehousePage, "/receipts", "receipt.title"),
+    (Department::Warehouse, Permission::WarehousePage, "/transfers", "transfer.title"),
+    (Department::Warehouse, Permission::WarehousePage, "/counts", "count.title"),
     (Department::Warehouse, Permission::WarehouseManage, "/warehouses", "warehouse.title"),
     (Department::Warehouse, Permission::StockAlertHandle, "/alerts", "alerts.title"),
     (Department::Orders, Permission::StockView, "/stock", "stock.title"),

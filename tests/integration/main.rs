@@ -10,3 +10,4 @@ mod workflow;
 mod catalog;
 mod inventory;
 mod pricing;
+mod transfers_counts;

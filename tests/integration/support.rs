@@ -102,28 +102,39 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let db = self.db.clone();
         let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::File(String::new()));
-        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                db.close().await;
-                match cleanup {
-                    Cleanup::File(path) if !path.is_empty() => {
-                        for suffix in ["", "-wal", "-shm"] {
-                            let _ = std::fs::remove_file(format!("{path}{suffix}"));
-                        }
-                    }
-                    Cleanup::File(_) => {}
-                    Cleanup::Postgres { admin_url, name } => {
-                        if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
-                            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
-                            admin.close().await;
-                        }
+        let work = async move {
+            db.close().await;
+            match cleanup {
+                Cleanup::File(path) if !path.is_empty() => {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
                     }
                 }
-            })
-        })
-        .join();
+                Cleanup::File(_) => {}
+                Cleanup::Postgres { admin_url, name } => {
+                    if let Ok(admin) = sqlx::AnyPool::connect(&admin_url).await {
+                        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+                        admin.close().await;
+                    }
+                }
+            }
+        };
+        // Drop runs inside the test's (multi-thread) runtime. The cleanup runs on that same
+        // runtime, whose reactor the pool's connections belong to, with block_in_place handing
+        // this worker's queued tasks to another worker first. (Blocking the worker on a
+        // thread of its own instead could strand a task the pool's close waits for in this
+        // worker's queue: a hang, seen under CPU load.)
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(|| handle.block_on(work));
+            }
+            _ => {
+                let _ = std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(work)
+                })
+                .join();
+            }
+        }
     }
 }
 
@@ -146,6 +157,7 @@ pub fn app(db: &Db) -> Router {
         trust_proxy: false,
         demo: false,
         pricing: Default::default(),
+        counts: Default::default(),
     };
     http::router(AppState { db: db.clone(), config: Arc::new(config) }, options)
 }

@@ -1,0 +1,477 @@
+//! Pages of transfers between warehouses and of stock counts: lists, the forms that start
+//! them, and one page per record with its steps and its audit trail.
+
+use super::api::{act_on_count, act_on_transfer, get_count, get_transfer, list_counts, list_transfers, request_transfer, start_count};
+use super::counts::{CountEntry, COUNTS};
+use super::pages::{lines_of, new_lines, SkuLines, WarehouseSelect};
+use super::transfers::{ArrivalInput, TransferLineInput, TRANSFERS};
+use crate::catalog::pages::failure;
+use crate::components::{current_user, loading, param_id, step_action, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::domain::{format_money, format_time, AppError, Permission};
+use crate::engine::{Field, FieldKind, Workflow};
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use std::collections::HashMap;
+
+/// One step of a record page: its SOP text, the inputs of the step's declared form, and the
+/// button. `send` gets the action id and the form's values.
+fn step_box(
+    wf: &'static Workflow,
+    action: &'static str,
+    send: impl Fn(&'static str, HashMap<String, String>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let a = wf.action(action);
+    let label = move || a.map(|x| x.label.get(i18n.lang())).unwrap_or(action);
+    let fields: Vec<(&'static Field, RwSignal<String>)> = a.map(|x| x.form.iter().map(|f| (f, RwSignal::new(String::new()))).collect()).unwrap_or_default();
+    let values = StoredValue::new(fields.clone());
+    view! {
+        <div class="form step" data-action=action>
+            <h3>{label}</h3>
+            <p class="sop">{move || a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
+            {fields.into_iter().map(|(f, sig)| {
+                let input = match f.kind {
+                    FieldKind::LongText => view! {
+                        <textarea name=f.name rows="2" maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+                    }.into_any(),
+                    _ => view! { <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }.into_any(),
+                };
+                view! { <label data-field=f.name>{move || f.label.get(i18n.lang())}{input}</label> }
+            }).collect_view()}
+            // Steps that undo or abandon are secondary, so the way forward stands out.
+            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "recount")} on:click=move |_| {
+                send(action, values.with_value(|v| v.iter().map(|(f, s)| (f.name.to_string(), s.get_untracked())).collect()));
+            }>{label}</button>
+        </div>
+    }
+}
+
+/// The new record's id from a creating action: navigate to its page once saved.
+fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppError>>, base: &'static str) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("{base}/{id}"), Default::default());
+        }
+    });
+}
+
+// ---------------------------------------------------------------- transfers
+
+#[component]
+pub fn TransferList() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><TransfersInner/></RequirePermission> }
+}
+
+#[component]
+fn TransfersInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_transfers);
+    let can_request = current_user().is_some_and(|a| a.can(Permission::StockTransfer));
+    view! {
+        <section class="page" data-page="transfers">
+            <div class="page-head">
+                <h1>{i18n.t("transfer.title")}</h1>
+                <div class="actions">
+                    <a href="/sop/transfer" class="button secondary">{i18n.t("improvement.sop")}</a>
+                    {can_request.then(|| view! { <a class="button" href="/transfers/new" data-testid="new-transfer">{i18n.t("transfer.new")}</a> })}
+                </div>
+            </div>
+            <StateFilter workflow=&TRANSFERS action="/transfers"/>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("transfer.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>"#"</th><th>{i18n.t("transfer.from")}</th><th>{i18n.t("transfer.to")}</th><th>{i18n.t("field.waybill")}</th><th>{i18n.t("field.state")}</th><th>"SLA"</th><th>{i18n.t("audit.when")}</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|t| view! {
+                                        <tr data-transfer=t.id>
+                                            <td><a href=format!("/transfers/{}", t.id)>{t.id}</a></td>
+                                            <td>{t.from_warehouse}</td><td>{t.to_warehouse}</td>
+                                            <td>{t.waybill.unwrap_or_default()}</td>
+                                            <td><StateBadge workflow=&TRANSFERS state=t.state/></td>
+                                            <td><SlaBadge sla=t.sla/></td>
+                                            <td>{format_time(t.created_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn TransferNew() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::StockTransfer><TransferNewInner/></RequirePermission> }
+}
+
+#[component]
+fn TransferNewInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let request = TRANSFERS.action("request").expect("declared");
+    let (from, to) = (RwSignal::new(0i64), RwSignal::new(0i64));
+    let note = RwSignal::new(String::new());
+    let lines = new_lines();
+    let save = Action::new(|(from, to, f, l): &(i64, i64, HashMap<String, String>, Vec<TransferLineInput>)| {
+        let (from, to, f, l) = (*from, *to, f.clone(), l.clone());
+        async move { request_transfer(from, to, f, l).await }
+    });
+    open_when_saved(save, "/transfers");
+    let result = Signal::derive(move || save.value().get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = HashMap::from([("note".to_string(), note.get_untracked())]);
+        let lines = lines_of(lines).into_iter().map(|(sku, quantity)| TransferLineInput { sku, quantity }).collect();
+        save.dispatch((from.get_untracked(), to.get_untracked(), fields, lines));
+    };
+    view! {
+        <section class="page" data-page="transfer-new">
+            <h1>{i18n.t("transfer.new")}</h1>
+            <p class="sop">{move || request.sop.get(i18n.lang())}</p>
+            <form class="form wide" on:submit=submit>
+                <WarehouseSelect label="transfer.from" name="from_warehouse" selected=from/>
+                <FieldError result field="from_warehouse"/>
+                <WarehouseSelect label="transfer.to" name="to_warehouse" selected=to preset=1/>
+                <FieldError result field="to_warehouse"/>
+                <label data-field="note">{i18n.t("receipt.note")}
+                    <textarea name="note" rows="2" maxlength="1000" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+                <FieldError result field="note"/>
+                <h2>{i18n.t("receipt.lines")}</h2>
+                <SkuLines lines quantity_label="field.quantity" quantity_name="quantity"/>
+                <FieldError result field="lines"/>
+                <FormError result fields=&["from_warehouse", "to_warehouse", "note", "lines"]/>
+                <div class="actions"><button type="submit" data-testid="save-transfer">{move || request.label.get(i18n.lang())}</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn TransferPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><TransferInner/></RequirePermission> }
+}
+
+type TransferArgs = (i64, i64, String, HashMap<String, String>, Vec<ArrivalInput>);
+
+#[component]
+fn TransferInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let (act, done, result) = step_action(|(id, version, action, fields, arrivals): TransferArgs| act_on_transfer(id, version, action, fields, arrivals));
+    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_transfer(id));
+    view! {
+        <section class="page" data-page="transfer-detail">
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let t = d.transfer;
+                    let can = |a: &str| d.actions.iter().any(|x| x == a);
+                    let receiving = can("receive");
+                    // What arrived, per line: received (preset to what was shipped) and the shortfall reason.
+                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
+                        t.lines.iter().map(|l| (l.id, [RwSignal::new(l.quantity.to_string()), RwSignal::new(String::new())])).collect();
+                    let inputs = StoredValue::new(inputs);
+                    let (tid, version) = (t.id, t.version);
+                    let send = move |action: &'static str, fields: HashMap<String, String>| {
+                        let arrivals = if action == "receive" {
+                            inputs.with_value(|v| v.iter().map(|(line_id, s)| ArrivalInput {
+                                line_id: *line_id,
+                                received: s[0].get_untracked(),
+                                shortfall_reason: s[1].get_untracked(),
+                            }).collect())
+                        } else {
+                            Vec::new()
+                        };
+                        act.dispatch((tid, version, action.to_string(), fields, arrivals));
+                    };
+                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
+                        <input name=name size="8" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    };
+                    view! {
+                        <div class="page-head">
+                            <h1>{i18n.t("transfer.one")} " #" {t.id} " · " {t.from_warehouse.clone()} " → " {t.to_warehouse.clone()}</h1>
+                            <div><StateBadge workflow=&TRANSFERS state=t.state.clone()/> " " <SlaBadge sla=t.sla/></div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                <dl class="facts">
+                                    <dt>{i18n.t("transfer.from")}</dt><dd>{t.from_warehouse.clone()}</dd>
+                                    <dt>{i18n.t("transfer.to")}</dt><dd>{t.to_warehouse.clone()}</dd>
+                                    {t.waybill.clone().map(|w| view! { <dt>{i18n.t("field.waybill")}</dt><dd>{w}</dd> })}
+                                    <dt>{i18n.t("field.submitted_by")}</dt><dd>{t.created_by.clone()} " · " {format_time(t.created_at)}</dd>
+                                    {t.note.clone().map(|n| view! { <dt>{i18n.t("receipt.note")}</dt><dd class="prose">{n}</dd> })}
+                                </dl>
+                                <div class="table-wrap">
+                                    <table class="data lines" data-testid="transfer-lines">
+                                        <thead><tr>
+                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th>
+                                            <th class="num">{i18n.t("receipt.received")}</th><th>{i18n.t("field.shortfall_reason")}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {t.lines.iter().enumerate().map(|(n, l)| {
+                                                let s = inputs.with_value(|v| v[n].1);
+                                                view! {
+                                                    <tr data-line-sku=l.sku.clone()>
+                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                                                        <td class="num">{l.quantity}</td>
+                                                        {if receiving {
+                                                            view! { <td class="num">{cell(s[0], "received")}</td><td>{cell(s[1], "shortfall_reason")}</td> }.into_any()
+                                                        } else {
+                                                            let short = l.received.is_some_and(|r| r < l.quantity);
+                                                            view! {
+                                                                <td class="num" class:alert=short>{l.received.map(|r| r.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                                                <td>{l.shortfall_reason.clone().unwrap_or_default()}</td>
+                                                            }.into_any()
+                                                        }}
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <FieldError result field="lines"/>
+                                <FormError result fields=&["lines", "waybill", "reason", "note"]/>
+                                {can("ship").then(|| step_box(&TRANSFERS, "ship", send))}
+                                {receiving.then(|| step_box(&TRANSFERS, "receive", send))}
+                                {can("cancel").then(|| step_box(&TRANSFERS, "cancel", send))}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("improvement.history")}</h2>
+                                <Timeline workflow=&TRANSFERS events=d.events/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- counts
+
+#[component]
+pub fn CountList() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><CountsInner/></RequirePermission> }
+}
+
+#[component]
+fn CountsInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_counts);
+    let can_start = current_user().is_some_and(|a| a.can(Permission::StockCount));
+    view! {
+        <section class="page" data-page="counts">
+            <div class="page-head">
+                <h1>{i18n.t("count.title")}</h1>
+                <div class="actions">
+                    <a href="/sop/stock_count" class="button secondary">{i18n.t("improvement.sop")}</a>
+                    {can_start.then(|| view! { <a class="button" href="/counts/new" data-testid="new-count">{i18n.t("count.new")}</a> })}
+                </div>
+            </div>
+            <StateFilter workflow=&COUNTS action="/counts"/>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("count.none")}</p> }.into_any();
+                    }
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>"#"</th><th>{i18n.t("stock.warehouse")}</th><th>{i18n.t("field.state")}</th><th class="num">{i18n.t("count.difference")}</th><th>"SLA"</th><th>{i18n.t("audit.when")}</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|c| {
+                                        let counted = c.state == "counted";
+                                        view! {
+                                            <tr data-count=c.id>
+                                                <td><a href=format!("/counts/{}", c.id)>{c.id}</a></td>
+                                                <td>{c.warehouse}</td>
+                                                <td><StateBadge workflow=&COUNTS state=c.state/>
+                                                    {(counted && c.needs_approval).then(|| view! { " " <span class="badge warn">{i18n.t("count.needs_approval")}</span> })}
+                                                </td>
+                                                <td class="num">{c.differences.units} " · " {format_money(c.differences.value)}</td>
+                                                <td><SlaBadge sla=c.sla/></td>
+                                                <td>{format_time(c.created_at)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn CountNew() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::StockCount><CountNewInner/></RequirePermission> }
+}
+
+#[component]
+fn CountNewInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let start = COUNTS.action("start").expect("declared");
+    let warehouse = RwSignal::new(0i64);
+    let note = RwSignal::new(String::new());
+    let skus = RwSignal::new(String::new());
+    let save = Action::new(|(wh, f, skus): &(i64, HashMap<String, String>, Vec<String>)| {
+        let (wh, f, skus) = (*wh, f.clone(), skus.clone());
+        async move { start_count(wh, f, skus).await }
+    });
+    open_when_saved(save, "/counts");
+    let result = Signal::derive(move || save.value().get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = HashMap::from([("note".to_string(), note.get_untracked())]);
+        // One code per line, or separated by commas or spaces.
+        let codes = skus.get_untracked().split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        save.dispatch((warehouse.get_untracked(), fields, codes));
+    };
+    view! {
+        <section class="page" data-page="count-new">
+            <h1>{i18n.t("count.new")}</h1>
+            <p class="sop">{move || start.sop.get(i18n.lang())}</p>
+            <form class="form" on:submit=submit>
+                <WarehouseSelect label="stock.warehouse" name="warehouse" selected=warehouse/>
+                <FieldError result field="warehouse"/>
+                <label data-field="skus">{i18n.t("count.skus")}
+                    <textarea name="skus" rows="4" placeholder="TEA-1, CUP-CEL-80" prop:value=move || skus.get() on:input=move |ev| skus.set(event_target_value(&ev))></textarea>
+                </label>
+                <p class="hint">{i18n.t("count.skus_hint")}</p>
+                <FieldError result field="lines"/>
+                <label data-field="note">{i18n.t("receipt.note")}
+                    <textarea name="note" rows="2" maxlength="1000" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+                <FormError result fields=&["warehouse", "lines", "note"]/>
+                <div class="actions"><button type="submit" data-testid="save-count">{move || start.label.get(i18n.lang())}</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn CountPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::WarehousePage><CountInner/></RequirePermission> }
+}
+
+type CountArgs = (i64, i64, String, HashMap<String, String>, Vec<CountEntry>);
+
+#[component]
+fn CountInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let (act, done, result) = step_action(|(id, version, action, fields, entries): CountArgs| act_on_count(id, version, action, fields, entries));
+    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_count(id));
+    view! {
+        <section class="page" data-page="count-detail">
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let c = d.count;
+                    let can = |a: &str| d.actions.iter().any(|x| x == a);
+                    let recording = can("record");
+                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
+                        c.lines.iter().map(|l| (l.id, [RwSignal::new(String::new()), RwSignal::new(String::new())])).collect();
+                    let inputs = StoredValue::new(inputs);
+                    let (cid, version) = (c.id, c.version);
+                    let send = move |action: &'static str, fields: HashMap<String, String>| {
+                        let entries = if action == "record" {
+                            inputs.with_value(|v| v.iter().map(|(line_id, s)| CountEntry {
+                                line_id: *line_id,
+                                counted: s[0].get_untracked(),
+                                reason: s[1].get_untracked(),
+                            }).collect())
+                        } else {
+                            Vec::new()
+                        };
+                        act.dispatch((cid, version, action.to_string(), fields, entries));
+                    };
+                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
+                        <input name=name size="8" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    };
+                    let awaiting = c.state == "counted" && c.needs_approval;
+                    view! {
+                        <div class="page-head">
+                            <h1>{i18n.t("count.one")} " #" {c.id} " · " {c.warehouse.clone()}</h1>
+                            <div><StateBadge workflow=&COUNTS state=c.state.clone()/> " " <SlaBadge sla=c.sla/></div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                <dl class="facts">
+                                    <dt>{i18n.t("stock.warehouse")}</dt><dd>{c.warehouse.clone()}</dd>
+                                    <dt>{i18n.t("field.submitted_by")}</dt><dd>{c.created_by.clone()} " · " {format_time(c.created_at)}</dd>
+                                    {c.counted_by.clone().map(|n| view! { <dt>{i18n.t("count.counted_by")}</dt><dd>{n}</dd> })}
+                                    {c.note.clone().map(|n| view! { <dt>{i18n.t("receipt.note")}</dt><dd class="prose">{n}</dd> })}
+                                    {(!recording && c.counted_by.is_some()).then(|| view! {
+                                        <dt>{i18n.t("count.difference")}</dt>
+                                        <dd data-testid="differences">{c.differences.units} " · " {format_money(c.differences.value)}</dd>
+                                    })}
+                                </dl>
+                                {awaiting.then(|| view! { <p class="notice" data-testid="needs-approval">{i18n.t("count.approval_notice")}</p> })}
+                                <div class="table-wrap">
+                                    <table class="data lines" data-testid="count-lines">
+                                        <thead><tr>
+                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th>
+                                            {(!recording).then(|| view! { <th class="num">{i18n.t("count.book")}</th> })}
+                                            <th class="num">{i18n.t("count.counted")}</th>
+                                            {(!recording).then(|| view! { <th class="num">{i18n.t("count.difference")}</th> })}
+                                            <th>{i18n.t("field.reason")}</th>
+                                        </tr></thead>
+                                        <tbody>
+                                            {c.lines.iter().enumerate().map(|(n, l)| {
+                                                let s = inputs.with_value(|v| v[n].1);
+                                                let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+                                                let diff = l.book.zip(l.counted).map(|(b, k)| k - b);
+                                                view! {
+                                                    <tr data-line-sku=l.sku.clone()>
+                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                                                        {if recording {
+                                                            view! { <td class="num">{cell(s[0], "counted")}</td><td>{cell(s[1], "reason")}</td> }.into_any()
+                                                        } else {
+                                                            view! {
+                                                                <td class="num">{show(l.book)}</td><td class="num">{show(l.counted)}</td>
+                                                                <td class="num" class:alert={diff.is_some_and(|x| x != 0)}>{diff.map(|x| format!("{x:+}")).unwrap_or_default()}</td>
+                                                                <td>{l.reason.clone().unwrap_or_default()}</td>
+                                                            }.into_any()
+                                                        }}
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <FieldError result field="lines"/>
+                                <FormError result fields=&["lines", "reason", "note"]/>
+                                {recording.then(|| step_box(&COUNTS, "record", send))}
+                                {can("post").then(|| step_box(&COUNTS, "post", send))}
+                                {can("approve").then(|| step_box(&COUNTS, "approve", send))}
+                                {can("recount").then(|| step_box(&COUNTS, "recount", send))}
+                                {can("cancel").then(|| step_box(&COUNTS, "cancel", send))}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("improvement.history")}</h2>
+                                <Timeline workflow=&COUNTS events=d.events/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
