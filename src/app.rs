@@ -8,6 +8,7 @@ use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
 use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, PriceApprovals, ProductEdit, ProductList, ProductNew, ProductPage};
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
+use crate::catalog::bulk_pages::ProductImport;
 use crate::inventory::operation_pages::{CountList, CountNew, CountPage, TransferList, TransferNew, TransferPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
                     <Route path=path!("/products") view=ProductList ssr=SsrMode::Async/>
                     <Route path=path!("/products/new") view=ProductNew ssr=SsrMode::Async/>
+                    <Route path=path!("/products/import") view=ProductImport ssr=SsrMode::Async/>
                     <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("/products/:id/edit") view=ProductEdit ssr=SsrMode::Async/>
                     <Route path=path!("/categories") view=CategoryAdmin ssr=SsrMode::Async/>

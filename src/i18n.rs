@@ -61,9 +61,14 @@ fn table(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
         Lang::En => (&EN, include_str!("../locales/en.json")),
         Lang::Zh => (&ZH, include_str!("../locales/zh.json")),
     };
-    // The files are part of the build and checked by a unit test, so a parse failure can only
-    // come from a broken build; an empty table then shows the keys rather than crashing.
-    cell.get_or_init(|| serde_json::from_str(src).unwrap_or_default())
+    // Parsed into owned strings (a text with an escaped quote cannot be borrowed from the
+    // file), kept for the life of the process. The files are part of the build and checked
+    // by a unit test, so a parse failure can only come from a broken build; an empty table
+    // then shows the keys rather than crashing.
+    cell.get_or_init(|| {
+        let owned: HashMap<String, String> = serde_json::from_str(src).unwrap_or_default();
+        owned.into_iter().map(|(k, v)| (&*Box::leak(k.into_boxed_str()), &*Box::leak(v.into_boxed_str()))).collect()
+    })
 }
 
 /// The translation of `key`, falling back to English and then to the key itself.
@@ -109,6 +114,10 @@ mod tests {
         missing.extend(zh.keys().filter(|k| !en.contains_key(*k)));
         assert!(missing.is_empty(), "keys in one file only: {missing:?}");
         assert!(en.len() > 20);
+        // Every entry reaches the tables the interface reads, escaped characters included.
+        assert_eq!(table(Lang::En).len(), en.len());
+        assert_eq!(table(Lang::Zh).len(), zh.len());
+        assert!(tr(Lang::En, "import.help").contains("\"Tea / Green tea\""));
     }
 
     #[test]

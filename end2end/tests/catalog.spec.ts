@@ -126,3 +126,30 @@ test('the warehouse acknowledges and resolves a low-stock alert', async ({ page 
   await page.goto('/alerts?alerts=resolved');
   await expect(page.locator('.alert-item', { hasText: 'Ordered 50 cups from the kiln' })).toHaveCount(1);
 });
+
+test('a specialist imports products from CSV, follows the progress and reads the bad rows', async ({ page }) => {
+  await signIn(page, 'specialist@shopflow.test');
+  await page.goto('/products');
+  await hydrated(page);
+  await page.click('[data-testid="import-csv"]');
+  await page.waitForURL('**/products/import');
+  await hydrated(page);
+  const csv = [
+    'handle,title,description,category,tags,sku,variant,price,cost',
+    'mj,Mao Jian 毛尖,Xinyang green tea,Tea 茶叶 / Green tea 绿茶,green|henan,MJ-E2E-1,100 g,88.00,40',
+    'mj,,,,,MJ-E2E-2,250 g,198.00,90',
+    'bad,Free tea,Nothing,,,BAD-E2E-1,,0,',
+  ].join('\n');
+  await page.setInputFiles('input[name="file"]', { name: 'teas.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.click('[data-testid="start-import"]');
+  await expect(page.locator('[data-testid="import-job"][data-state="done"]')).toBeVisible();
+  await expect(page.locator('[data-testid="imported"]')).toHaveText('1');
+  await expect(page.locator('tr[data-bad-line="4"]')).toContainText('Price');
+  await page.goto('/products?state=draft&q=Mao%20Jian');
+  await expect(page.locator('table.data tbody tr')).toHaveCount(1);
+  // The export is a CSV download in the same format.
+  const res = await page.request.get('/products/export.csv?state=draft');
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toContain('text/csv');
+  expect(await res.text()).toContain('MJ-E2E-2,250 g,198.00,90.00');
+});

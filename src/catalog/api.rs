@@ -137,3 +137,34 @@ pub async fn cancel_promo(id: i64) -> Result<(), AppError> {
     let actor = require(Permission::PromoSchedule).await?;
     super::pricing::cancel_promo(&db()?, &actor, id).await
 }
+
+// ---------------------------------------------------------------- import
+
+/// Checks the file, records the import and starts writing its products in the background;
+/// returns the import's id, whose progress and report [`get_import`] gives.
+#[server(endpoint = "start_product_import", input = Json)]
+pub async fn start_product_import(file_name: String, csv: String) -> Result<i64, AppError> {
+    let actor = require(Permission::ProductEdit).await?;
+    let db = db()?;
+    let (job, planned) = super::bulk_service::start_import(&db, &actor, &file_name, &csv).await?;
+    // The import outlives this request; its progress is in the database, for any instance.
+    tokio::spawn(async move {
+        if let Err(e) = super::bulk_service::run_import(&db, actor.id, job, planned).await {
+            tracing::error!(job, error = %e, "product import failed");
+            let _ = super::bulk_service::fail_import(&db, job, &e).await;
+        }
+    });
+    Ok(job)
+}
+
+#[server(endpoint = "get_import")]
+pub async fn get_import(id: i64) -> Result<super::bulk::ImportJob, AppError> {
+    require(Permission::ProductEdit).await?;
+    super::bulk_service::import_job(&db()?, id).await
+}
+
+#[server(endpoint = "list_imports")]
+pub async fn list_imports() -> Result<Vec<super::bulk::ImportJob>, AppError> {
+    require(Permission::ProductEdit).await?;
+    super::bulk_service::recent_imports(&db()?).await
+}

@@ -3,6 +3,10 @@
 //! tree, and the customer catalog with its search.
 
 pub mod api;
+pub mod bulk;
+pub mod bulk_pages;
+#[cfg(feature = "ssr")]
+pub mod bulk_service;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;

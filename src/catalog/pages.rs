@@ -49,6 +49,9 @@ fn ListInner() -> impl IntoView {
                     <a href="/products?state=submitted" class="button secondary" data-testid="review-queue">{i18n.t("product.review_queue")}</a>
                     {can_categories.then(|| view! { <a href="/categories" class="button secondary">{i18n.t("product.categories")}</a> })}
                     <a href="/sop/listing" class="button secondary">{i18n.t("improvement.sop")}</a>
+                    // A plain link: the browser downloads the file, with or without the client.
+                    <a href=move || format!("/products/export.csv?state={}", state()) class="button secondary" rel="external" download="products.csv" data-testid="export-csv">{i18n.t("import.export")}</a>
+                    {can_edit.then(|| view! { <a href="/products/import" class="button secondary" data-testid="import-csv">{i18n.t("import.title")}</a> })}
                     {can_edit.then(|| view! { <a href="/products/new" class="button" data-testid="new-product">{i18n.t("product.new")}</a> })}
                 </div>
             </div>

@@ -183,6 +183,15 @@ pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<T
     let (mut step, _) = run::begin_create(db, actor, &LISTING, "create", &HashMap::new()).await?;
     let p = input.validate()?;
     check_category(step.conn(), p.category_id).await?;
+    let state = step.to_state();
+    let id = insert_product(step.conn(), db.backend, actor.id, state, &p).await?;
+    let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
+    step.commit_created(id, json!({ "title": p.title, "skus": codes.join(", ") })).await
+}
+
+/// Writes a new product in `state` with its tags, SKUs and search index, on `conn` (the
+/// caller's transaction); the caller has checked the category and records the audit event.
+pub(super) async fn insert_product(conn: &mut AnyConnection, backend: Backend, actor_id: i64, state: &str, p: &ValidProduct) -> AppResult<i64> {
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO products (title, description, category_id, tags, estimated_stock, min_price, search_text, state, version, \
@@ -195,16 +204,15 @@ pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<T
     .bind(p.estimated_stock)
     .bind(p.min_price())
     .bind(p.search_text())
-    .bind(step.to_state())
-    .bind(actor.id)
+    .bind(state)
+    .bind(actor_id)
     .bind(now)
-    .fetch_one(step.conn())
+    .fetch_one(&mut *conn)
     .await?;
-    write_tags(step.conn(), id, &p.tags).await?;
-    write_skus(step.conn(), id, &p.skus).await?;
-    index_for_search(step.conn(), db.backend, id, &p.search_text()).await?;
-    let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
-    step.commit_created(id, json!({ "title": p.title, "skus": codes.join(", ") })).await
+    write_tags(conn, id, &p.tags).await?;
+    write_skus(conn, id, &p.skus).await?;
+    index_for_search(conn, backend, id, &p.search_text()).await?;
+    Ok(id)
 }
 
 /// Saves the content of a draft or returned product last seen at `version`; returns the

@@ -41,6 +41,15 @@ pub async fn current_actor() -> AppResult<Option<Actor>> {
     Ok(actor)
 }
 
+/// The signed-in user of a plain axum handler (a download), outside any Leptos context.
+pub async fn session_actor(db: &super::Db, session: &Session) -> AppResult<Option<Actor>> {
+    let user_id: Option<i64> = session.get(SESSION_USER).await.map_err(AppError::internal)?;
+    match user_id {
+        Some(id) => service::load_actor(db, id).await,
+        None => Ok(None),
+    }
+}
+
 pub async fn require_user() -> AppResult<Actor> {
     current_actor().await?.ok_or(AppError::Unauthenticated)
 }

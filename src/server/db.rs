@@ -59,6 +59,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 5,
+        name: "imports",
+        sql: include_str!("../../migrations/0005_imports.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -5,7 +5,7 @@ use super::AppState;
 use crate::app::{shell, App};
 use crate::domain::AppError;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +29,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
     let context_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
+        .route("/products/export.csv", get(export_products).with_state(state.clone()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -55,6 +56,37 @@ async fn healthz(State(state): State<AppState>) -> Response {
             tracing::error!(error = %e, "health check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+    }
+}
+
+/// The catalog as a CSV download (`?state=` narrows it to one listing state), for holders of
+/// ProductView: 401 without a session, 403 without the permission.
+async fn export_products(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let refuse = |e: AppError| {
+        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&e).unwrap_or_default()).into_response()
+    };
+    let actor = match super::auth::session_actor(&state.db, &session).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refuse(AppError::Unauthenticated),
+        Err(e) => return refuse(e),
+    };
+    if !actor.can(crate::domain::Permission::ProductView) {
+        return refuse(AppError::Forbidden);
+    }
+    let filter = query.get("state").map(String::as_str).unwrap_or("");
+    match crate::catalog::bulk_service::export_csv(&state.db, filter).await {
+        Ok(text) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"products.csv\"")],
+            text,
+        )
+            .into_response(),
+        Err(e) => refuse(e),
     }
 }
 

@@ -107,6 +107,9 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "inspect"}), Needs(ReceiptInspect)),
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "post"}), Needs(ReceiptPost)),
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "cancel"}), Needs(ReceiptRegister)),
+        json("/api/start_product_import", json!({"file_name": "x.csv", "csv": ""}), Needs(ProductEdit)),
+        form("/api/get_import", "id=999999", Needs(ProductEdit)),
+        form("/api/list_imports", "", Needs(ProductEdit)),
         form("/api/list_transfers", "", Needs(WarehousePage)),
         form("/api/get_transfer", "id=999999", Needs(WarehousePage)),
         json("/api/request_transfer", json!({"from_warehouse": 999_999, "to_warehouse": 999_998, "fields": {}, "lines": []}), Needs(StockTransfer)),
@@ -153,6 +156,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/admin/audit".to_string(), Needs(AuditLogView)),
         ("/products".to_string(), Needs(ProductView)),
         ("/products/new".to_string(), Needs(ProductEdit)),
+        ("/products/import".to_string(), Needs(ProductEdit)),
         ("/categories".to_string(), Needs(CategoryManage)),
         ("/price-approvals".to_string(), Needs(PriceApprove)),
         ("/catalog".to_string(), Public),
@@ -232,6 +236,24 @@ on_both_backends!(every_server_function_as_every_role, async |db: Db| {
         }
     }
     assert!(failures.is_empty(), "authorization matrix violations:\n{}", failures.join("\n"));
+});
+
+on_both_backends!(every_download_as_every_role, async |db: Db| {
+    let mut failures = Vec::new();
+    for (role, mut client) in every_role(&db).await {
+        for (path, rule) in [("/products/export.csv", Rule::Needs(Permission::ProductView))] {
+            let reply = client.get(path).await;
+            let ok = match (allowed(rule, role), role) {
+                (true, _) => reply.status == 200 && reply.body.starts_with("handle,title,"),
+                (false, None) => reply.status == 401,
+                (false, Some(_)) => reply.status == 403,
+            };
+            if !ok {
+                failures.push(format!("{role:?} GET {path} {rule:?}: got {}", reply.status));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "download guard violations:\n{}", failures.join("\n"));
 });
 
 on_both_backends!(every_guarded_page_as_every_role, async |db: Db| {

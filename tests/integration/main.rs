@@ -11,3 +11,4 @@ mod catalog;
 mod inventory;
 mod pricing;
 mod transfers_counts;
+mod bulk;
