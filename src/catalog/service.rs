@@ -90,10 +90,16 @@ async fn index_for_search(conn: &mut AnyConnection, backend: Backend, id: i64, t
     sqlx::query("UPDATE products SET search_grams = $1 WHERE id = $2").bind(&grams).bind(id).execute(&mut *conn).await?;
     if backend == Backend::Sqlite {
         sqlx::query("DELETE FROM product_search WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
-        sqlx::query("INSERT INTO product_search (rowid, body) VALUES ($1, $2)").bind(id).bind(text).execute(&mut *conn).await?;
         sqlx::query("DELETE FROM product_grams WHERE rowid = $1").bind(id).execute(&mut *conn).await?;
-        sqlx::query("INSERT INTO product_grams (rowid, grams) VALUES ($1, $2)").bind(id).bind(&grams).execute(&mut *conn).await?;
+        insert_fts(conn, id, text, &grams).await?;
     }
+    Ok(())
+}
+
+/// SQLite's FTS5 rows of a product (PostgreSQL indexes the products table itself).
+async fn insert_fts(conn: &mut AnyConnection, id: i64, text: &str, grams: &str) -> AppResult<()> {
+    sqlx::query("INSERT INTO product_search (rowid, body) VALUES ($1, $2)").bind(id).bind(text).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO product_grams (rowid, grams) VALUES ($1, $2)").bind(id).bind(grams).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -183,6 +189,12 @@ pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<T
     let (mut step, _) = run::begin_create(db, actor, &LISTING, "create", &HashMap::new()).await?;
     let p = input.validate()?;
     check_category(step.conn(), p.category_id).await?;
+    for (i, sku) in p.skus.iter().enumerate() {
+        let taken: Option<(i64,)> = sqlx::query_as("SELECT id FROM skus WHERE code = $1").bind(&sku.code).fetch_optional(step.conn()).await?;
+        if taken.is_some() {
+            return Err(AppError::invalid("code", "already used by another product").at_line("skus", i + 1));
+        }
+    }
     let state = step.to_state();
     let id = insert_product(step.conn(), db.backend, actor.id, state, &p).await?;
     let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
@@ -190,12 +202,16 @@ pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<T
 }
 
 /// Writes a new product in `state` with its tags, SKUs and search index, on `conn` (the
-/// caller's transaction); the caller has checked the category and records the audit event.
+/// caller's transaction); the caller has checked the category and that the SKU codes are
+/// free (the unique index refuses a code taken meanwhile), and records the audit event.
+/// Inserts only, no read-before-write: imports write thousands of products this way.
 pub(super) async fn insert_product(conn: &mut AnyConnection, backend: Backend, actor_id: i64, state: &str, p: &ValidProduct) -> AppResult<i64> {
     let now = now_millis();
+    let text = p.search_text();
+    let grams = cjk_grams(&text);
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO products (title, description, category_id, tags, estimated_stock, min_price, search_text, state, version, \
-         created_by, created_at, updated_at, state_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $10, $10) RETURNING id",
+        "INSERT INTO products (title, description, category_id, tags, estimated_stock, min_price, search_text, search_grams, state, version, \
+         created_by, created_at, updated_at, state_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $11, $11) RETURNING id",
     )
     .bind(&p.title)
     .bind(&p.description)
@@ -203,15 +219,33 @@ pub(super) async fn insert_product(conn: &mut AnyConnection, backend: Backend, a
     .bind(p.tags.join(","))
     .bind(p.estimated_stock)
     .bind(p.min_price())
-    .bind(p.search_text())
+    .bind(&text)
+    .bind(&grams)
     .bind(state)
     .bind(actor_id)
     .bind(now)
     .fetch_one(&mut *conn)
     .await?;
-    write_tags(conn, id, &p.tags).await?;
-    write_skus(conn, id, &p.skus).await?;
-    index_for_search(conn, backend, id, &p.search_text()).await?;
+    for t in &p.tags {
+        sqlx::query("INSERT INTO product_tags (product_id, tag) VALUES ($1, $2)").bind(id).bind(t).execute(&mut *conn).await?;
+    }
+    for s in &p.skus {
+        sqlx::query(
+            "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(&s.code)
+        .bind(&s.attributes)
+        .bind(s.price)
+        .bind(s.cost)
+        .bind(s.reorder_point)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if backend == Backend::Sqlite {
+        insert_fts(conn, id, &text, &grams).await?;
+    }
     Ok(id)
 }
 

@@ -197,7 +197,13 @@ impl Client {
         if let Some(cookie) = &self.cookie {
             req = req.header(header::COOKIE, cookie.as_str());
         }
-        let res = self.app.clone().oneshot(req.body(Body::from(body)).expect("request")).await.expect("infallible");
+        // A request that never answers fails its test with its path, instead of hanging the
+        // whole suite.
+        let call = self.app.clone().oneshot(req.body(Body::from(body)).expect("request"));
+        let res = match tokio::time::timeout(std::time::Duration::from_secs(30), call).await {
+            Ok(res) => res.expect("infallible"),
+            Err(_) => panic!("{method} {path} did not answer within 30 s"),
+        };
         let status = res.status();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let set_cookie = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -206,7 +212,10 @@ impl Client {
             let expired = sc.contains("Max-Age=0") || pair.ends_with('=');
             self.cookie = if expired { None } else { Some(pair) };
         }
-        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let bytes = match tokio::time::timeout(std::time::Duration::from_secs(30), res.into_body().collect()).await {
+            Ok(body) => body.expect("body").to_bytes(),
+            Err(_) => panic!("{method} {path}: the body did not finish within 30 s"),
+        };
         Reply { status, location, set_cookie, body: String::from_utf8_lossy(&bytes).to_string() }
     }
 
