@@ -6,6 +6,7 @@ import * as path from 'path';
 // scripts/test.sh made. Tests run one at a time: they share that server and two cores.
 const port = Number(process.env.SHOPFLOW_E2E_PORT ?? 3107);
 const dbFile = path.join(os.tmpdir(), `shopflow-e2e-${process.pid}-${Date.now()}.db`);
+const mediaDir = path.join(os.tmpdir(), `shopflow-e2e-media-${process.pid}-${Date.now()}`);
 
 export default defineConfig({
   testDir: './tests',
@@ -34,6 +35,7 @@ export default defineConfig({
     stderr: 'pipe',
     env: {
       DATABASE_URL: `sqlite://${dbFile}`,
+      SHOPFLOW_MEDIA_DIR: mediaDir,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: '../target/site',
       LEPTOS_OUTPUT_NAME: 'shopflow',

@@ -1,6 +1,9 @@
 import { expect, Page, test } from '@playwright/test';
 import { hydrated, signIn, signOut } from './helpers';
 
+/** A 2×2 PNG. */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGM4IScHRAwQCgAfJgQRoo8irwAAAABJRU5ErkJggg==';
+
 async function fillSku(page: Page, row: number, values: { code: string; attributes?: string; price: string; cost?: string; reorder?: string }) {
   const r = page.locator('[data-sku-row]').nth(row);
   await r.locator('input[name="code"]').fill(values.code);
@@ -10,7 +13,7 @@ async function fillSku(page: Page, row: number, values: { code: string; attribut
   await r.locator('input[name="reorder_point"]').fill(values.reorder ?? '');
 }
 
-test('a specialist drafts a product, the manager approves it, and a customer finds it', async ({ page }) => {
+test('a specialist drafts a product with an image, the manager approves it, and a customer finds it', async ({ page }) => {
   await signIn(page, 'specialist@shopflow.test');
   await page.goto('/products/new');
   await hydrated(page);
@@ -33,6 +36,16 @@ test('a specialist drafts a product, the manager approves it, and a customer fin
   await hydrated(page);
   await expect(page.locator('.page-head [data-state="draft"]')).toBeVisible();
   await expect(page.locator('tr[data-sku]')).toHaveCount(2);
+  // An image: a file that is not one is refused where the user is; a real one gets a thumbnail.
+  const upload = page.locator('[data-testid="image-upload"]');
+  await upload.locator('input[name="file"]').setInputFiles({ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just text') });
+  await page.click('[data-testid="upload-image"]');
+  await expect(page.locator('.field-error[data-field="file"]')).toContainText('PNG, JPEG');
+  await upload.locator('input[name="file"]').setInputFiles({ name: 'baihao.png', mimeType: 'image/png', buffer: Buffer.from(PNG, 'base64') });
+  await page.click('[data-testid="upload-image"]');
+  await expect(page.locator('[data-testid="product-images"] li img')).toHaveCount(1);
+  const thumb = await page.locator('[data-testid="product-images"] li img').getAttribute('src');
+  expect((await page.request.get(thumb!)).headers()['content-type']).toContain('image/jpeg');
   // A draft is not in the shop.
   const draftRes = await page.request.post('/api/search_catalog', { form: { 'query[q]': 'baihao' } });
   expect((await draftRes.json()).total).toBe(0);
@@ -72,8 +85,10 @@ test('a specialist drafts a product, the manager approves it, and a customer fin
   await expect(item).toHaveCount(1);
   await expect(item).toContainText('Baihao Yinzhen');
   await expect(item).toContainText('¥175.00');
-  await item.locator('a').click();
+  await expect(item.locator('img.card-image')).toBeVisible();
+  await item.locator('a', { has: page.locator('h3') }).click();
   await expect(page.locator('[data-page="catalog-product"] h1')).toHaveText('Baihao Yinzhen white tea 白毫银针');
+  await expect(page.locator('[data-testid="catalog-images"] img')).toHaveCount(1);
   await expect(page.locator('tr[data-sku]')).toHaveCount(2);
   // The staff page of the same product is not for customers.
   const staff = await page.goto(url);

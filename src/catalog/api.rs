@@ -168,3 +168,43 @@ pub async fn list_imports() -> Result<Vec<super::bulk::ImportJob>, AppError> {
     require(Permission::ProductEdit).await?;
     super::bulk_service::recent_imports(&db()?).await
 }
+
+// ---------------------------------------------------------------- images
+
+#[cfg(feature = "ssr")]
+fn media_dir() -> std::path::PathBuf {
+    use_context::<crate::server::AppState>().map(|s| s.config.media_dir.clone()).unwrap_or_else(|| "data/media".into())
+}
+
+/// Adds an image to a draft or returned product: a multipart form with `product_id` and
+/// `file`. The file is read up to the size limit and no further.
+#[server(endpoint = "upload_product_image", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn upload_product_image(data: leptos::server_fn::codec::MultipartData) -> Result<super::images::ProductImage, AppError> {
+    use super::images::MAX_IMAGE_BYTES;
+    let actor = require(Permission::ProductEdit).await?;
+    let mut form = data.into_inner().ok_or_else(|| AppError::invalid("file", "choose an image file"))?;
+    let (mut product_id, mut file_name, mut bytes) = (None, String::new(), Vec::new());
+    while let Ok(Some(mut field)) = form.next_field().await {
+        match field.name() {
+            Some("product_id") => product_id = field.text().await.ok().and_then(|t| t.trim().parse::<i64>().ok()),
+            Some("file") => {
+                file_name = field.file_name().unwrap_or_default().to_string();
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+                        return Err(AppError::invalid("file", "the image is larger than 5 MB"));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            _ => {}
+        }
+    }
+    let product_id = product_id.ok_or_else(|| AppError::invalid("file", "choose an image file"))?;
+    super::image_service::add_image(&db()?, &actor, &media_dir(), product_id, &file_name, bytes).await
+}
+
+#[server(endpoint = "remove_product_image")]
+pub async fn remove_product_image(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::ProductEdit).await?;
+    super::image_service::remove_image(&db()?, &actor, &media_dir(), id).await
+}

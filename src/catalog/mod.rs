@@ -6,6 +6,10 @@ pub mod api;
 pub mod bulk;
 pub mod bulk_pages;
 #[cfg(feature = "ssr")]
+pub mod image_service;
+pub mod image_pages;
+pub mod images;
+#[cfg(feature = "ssr")]
 pub mod bulk_service;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -412,6 +416,7 @@ pub struct ProductDetail {
     pub actions: Vec<String>,
     /// Whether the viewer may edit the content now.
     pub editable: bool,
+    pub images: Vec<images::ProductImage>,
 }
 
 /// One line of the staff product list.
@@ -531,6 +536,8 @@ pub struct CatalogItem {
     /// The lowest promotional price running now on one of its SKUs.
     pub promo_price: Option<i64>,
     pub available: i64,
+    /// The first image's thumbnail.
+    pub thumb_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -564,6 +571,7 @@ pub struct CatalogProduct {
     pub tags: Vec<String>,
     /// (code, attributes, price, available)
     pub skus: Vec<CatalogSku>,
+    pub images: Vec<images::ProductImage>,
 }
 
 #[cfg(test)]

@@ -306,7 +306,8 @@ fn DetailInner() -> impl IntoView {
     let cancel = ServerAction::<CancelPromo>::new();
     let done = crate::components::successes(act.into());
     let repriced = crate::components::successes(change.into());
-    let detail = Resource::new(move || (id(), done.get(), repriced.get()), |(id, _, _)| get_product(id));
+    let images_changed = RwSignal::new(0usize);
+    let detail = Resource::new(move || (id(), done.get(), repriced.get(), images_changed.get()), |(id, ..)| get_product(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="product-detail">
@@ -370,6 +371,7 @@ fn DetailInner() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
+                                <super::image_pages::ProductImages product_id=p.id images=d.images.clone() editable=d.editable changed=images_changed/>
                                 <FormError result/>
                                 <FieldError result field="reasons"/>
                                 <FieldError result field="reason"/>
@@ -537,6 +539,7 @@ fn CatalogInner() -> impl IntoView {
                         <ul class="product-grid">
                             {page.items.into_iter().map(|p| view! {
                                 <li class="product-card" data-catalog-item=p.id>
+                                    {p.thumb_url.clone().map(|t| view! { <a href=format!("/catalog/{}", p.id)><img class="card-image" src=t alt="" loading="lazy"/></a> })}
                                     <a href=format!("/catalog/{}", p.id)><h3>{p.title}</h3></a>
                                     <p class="muted">{p.category.unwrap_or_default()}</p>
                                     // "from ¥86.00" in English, "¥86.00 起" in Chinese.
@@ -595,6 +598,13 @@ fn CatalogProductInner() -> impl IntoView {
                         <p><a href="/catalog">"← " {i18n.t("catalog.title")}</a></p>
                         <h1>{p.title}</h1>
                         <p class="muted">{p.category.unwrap_or_default()}</p>
+                        {(!p.images.is_empty()).then(|| view! {
+                            <ul class="image-grid" data-testid="catalog-images">
+                                {p.images.iter().map(|img| view! {
+                                    <li><a href=img.url.clone() target="_blank" rel="external"><img src=img.thumb_url.clone() alt=img.file_name.clone()/></a></li>
+                                }).collect_view()}
+                            </ul>
+                        })}
                         <p class="prose">{p.description}</p>
                         <p class="tags">{p.tags.into_iter().map(|t| view! { <a class="tag" href=format!("/catalog?tag={}", urlencode(&t))>{t.clone()}</a> " " }).collect_view()}</p>
                         <div class="table-wrap">

@@ -386,7 +386,8 @@ pub async fn detail(db: &Db, actor: &Actor, id: i64) -> AppResult<ProductDetail>
     let events = run::history(db, LISTING.id, id).await?;
     let actions = LISTING.available(&product.state, &actor.permissions).map(|a| a.id.to_string()).collect();
     let editable = actor.can(Permission::ProductEdit) && EDITABLE.contains(&product.state.as_str());
-    Ok(ProductDetail { product, events, actions, editable })
+    let images = super::image_service::images_of(db, &[id]).await?;
+    Ok(ProductDetail { product, events, actions, editable, images })
 }
 
 /// The staff list, newest change first; `state` and `q` narrow it.
@@ -502,11 +503,17 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     );
     let rows: Vec<(i64, String, Option<String>, String, i64, i64)> =
         bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
-    let promos = promo_minimums(db, &rows.iter().map(|r| r.0).collect::<Vec<_>>()).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let promos = promo_minimums(db, &ids).await?;
+    let mut thumbs: HashMap<i64, String> = HashMap::new();
+    for image in super::image_service::images_of(db, &ids).await? {
+        thumbs.entry(image.product_id).or_insert(image.thumb_url);
+    }
     let items = rows
         .into_iter()
         .map(|r| CatalogItem {
             promo_price: promos.get(&r.0).copied(),
+            thumb_url: thumbs.remove(&r.0),
             id: r.0,
             title: r.1,
             category: r.2,
@@ -527,6 +534,7 @@ pub async fn catalog_product(db: &Db, id: i64) -> AppResult<CatalogProduct> {
     let ids: Vec<i64> = p.skus.iter().map(|s| s.id).collect();
     let promos = super::pricing::active_promos(db, &ids, now_millis()).await?;
     Ok(CatalogProduct {
+        images: super::image_service::images_of(db, &[p.id]).await?,
         id: p.id,
         title: p.title,
         description: p.description,

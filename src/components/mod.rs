@@ -319,8 +319,8 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
             let label = move || {
                 action.map(|a| a.label.get(i18n.lang())).or_else(|| lookup(i18n.lang(), &other)).unwrap_or("?")
             };
-            let to = e.to_state.clone().unwrap_or_default();
-            let to_name = move || workflow.state_name(&to, i18n.lang());
+            // Only state changes have an arrow to the new state.
+            let to_name = e.to_state.clone().map(|to| move || workflow.state_name(&to, i18n.lang()));
             let details: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&e.payload)
                 .unwrap_or_default()
                 .into_iter()
@@ -349,7 +349,7 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
                 <li class="event" data-action=e.action.clone()>
                     <div class="event-head">
                         <strong>{label}</strong>
-                        " → " <span>{to_name}</span>
+                        {to_name.map(|name| view! { " → " <span>{name}</span> })}
                     </div>
                     <div class="event-meta">
                         {e.actor_name.clone().unwrap_or_else(|| "system".into())} " · " {format_time(e.at)}

@@ -23,6 +23,8 @@ ENVIRONMENT:
                            product manager's approval (default 20)
   SHOPFLOW_PRICE_ALERT     an applied price this many percent away from the SKU's
                            recent prices raises a price alert (default 30)
+  SHOPFLOW_MEDIA_DIR       folder for uploaded product images and their thumbnails
+                           (default data/media; share it between instances)
   SHOPFLOW_COUNT_APPROVAL_VALUE  stock-count differences worth more than this at
                            cost (e.g. 500.00) need a manager's approval (default 500.00)
   SHOPFLOW_COUNT_APPROVAL_UNITS  a difference of more than this many units on one
@@ -37,6 +39,7 @@ pub struct Config {
     pub demo: bool,
     pub pricing: crate::catalog::PricePolicy,
     pub counts: crate::inventory::counts::CountPolicy,
+    pub media_dir: std::path::PathBuf,
 }
 
 fn flag(name: &str) -> bool {
@@ -74,6 +77,7 @@ impl Config {
                 change_limit_pct: percent("SHOPFLOW_PRICE_CHANGE_LIMIT", 20),
                 alert_pct: percent("SHOPFLOW_PRICE_ALERT", 30),
             },
+            media_dir: std::env::var("SHOPFLOW_MEDIA_DIR").ok().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "data/media".into()).into(),
             counts: crate::inventory::counts::CountPolicy {
                 approval_value: money("SHOPFLOW_COUNT_APPROVAL_VALUE", 50_000),
                 approval_units: number("SHOPFLOW_COUNT_APPROVAL_UNITS", 20),

@@ -66,6 +66,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 6,
+        name: "product_images",
+        sql: include_str!("../../migrations/0006_product_images.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -21,6 +21,8 @@ enum Rule {
 enum Body {
     Form(String),
     Json(serde_json::Value),
+    /// A multipart form (file uploads): product_id and a small file.
+    Multipart,
 }
 
 struct Case {
@@ -35,6 +37,16 @@ fn form(path: &'static str, body: &str, rule: Rule) -> Case {
 
 fn json(path: &'static str, body: serde_json::Value, rule: Rule) -> Case {
     Case { path, body: Body::Json(body), rule }
+}
+
+const BOUNDARY: &str = "shopflowboundary";
+
+fn multipart_body() -> String {
+    format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"product_id\"\r\n\r\n999999\r\n\
+         --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\nnot really\r\n\
+         --{BOUNDARY}--\r\n"
+    )
 }
 
 /// Arguments are chosen so that an allowed call changes nothing (unknown ids, invalid
@@ -107,6 +119,8 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "inspect"}), Needs(ReceiptInspect)),
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "post"}), Needs(ReceiptPost)),
         json("/api/act_on_receipt", json!({"id": 999_999, "version": 1, "action": "cancel"}), Needs(ReceiptRegister)),
+        Case { path: "/api/upload_product_image", body: Body::Multipart, rule: Needs(ProductEdit) },
+        form("/api/remove_product_image", "id=999999", Needs(ProductEdit)),
         json("/api/start_product_import", json!({"file_name": "x.csv", "csv": ""}), Needs(ProductEdit)),
         form("/api/get_import", "id=999999", Needs(ProductEdit)),
         form("/api/list_imports", "", Needs(ProductEdit)),
@@ -223,6 +237,10 @@ on_both_backends!(every_server_function_as_every_role, async |db: Db| {
             let reply = match &case.body {
                 Body::Form(b) => client.form(case.path, b).await,
                 Body::Json(v) => client.json(case.path, v.clone()).await,
+                Body::Multipart => {
+                    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+                    client.send("POST", case.path, Some(&content_type), multipart_body()).await
+                }
             };
             let expect = allowed(case.rule, role);
             let denied = reply.status == 401 || reply.status == 403;

@@ -104,3 +104,39 @@ on_both_backends!(pages_render_for_their_roles, async |db: Db| {
     let portal = customer.get("/portal").await;
     assert!(portal.body.contains("data-nav=\"portal\"") && !portal.body.contains("data-nav=\"improvement\""));
 });
+
+/// A page render that stalls is dropped after the limit and rendered again; one that stalls
+/// twice answers 503 instead of hanging. Server functions are never retried.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_page_render_is_retried_once_then_refused() {
+    use axum::{body::Body, http::Request, middleware, routing::get, Router};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tower::ServiceExt;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let stall_first = |n: usize| {
+        let calls = calls.clone();
+        move || {
+            let calls = calls.clone();
+            async move {
+                if calls.fetch_add(1, Ordering::SeqCst) < n {
+                    std::future::pending::<()>().await;
+                }
+                "rendered"
+            }
+        }
+    };
+    let get_page = |app: Router, path: &'static str| async move {
+        let res = app.oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = res.status().as_u16();
+        (status, String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap())
+    };
+    let app = Router::new().route("/page", get(stall_first(1))).layer(middleware::from_fn(shopflow::server::http::bounded_page_render));
+    assert_eq!(get_page(app, "/page").await, (200, "rendered".to_string()));
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "rendered a second time");
+
+    calls.store(0, Ordering::SeqCst);
+    let app = Router::new().route("/page", get(stall_first(2))).layer(middleware::from_fn(shopflow::server::http::bounded_page_render));
+    assert_eq!(get_page(app, "/page").await.0, 503);
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "no third try");
+}

@@ -12,3 +12,4 @@ mod inventory;
 mod pricing;
 mod transfers_counts;
 mod bulk;
+mod images;

@@ -158,6 +158,7 @@ pub fn app(db: &Db) -> Router {
         demo: false,
         pricing: Default::default(),
         counts: Default::default(),
+        media_dir: std::env::temp_dir().join("shopflow-test-media"),
     };
     http::router(AppState { db: db.clone(), config: Arc::new(config) }, options)
 }
