@@ -218,15 +218,15 @@ async fn import_rate(db: &Db) -> (f64, f64) {
     let secs = started.elapsed().as_secs_f64();
     let done = bulk::import_job(db, job).await.unwrap();
     assert_eq!((done.imported_products, done.bad_rows.len()), (10_000, 0), "every product imported");
-    sqlx::raw_sql("CREATE TABLE bench_rows (id BIGINT PRIMARY KEY, code TEXT NOT NULL, price BIGINT NOT NULL)").execute(db.pool()).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE bench_import_rows (id BIGINT PRIMARY KEY, code TEXT NOT NULL, price BIGINT NOT NULL)").execute(db.pool()).await.unwrap();
     let started = Instant::now();
     let mut tx = db.begin().await.unwrap();
     for i in 0..20_000i64 {
-        sqlx::query("INSERT INTO bench_rows (id, code, price) VALUES ($1, $2, $3)").bind(i).bind(format!("R{i}")).bind(i).execute(&mut *tx).await.unwrap();
+        sqlx::query("INSERT INTO bench_import_rows (id, code, price) VALUES ($1, $2, $3)").bind(i).bind(format!("R{i}")).bind(i).execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();
     let inserts = 20_000.0 / started.elapsed().as_secs_f64();
-    sqlx::raw_sql("DROP TABLE bench_rows").execute(db.pool()).await.unwrap();
+    sqlx::raw_sql("DROP TABLE bench_import_rows").execute(db.pool()).await.unwrap();
     (20_000.0 / secs, inserts)
 }
 

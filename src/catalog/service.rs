@@ -480,29 +480,65 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     .fetch_one(db.pool())
     .await?;
     let (total, more) = (counted.min(CATALOG_COUNT_LIMIT), counted > CATALOG_COUNT_LIMIT);
-    let order = match query.sort {
-        CatalogSort::Relevance if !terms.is_empty() => {
-            binds.push(Bind::Text(format!("%{}%", like_escape(&terms[0]))));
-            format!("CASE WHEN lower(p.title) LIKE ${} ESCAPE '\\' THEN 0 ELSE 1 END, p.listed_at DESC, p.id DESC", binds.len())
-        }
-        CatalogSort::Relevance | CatalogSort::Newest => "p.listed_at DESC, p.id DESC".to_string(),
-        CatalogSort::PriceAsc => "p.min_price ASC, p.id ASC".to_string(),
-        CatalogSort::PriceDesc => "p.min_price DESC, p.id DESC".to_string(),
-    };
     let pages = ((total + CATALOG_PAGE_SIZE - 1) / CATALOG_PAGE_SIZE).max(1);
     let page = query.page.clamp(1, pages);
-    binds.push(Bind::Int(CATALOG_PAGE_SIZE));
-    binds.push(Bind::Int((page - 1) * CATALOG_PAGE_SIZE));
-    let sql = format!(
-        "SELECT p.id, p.title, c.name, p.tags, p.min_price, \
-         CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM skus s JOIN stock_levels l ON l.sku_id = s.id \
-           JOIN warehouses w ON w.id = l.warehouse_id WHERE s.product_id = p.id AND w.active = 1), 0) AS BIGINT) \
-         FROM products p LEFT JOIN categories c ON c.id = p.category_id{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        binds.len() - 1,
-        binds.len()
-    );
-    let rows: Vec<(i64, String, Option<String>, String, i64, i64)> =
-        bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
+    let offset = (page - 1) * CATALOG_PAGE_SIZE;
+    let order = match query.sort {
+        CatalogSort::Relevance | CatalogSort::Newest => "p.listed_at DESC, p.id DESC",
+        CatalogSort::PriceAsc => "p.min_price ASC, p.id ASC",
+        CatalogSort::PriceDesc => "p.min_price DESC, p.id DESC",
+    };
+    // One page of matches with `extra` added to the filter, newest (or by price) first.
+    let fetch = |extra: Option<(&'static str, Bind)>, limit: i64, offset: i64| {
+        let mut binds = binds.clone();
+        let mut filter = filter.clone();
+        if let Some((cond, bind)) = extra {
+            binds.push(bind);
+            filter.push_str(&cond.replace("$N", &format!("${}", binds.len())));
+        }
+        binds.push(Bind::Int(limit));
+        binds.push(Bind::Int(offset));
+        let sql = format!(
+            "SELECT p.id, p.title, c.name, p.tags, p.min_price, \
+             CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM skus s JOIN stock_levels l ON l.sku_id = s.id \
+               JOIN warehouses w ON w.id = l.warehouse_id WHERE s.product_id = p.id AND w.active = 1), 0) AS BIGINT) \
+             FROM products p LEFT JOIN categories c ON c.id = p.category_id{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            binds.len() - 1,
+            binds.len()
+        );
+        async move {
+            let rows: Vec<(i64, String, Option<String>, String, i64, i64)> = bind_all_as(sqlx::query_as(&sql), &binds).fetch_all(db.pool()).await?;
+            Ok::<_, AppError>(rows)
+        }
+    };
+    let rows = match (query.sort, terms.first()) {
+        // Relevance: products whose title has the first term come first, newest first within
+        // each group. Two limited queries along the listing order instead of ranking and
+        // sorting every match (a broad word matches thousands of products).
+        (CatalogSort::Relevance, Some(first)) => {
+            let pattern = Bind::Text(format!("%{}%", like_escape(first)));
+            let in_title = " AND lower(p.title) LIKE $N ESCAPE '\\'";
+            let not_in_title = " AND NOT (lower(p.title) LIKE $N ESCAPE '\\')";
+            let mut rows = fetch(Some((in_title, pattern.clone())), CATALOG_PAGE_SIZE, offset).await?;
+            if (rows.len() as i64) < CATALOG_PAGE_SIZE {
+                // The page runs past the title matches: count them (up to this page) to know
+                // where the others start.
+                let mut count_binds = binds.clone();
+                count_binds.push(pattern.clone());
+                let cond = in_title.replace("$N", &format!("${}", count_binds.len()));
+                let (in_title_count,): (i64,) = bind_all_as(
+                    sqlx::query_as(&format!("SELECT COUNT(*) FROM (SELECT 1 FROM products p{filter}{cond} LIMIT {}) t", offset + CATALOG_PAGE_SIZE)),
+                    &count_binds,
+                )
+                .fetch_one(db.pool())
+                .await?;
+                let rest = fetch(Some((not_in_title, pattern)), CATALOG_PAGE_SIZE - rows.len() as i64, (offset - in_title_count).max(0)).await?;
+                rows.extend(rest);
+            }
+            rows
+        }
+        _ => fetch(None, CATALOG_PAGE_SIZE, offset).await?,
+    };
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let promos = promo_minimums(db, &ids).await?;
     let mut thumbs: HashMap<i64, String> = HashMap::new();

@@ -189,3 +189,38 @@ on_both_backends!(the_catalog_is_public_and_product_pages_are_not, async |db: Db
     assert_eq!(customer.get(&format!("/products/{draft_id}")).await.status, 403);
     assert_eq!(customer.form("/api/get_product", &format!("id={draft_id}")).await.status, 403);
 });
+
+on_both_backends!(relevance_puts_title_matches_first_across_pages, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let specialist = demo_actor(&db, "specialist@shopflow.test").await;
+    let pm = demo_actor(&db, "pm@shopflow.test").await;
+    let list = |title: String, description: &'static str, code: String| {
+        let (db, specialist, pm) = (db.clone(), specialist.clone(), pm.clone());
+        async move {
+            let t = service::create(&db, &specialist, &input(&title, description, "", vec![sku(&code, "20")])).await.unwrap();
+            let t = service::act(&db, &specialist, t.id, t.version, "submit", &HashMap::new()).await.unwrap();
+            service::act(&db, &pm, t.id, t.version, "approve", &HashMap::new()).await.unwrap().id
+        }
+    };
+    // Title matches listed first, so that by date alone the description matches would lead.
+    let mut in_title = Vec::new();
+    for i in 0..20 {
+        in_title.push(list(format!("Zhulan tea {i}"), "Orchid scented", format!("ZT-{i}")).await);
+    }
+    let mut in_text = Vec::new();
+    for i in 0..15 {
+        in_text.push(list(format!("Plain tea {i}"), "Zhulan orchid scented", format!("PT-{i}")).await);
+    }
+    let query = |page: i64| CatalogQuery { q: "zhulan".into(), page, ..Default::default() };
+    let first = service::search_catalog(&db, &query(1)).await.unwrap();
+    let second = service::search_catalog(&db, &query(2)).await.unwrap();
+    assert_eq!((first.total, first.pages), (35, 2));
+    let first: Vec<i64> = first.items.iter().map(|i| i.id).collect();
+    let second: Vec<i64> = second.items.iter().map(|i| i.id).collect();
+    assert_eq!(first.len(), 24);
+    assert_eq!(second.len(), 11);
+    // Title matches first, newest first; then the others, newest first; nothing twice.
+    let mut expected: Vec<i64> = in_title.iter().rev().copied().collect();
+    expected.extend(in_text.iter().rev());
+    assert_eq!([first, second].concat(), expected);
+});
