@@ -88,6 +88,11 @@ pub async fn add_image(db: &Db, actor: &Actor, media: &Path, product_id: i64, fi
     }
     let recorded = async {
         let mut tx = db.begin().await?;
+        // Still editable now that the file is written (it may have been submitted meanwhile).
+        let (state,): (String,) = sqlx::query_as("SELECT state FROM products WHERE id = $1").bind(product_id).fetch_one(&mut *tx).await?;
+        if !EDITABLE.contains(&state.as_str()) {
+            return Err(AppError::InvalidTransition { action: "edit images".into(), state });
+        }
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO product_images (product_id, file_name, path, thumb_path, content_type, bytes, width, height, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",

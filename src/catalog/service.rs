@@ -169,9 +169,13 @@ async fn write_skus(conn: &mut AnyConnection, product_id: i64, skus: &[ValidSku]
         if taken.is_some() {
             return Err(AppError::invalid("skus", &format!("line {}: code: already used by another product", i + 1)));
         }
-        sqlx::query(
-            "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        insert_sku(conn, product_id, s, now).await?;
+    }
+    Ok(())
+}
+
+async fn insert_sku(conn: &mut AnyConnection, product_id: i64, s: &ValidSku, now: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(product_id)
         .bind(&s.code)
         .bind(&s.attributes)
@@ -181,7 +185,6 @@ async fn write_skus(conn: &mut AnyConnection, product_id: i64, skus: &[ValidSku]
         .bind(now)
         .execute(&mut *conn)
         .await?;
-    }
     Ok(())
 }
 
@@ -230,18 +233,7 @@ pub(super) async fn insert_product(conn: &mut AnyConnection, backend: Backend, a
         sqlx::query("INSERT INTO product_tags (product_id, tag) VALUES ($1, $2)").bind(id).bind(t).execute(&mut *conn).await?;
     }
     for s in &p.skus {
-        sqlx::query(
-            "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(&s.code)
-        .bind(&s.attributes)
-        .bind(s.price)
-        .bind(s.cost)
-        .bind(s.reorder_point)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        insert_sku(conn, id, s, now).await?;
     }
     if backend == Backend::Sqlite {
         insert_fts(conn, id, &text, &grams).await?;
