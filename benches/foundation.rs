@@ -75,7 +75,7 @@ fn options() -> LeptosOptions {
 }
 
 fn state(db: &Db) -> AppState {
-    let config = Config { database_url: String::new(), secure_cookies: false, trust_proxy: false, demo: false, pricing: Default::default() };
+    let config = Config::default();
     AppState { db: db.clone(), config: Arc::new(config) }
 }
 

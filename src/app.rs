@@ -10,6 +10,8 @@ use crate::catalog::pages::{Catalog, CatalogProductPage, CategoryAdmin, PriceApp
 use crate::improvement::pages::{ProcessSop, SuggestionList, SuggestionNew, SuggestionPage};
 use crate::catalog::bulk_pages::ProductImport;
 use crate::inventory::operation_pages::{CountList, CountNew, CountPage, TransferList, TransferNew, TransferPage};
+use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
+use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
@@ -86,6 +88,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/counts") view=CountList ssr=SsrMode::Async/>
                     <Route path=path!("/counts/new") view=CountNew ssr=SsrMode::Async/>
                     <Route path=path!("/counts/:id") view=CountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
+                    <Route path=path!("/my/orders") view=MyOrders ssr=SsrMode::Async/>
+                    <Route path=path!("/my/orders/:id") view=MyOrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders") view=OrderQueue ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:id") view=OrderDeskPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
@@ -132,6 +139,8 @@ fn Nav() -> impl IntoView {
                 <li><A href="/" attr:data-nav="home">{i18n.t("nav.home")}</A></li>
                 {item(Permission::PortalPage, "/portal", "nav.portal", "portal")}
                 {item(Permission::PortalPage, "/catalog", "catalog.title", "catalog")}
+                {item(Permission::OrderPlace, "/cart", "cart.title", "cart")}
+                {item(Permission::OrderPlace, "/my/orders", "order.mine", "my-orders")}
                 {departments}
                 {item(Permission::StockAlertHandle, "/alerts", "alerts.title", "alerts")}
                 {item(Permission::SuggestionView, "/improvement", "nav.improvement", "improvement")}

@@ -16,13 +16,14 @@ pub mod engine;
 pub mod i18n;
 pub mod improvement;
 pub mod inventory;
+pub mod orders;
 pub mod workspace;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 /// Every declared process, for the SOP index and the checks that run over all of them.
 pub fn workflows() -> &'static [&'static engine::Workflow] {
-    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS]
+    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS, &orders::ORDERS]
 }
 
 #[cfg(feature = "hydrate")]

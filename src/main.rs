@@ -55,6 +55,20 @@ async fn run(config: Config) -> Result<(), String> {
         }
     });
 
+    // Unpaid orders past the payment window give their stock back. Every instance sweeps; the
+    // workflow engine's state check makes a second sweep of the same order a no-op.
+    let (sweep_db, policy) = (db.clone(), config.orders);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            match shopflow::orders::service::expire_unpaid(&sweep_db, policy).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(expired = n, "unpaid orders cancelled"),
+                Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
+            }
+        }
+    });
+
     let conf = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
     let mut leptos_options = conf.leptos_options;
     // Outside cargo-leptos nothing sets the bundle name; it is fixed by Cargo.toml anyway.

@@ -14,7 +14,7 @@ const expected: Record<string, string[]> = {
   'marketing@shopflow.test': ['home', 'marketing', 'improvement'],
   'finance@shopflow.test': ['home', 'finance', 'improvement'],
   'ops@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'audit'],
-  'customer@shopflow.test': ['home', 'portal', 'catalog'],
+  'customer@shopflow.test': ['home', 'portal', 'catalog', 'cart', 'my-orders'],
 };
 
 for (const [email, keys] of Object.entries(expected)) {

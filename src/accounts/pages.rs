@@ -133,6 +133,18 @@ pub fn PortalHome() -> impl IntoView {
                 <h1>{i18n.t("portal.title")}</h1>
                 <p>{move || format!("{} {}", i18n.t("portal.welcome")(), current_user().map(|a| a.name).unwrap_or_default())}</p>
                 <div class="cards">
+                    <a class="card" href="/catalog">
+                        <h2>{i18n.t("catalog.title")}</h2>
+                        <p>{i18n.t("portal.catalog_hint")}</p>
+                    </a>
+                    <a class="card" href="/cart">
+                        <h2>{i18n.t("cart.title")}</h2>
+                        <p>{i18n.t("portal.cart_hint")}</p>
+                    </a>
+                    <a class="card" href="/my/orders">
+                        <h2>{i18n.t("order.mine")}</h2>
+                        <p>{i18n.t("portal.orders_hint")}</p>
+                    </a>
                     <a class="card" href="/account">
                         <h2>{i18n.t("account.title")}</h2>
                         <p>{i18n.t("portal.account_hint")}</p>

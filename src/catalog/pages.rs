@@ -594,6 +594,7 @@ fn CatalogProductInner() -> impl IntoView {
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     let p = match product.await { Ok(p) => p, Err(e) => return failure(e) };
+                    let shopping = crate::components::current_user().is_some_and(|a| a.can(Permission::OrderPlace));
                     view! {
                         <p><a href="/catalog">"← " {i18n.t("catalog.title")}</a></p>
                         <h1>{p.title}</h1>
@@ -609,9 +610,10 @@ fn CatalogProductInner() -> impl IntoView {
                         <p class="tags">{p.tags.into_iter().map(|t| view! { <a class="tag" href=format!("/catalog?tag={}", urlencode(&t))>{t.clone()}</a> " " }).collect_view()}</p>
                         <div class="table-wrap">
                             <table class="data">
-                                <thead><tr><th>"SKU"</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.available")}</th></tr></thead>
+                                <thead><tr><th>"SKU"</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.available")}</th>
+                                    {shopping.then(|| view! { <th></th> })}</tr></thead>
                                 <tbody>
-                                    {p.skus.into_iter().map(|s| { let key = s.code.clone(); view! {
+                                    {p.skus.into_iter().map(|s| { let key = s.code.clone(); let cart_sku = s.code.clone(); view! {
                                         <tr data-sku=key>
                                             <td>{s.code}</td><td>{s.attributes}</td>
                                             <td class="num">{match s.promo_price {
@@ -623,6 +625,7 @@ fn CatalogProductInner() -> impl IntoView {
                                                 None => view! { {price_label(s.price)} }.into_any(),
                                             }}</td>
                                             <td>{if s.in_stock { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}</td>
+                                            {shopping.then(|| view! { <td>{s.in_stock.then(|| view! { <crate::orders::pages::AddToCart sku=cart_sku/> })}</td> })}
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>

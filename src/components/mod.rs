@@ -414,3 +414,46 @@ pub fn department_label_key(d: crate::domain::Department) -> &'static str {
         Operations => "dept.operations",
     }
 }
+
+/// One step of a record page: its SOP text, the inputs of the step's declared form, and the
+/// button. `send` gets the action id and the form's values.
+pub fn step_box(
+    wf: &'static crate::engine::Workflow,
+    action: &'static str,
+    send: impl Fn(&'static str, std::collections::HashMap<String, String>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let a = wf.action(action);
+    let label = move || a.map(|x| x.label.get(i18n.lang())).unwrap_or(action);
+    let fields: Vec<(&'static crate::engine::Field, RwSignal<String>)> = a.map(|x| x.form.iter().map(|f| (f, RwSignal::new(String::new()))).collect()).unwrap_or_default();
+    let values = StoredValue::new(fields.clone());
+    view! {
+        <div class="form step" data-action=action>
+            <h3>{label}</h3>
+            <p class="sop">{move || a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
+            {fields.into_iter().map(|(f, sig)| {
+                let input = match f.kind {
+                    crate::engine::FieldKind::LongText => view! {
+                        <textarea name=f.name rows="2" maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+                    }.into_any(),
+                    _ => view! { <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }.into_any(),
+                };
+                view! { <label data-field=f.name>{move || f.label.get(i18n.lang())}{input}</label> }
+            }).collect_view()}
+            // Steps that undo or abandon are secondary, so the way forward stands out.
+            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "void" | "recount")} on:click=move |_| {
+                send(action, values.with_value(|v| v.iter().map(|(f, s)| (f.name.to_string(), s.get_untracked())).collect()));
+            }>{label}</button>
+        </div>
+    }
+}
+
+/// The new record's id from a creating action: navigate to its page once saved.
+pub fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppError>>, base: &'static str) {
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = save.value().get() {
+            navigate(&format!("{base}/{id}"), Default::default());
+        }
+    });
+}

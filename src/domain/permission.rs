@@ -71,6 +71,12 @@ permissions! {
     StockTransfer = "stock.transfer", "Request, ship and receive transfers between warehouses", "申请、发出、接收仓间调拨";
     StockCount = "stock.count", "Count stock and post small adjustments", "盘点并过账小额调整";
     StockAdjustApprove = "stock.adjust_approve", "Approve large stock adjustments", "审批大额库存调整";
+    // Orders.
+    OrderPlace = "order.place", "Shop: keep a cart, place, pay and cancel one's own orders", "购物：购物车、下单、付款、取消本人订单";
+    OrderView = "order.view", "Read all customers' orders", "查看全部客户订单";
+    OrderReview = "order.review", "Confirm, cancel and complete orders", "确认、取消、完成订单";
+    OrderFulfil = "order.fulfil", "Pick and pack orders", "订单拣货与打包";
+    OrderShip = "order.ship", "Ship orders and record delivery", "订单发货与签收登记";
 }
 
 /// A department: a section of the navigation, entered with its page permission.
@@ -240,7 +246,8 @@ impl Role {
         let receiving = [ReceiptRegister, ReceiptInspect, ReceiptPost, StockTransfer, StockCount];
         let with_staff = |own: &[Permission]| own.iter().chain(staff.iter()).copied().collect();
         match self {
-            Role::Admin => Permission::ALL.iter().copied().filter(|p| *p != PortalPage).collect(),
+            // Shopping is for customers: an admin's orders would be nobody's.
+            Role::Admin => Permission::ALL.iter().copied().filter(|p| !matches!(p, PortalPage | OrderPlace)).collect(),
             Role::ProductManager => with_staff(&[
                 ProductPage,
                 ProductView,
@@ -255,15 +262,15 @@ impl Role {
                 StockAlertHandle,
             ]),
             Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, PriceChange, StockView]),
-            Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve]),
+            Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve, OrderView, OrderReview]),
             Role::WarehouseStaff => {
-                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle];
+                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip];
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
-            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView]),
-            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView]),
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip]),
+            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView, OrderView]),
             Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
-            Role::Finance => with_staff(&[FinancePage]),
+            Role::Finance => with_staff(&[FinancePage, OrderView]),
             Role::OperationsManager => with_staff(&[
                 ProductPage,
                 OrdersPage,
@@ -280,11 +287,12 @@ impl Role {
                 StockAlertHandle,
                 StockCount,
                 StockAdjustApprove,
+                OrderView,
                 SuggestionReview,
                 SuggestionAssign,
                 SuggestionImplement,
             ]),
-            Role::Customer => vec![PortalPage],
+            Role::Customer => vec![PortalPage, OrderPlace],
             Role::AnyStaff => staff.to_vec(),
         }
     }

@@ -86,7 +86,8 @@ pub struct Step {
     tx: Transaction<'static, Any>,
     wf: &'static Workflow,
     action: &'static Action,
-    actor_id: i64,
+    /// `None` when the system takes the step (an automatic confirmation, an expiry).
+    actor_id: Option<i64>,
     /// `None` while creating a record.
     current: Option<(i64, i64, &'static str)>,
 }
@@ -125,7 +126,7 @@ impl Step {
             return Err(AppError::StaleVersion);
         }
         let to = Some(self.action.to.id);
-        audit(&mut self.tx, self.wf.id, id, self.action.id, Some(from), to, Some(self.actor_id), &payload).await?;
+        audit(&mut self.tx, self.wf.id, id, self.action.id, Some(from), to, self.actor_id, &payload).await?;
         self.tx.commit().await?;
         Ok(Transition { id, state: self.action.to.id, version: version + 1 })
     }
@@ -137,7 +138,7 @@ impl Step {
             return Err(AppError::internal("commit_created called on an existing record"));
         }
         let to = Some(self.action.to.id);
-        audit(&mut self.tx, self.wf.id, id, self.action.id, None, to, Some(self.actor_id), &payload).await?;
+        audit(&mut self.tx, self.wf.id, id, self.action.id, None, to, self.actor_id, &payload).await?;
         self.tx.commit().await?;
         Ok(Transition { id, state: self.action.to.id, version: 1 })
     }
@@ -166,7 +167,7 @@ pub async fn begin_create(
         return Err(AppError::invalid("action", "this action does not create a record"));
     }
     let values = validate_form(action, form)?;
-    Ok((Step { tx: db.begin().await?, wf, action, actor_id: actor.id, current: None }, values))
+    Ok((Step { tx: db.begin().await?, wf, action, actor_id: Some(actor.id), current: None }, values))
 }
 
 /// Starts `action` on record `id`, which the caller last saw at `version`: checks the
@@ -186,6 +187,19 @@ pub async fn begin(
         return Err(AppError::invalid("action", "this action creates a record"));
     }
     let values = validate_form(action, form)?;
+    Ok((open(db, wf, action, id, Some(version), Some(actor.id)).await?, values))
+}
+
+/// Starts `action` on record `id` on the system's behalf: no permission (nobody clicked), no
+/// form, and the version as it is now. Used for the steps a process takes by itself, such as
+/// confirming a paid order or expiring an unpaid one; the audit event has no actor.
+pub async fn begin_system(db: &Db, wf: &'static Workflow, id: i64, action: &str) -> AppResult<Step> {
+    let action = wf.action(action).filter(|a| !a.creates()).ok_or_else(|| AppError::internal(format!("{}: no step {action}", wf.id)))?;
+    open(db, wf, action, id, None, None).await
+}
+
+/// Opens the transaction of a step on an existing record and checks its state and version.
+async fn open(db: &Db, wf: &'static Workflow, action: &'static Action, id: i64, version: Option<i64>, actor_id: Option<i64>) -> AppResult<Step> {
     let mut tx = db.begin().await?;
     let current: Option<(String, i64)> =
         sqlx::query_as(&format!("SELECT state, version FROM {} WHERE id = $1", wf.table))
@@ -196,8 +210,8 @@ pub async fn begin(
     let Some(from) = action.from.iter().find(|s| s.id == state) else {
         return Err(AppError::InvalidTransition { action: action.id.to_string(), state });
     };
-    if current_version != version {
+    if version.is_some_and(|v| v != current_version) {
         return Err(AppError::StaleVersion);
     }
-    Ok((Step { tx, wf, action, actor_id: actor.id, current: Some((id, version, from.id)) }, values))
+    Ok(Step { tx, wf, action, actor_id, current: Some((id, current_version, from.id)) })
 }

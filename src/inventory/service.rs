@@ -204,21 +204,8 @@ pub async fn reserve(
     let mut last = AppError::Conflict("not enough stock".into());
     for wh in candidates {
         // A competitor may have taken the stock since the candidates were read; try the next.
-        match move_stock(&mut tx, sku_id, wh, MovementKind::Reserve, quantity, &reference, "reserved for order", actor_id).await {
-            Ok(_) => {
-                let now = now_millis();
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO reservations (sku_id, warehouse_id, quantity, state, reference, created_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'held', $4, $5, $6, $6) RETURNING id",
-                )
-                .bind(sku_id)
-                .bind(wh)
-                .bind(quantity)
-                .bind(&reference)
-                .bind(actor_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+        match reserve_in(&mut tx, sku_id, wh, quantity, &reference, actor_id).await {
+            Ok(id) => {
                 let view = reservation_view(&mut tx, id).await?;
                 tx.commit().await?;
                 return Ok(view);
@@ -230,10 +217,38 @@ pub async fn reserve(
     Err(last)
 }
 
+/// Holds `quantity` of a SKU in one warehouse for `reference`, in the caller's transaction;
+/// returns the reservation's id. A conflict (not enough available) changes nothing.
+pub async fn reserve_in(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, quantity: i64, reference: &str, actor_id: Option<i64>) -> AppResult<i64> {
+    move_stock(conn, sku_id, warehouse_id, MovementKind::Reserve, quantity, reference, "reserved for order", actor_id).await?;
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO reservations (sku_id, warehouse_id, quantity, state, reference, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'held', $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(sku_id)
+    .bind(warehouse_id)
+    .bind(quantity)
+    .bind(reference)
+    .bind(actor_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
 /// Ends a held reservation: `release` gives the units back, `commit` takes them out of the
 /// warehouse (they were picked).
 pub async fn settle(db: &Db, actor_id: Option<i64>, id: i64, commit: bool) -> AppResult<Reservation> {
     let mut tx = db.begin().await?;
+    settle_in(&mut tx, actor_id, id, commit).await?;
+    let view = reservation_view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// [`settle`] in the caller's transaction.
+pub async fn settle_in(tx: &mut AnyConnection, actor_id: Option<i64>, id: i64, commit: bool) -> AppResult<()> {
     let row: Option<(i64, i64, i64, String, String)> =
         sqlx::query_as("SELECT sku_id, warehouse_id, quantity, state, reference FROM reservations WHERE id = $1")
             .bind(id)
@@ -253,10 +268,8 @@ pub async fn settle(db: &Db, actor_id: Option<i64>, id: i64, commit: bool) -> Ap
         return Err(AppError::InvalidTransition { action: action.into(), state });
     }
     let reason = if commit { "picked for order" } else { "reservation released" };
-    move_stock(&mut tx, sku_id, wh, kind, quantity, &reference, reason, actor_id).await?;
-    let view = reservation_view(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(view)
+    move_stock(tx, sku_id, wh, kind, quantity, &reference, reason, actor_id).await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- warehouses

@@ -29,9 +29,13 @@ ENVIRONMENT:
                            cost (e.g. 500.00) need a manager's approval (default 500.00)
   SHOPFLOW_COUNT_APPROVAL_UNITS  a difference of more than this many units on one
                            line needs a manager's approval (default 20)
+  SHOPFLOW_ORDER_REVIEW_ABOVE  paid orders above this total (e.g. 5000.00) wait for an
+                           order clerk instead of being confirmed at once (default 5000.00)
+  SHOPFLOW_PAYMENT_WINDOW_MINUTES  unpaid orders are cancelled and their stock
+                           released after this many minutes (default 30)
 ";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub database_url: String,
     pub secure_cookies: bool,
@@ -40,6 +44,7 @@ pub struct Config {
     pub pricing: crate::catalog::PricePolicy,
     pub counts: crate::inventory::counts::CountPolicy,
     pub media_dir: std::path::PathBuf,
+    pub orders: crate::orders::OrderPolicy,
 }
 
 fn flag(name: &str) -> bool {
@@ -81,6 +86,10 @@ impl Config {
             counts: crate::inventory::counts::CountPolicy {
                 approval_value: money("SHOPFLOW_COUNT_APPROVAL_VALUE", 50_000),
                 approval_units: number("SHOPFLOW_COUNT_APPROVAL_UNITS", 20),
+            },
+            orders: crate::orders::OrderPolicy {
+                review_above: money("SHOPFLOW_ORDER_REVIEW_ABOVE", 500_000),
+                payment_window_minutes: number("SHOPFLOW_PAYMENT_WINDOW_MINUTES", 30).max(1),
             },
         }
     }

@@ -73,6 +73,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 7,
+        name: "orders",
+        sql: include_str!("../../migrations/0007_orders.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

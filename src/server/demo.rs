@@ -39,6 +39,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         ids.insert(*role, ensure_staff(db, email, name, DEMO_PASSWORD, &[*role]).await?);
     }
     seed_catalog(db, &ids).await?;
+    seed_orders(db, &ids).await?;
     let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM suggestions").fetch_one(db.pool()).await?;
     if existing > 0 {
         return Ok(());
@@ -238,5 +239,52 @@ async fn seed_catalog(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
     let note = fields(&[("note", "Guangzhou runs out of Keemun before the next delivery")]);
     crate::inventory::operations::request_transfer(db, &warehouse, sh, gz, &note, &transfer).await?;
     crate::inventory::operations::start_count(db, &warehouse, sh, &fields(&[("note", "Monthly count of gift boxes")]), &["LJ-250G".into()]).await?;
+    Ok(())
+}
+
+/// Two orders of the demo customer: one waiting in Shanghai to be picked, one shipped from
+/// Guangzhou — made through checkout, payment and the fulfilment steps like real ones.
+async fn seed_orders(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
+    use crate::orders::{service as orders, AddressInput, CardInput, CheckoutInput, OrderPolicy, ShipmentInput};
+    let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders").fetch_one(db.pool()).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let load = |role: Role| {
+        let id = ids[&role];
+        async move { load_actor(db, id).await?.ok_or(AppError::NotFound) }
+    };
+    let (customer, warehouse, logistics) = (load(Role::Customer).await?, load(Role::WarehouseStaff).await?, load(Role::LogisticsCoordinator).await?);
+    let policy = OrderPolicy::default();
+    let card = CardInput { holder: "CATHY CUSTOMER".into(), number: "4242 4242 4242 4242".into(), expiry: "12/39".into(), cvc: "123".into() };
+    let address = AddressInput { recipient: "Cathy Customer".into(), phone: "+86 138 0013 8000".into(), address: "88 Century Ave, Pudong, Shanghai".into() };
+    let mut placed = Vec::new();
+    for (n, lines) in [[("LJ-100G", "1"), ("QM-200G", "1")].as_slice(), [("CUP-CEL-80", "2")].as_slice()].into_iter().enumerate() {
+        for (sku, q) in lines {
+            orders::set_cart_quantity(db, &customer, sku, q, true).await?;
+        }
+        let cart = orders::cart(db, &customer).await?;
+        let method = crate::orders::ShippingMethod::by_key("standard").expect("declared");
+        let input = CheckoutInput {
+            idempotency_key: format!("demo-order-{n}"),
+            address: address.clone(),
+            shipping_method: method.key.into(),
+            expected_total: cart.goods_total + method.fee_for(cart.goods_total),
+        };
+        let id = orders::place_order(db, &customer, &input).await?;
+        orders::pay_order(db, &customer, policy, id, &card).await?;
+        placed.push(id);
+    }
+    let d = orders::order_detail(db, &warehouse, placed[1]).await?;
+    let none = HashMap::new();
+    let t = orders::act_on_order(db, &warehouse, policy, placed[1], d.order.version, "pick", &none, &[]).await?;
+    let t = orders::act_on_order(db, &warehouse, policy, placed[1], t.version, "pack", &none, &[]).await?;
+    let parcels: Vec<ShipmentInput> = d
+        .order
+        .shipments
+        .iter()
+        .map(|s| ShipmentInput { shipment_id: s.id, carrier: "sf".into(), tracking_number: format!("SF10{}", 20_000_000 + s.id) })
+        .collect();
+    orders::act_on_order(db, &logistics, policy, placed[1], t.version, "ship", &none, &parcels).await?;
     Ok(())
 }

@@ -13,3 +13,4 @@ mod pricing;
 mod transfers_counts;
 mod bulk;
 mod images;
+mod orders;

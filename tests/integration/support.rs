@@ -151,15 +151,7 @@ pub async fn demo_actor(db: &Db, email: &str) -> Actor {
 
 pub fn app(db: &Db) -> Router {
     let options = LeptosOptions::builder().output_name("shopflow").site_root("target/site").build();
-    let config = Config {
-        database_url: String::new(),
-        secure_cookies: false,
-        trust_proxy: false,
-        demo: false,
-        pricing: Default::default(),
-        counts: Default::default(),
-        media_dir: std::env::temp_dir().join("shopflow-test-media"),
-    };
+    let config = Config { media_dir: std::env::temp_dir().join("shopflow-test-media"), ..Default::default() };
     http::router(AppState { db: db.clone(), config: Arc::new(config) }, options)
 }
 

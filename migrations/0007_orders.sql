@@ -1,0 +1,96 @@
+-- Orders: the customer's cart, orders with their lines priced by the server, where each line's
+-- stock is held (allocations to warehouses, each a ledger reservation), the shipments those
+-- allocations make, payment attempts, and refunds handed to finance.
+
+CREATE TABLE cart_items (
+    customer_id BIGINT NOT NULL REFERENCES users (id),
+    sku_id BIGINT NOT NULL REFERENCES skus (id),
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (customer_id, sku_id)
+);
+
+CREATE TABLE orders (
+    id {{PK}},
+    customer_id BIGINT NOT NULL REFERENCES users (id),
+    -- Chosen by the checkout page once per attempt: a resubmitted checkout finds its order.
+    idempotency_key TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    address TEXT NOT NULL,
+    shipping_method TEXT NOT NULL,
+    goods_total BIGINT NOT NULL,
+    shipping_fee BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    paid_at BIGINT,
+    cancel_reason TEXT,
+    state TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    state_since BIGINT NOT NULL,
+    UNIQUE (customer_id, idempotency_key)
+);
+CREATE INDEX orders_by_state ON orders (state, state_since);
+CREATE INDEX orders_by_customer ON orders (customer_id, id);
+
+CREATE TABLE order_lines (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    sku_id BIGINT NOT NULL REFERENCES skus (id),
+    title TEXT NOT NULL,
+    sku_code TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    unit_price BIGINT NOT NULL CHECK (unit_price > 0),
+    line_total BIGINT NOT NULL
+);
+CREATE INDEX order_lines_by_order ON order_lines (order_id);
+
+-- One parcel per warehouse the order's stock is held in.
+CREATE TABLE shipments (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+    carrier TEXT,
+    tracking_number TEXT,
+    shipped_at BIGINT,
+    delivered_at BIGINT,
+    UNIQUE (order_id, warehouse_id)
+);
+
+CREATE TABLE order_allocations (
+    id {{PK}},
+    order_line_id BIGINT NOT NULL REFERENCES order_lines (id),
+    shipment_id BIGINT NOT NULL REFERENCES shipments (id),
+    reservation_id BIGINT NOT NULL REFERENCES reservations (id),
+    quantity BIGINT NOT NULL CHECK (quantity > 0)
+);
+CREATE INDEX order_allocations_by_line ON order_allocations (order_line_id);
+CREATE INDEX order_allocations_by_shipment ON order_allocations (shipment_id);
+
+CREATE TABLE payments (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    provider TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    -- succeeded, declined, timed_out
+    outcome TEXT NOT NULL,
+    provider_ref TEXT,
+    message TEXT,
+    card_last4 TEXT,
+    at BIGINT NOT NULL
+);
+CREATE INDEX payments_by_order ON payments (order_id, id);
+
+-- A refund owed to a customer, handed to finance (cancellation of a paid order, a return).
+CREATE TABLE refunds (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_by BIGINT REFERENCES users (id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX refunds_by_order ON refunds (order_id);

@@ -1,0 +1,99 @@
+//! Server functions of orders: the customer's cart, checkout, payment and own orders, and the
+//! order desk's queue and steps. Each checks its permission first; customers reach only their
+//! own cart and orders (the service checks ownership).
+
+use super::{BulkResult, CardInput, Cart, CheckoutInput, OrderDetail, OrderSummary, ShipmentInput};
+use crate::domain::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use std::collections::HashMap;
+
+#[cfg(feature = "ssr")]
+use {
+    super::{service, OrderPolicy, ORDERS},
+    crate::domain::Permission,
+    crate::server::{db, require},
+};
+
+#[cfg(feature = "ssr")]
+fn policy() -> OrderPolicy {
+    use_context::<crate::server::AppState>().map(|s| s.config.orders).unwrap_or_default()
+}
+
+#[server(endpoint = "get_cart")]
+pub async fn get_cart() -> Result<Cart, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::cart(&db()?, &actor).await
+}
+
+/// Adds units of a SKU to the cart.
+#[server(endpoint = "add_to_cart")]
+pub async fn add_to_cart(sku: String, quantity: String) -> Result<(), AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::set_cart_quantity(&db()?, &actor, &sku, &quantity, true).await
+}
+
+/// Sets a cart line's quantity; 0 removes it.
+#[server(endpoint = "set_cart_quantity")]
+pub async fn set_cart_quantity(sku: String, quantity: String) -> Result<(), AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::set_cart_quantity(&db()?, &actor, &sku, &quantity, false).await
+}
+
+/// Returns the order's id (the same one when the same checkout is submitted again).
+#[server(endpoint = "place_order", input = Json)]
+pub async fn place_order(input: CheckoutInput) -> Result<i64, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::place_order(&db()?, &actor, &input).await
+}
+
+/// Returns the order's state after the payment.
+#[server(endpoint = "pay_order", input = Json)]
+pub async fn pay_order(id: i64, card: CardInput) -> Result<String, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::pay_order(&db()?, &actor, policy(), id, &card).await
+}
+
+#[server(endpoint = "my_orders")]
+pub async fn my_orders() -> Result<Vec<OrderSummary>, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::my_orders(&db()?, &actor).await
+}
+
+#[server(endpoint = "my_order")]
+pub async fn my_order(id: i64) -> Result<OrderDetail, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    service::my_order(&db()?, &actor, id).await
+}
+
+#[server(endpoint = "list_orders")]
+pub async fn list_orders(#[server(default)] state: String, #[server(default)] q: String) -> Result<Vec<OrderSummary>, AppError> {
+    require(Permission::OrderView).await?;
+    service::orders(&db()?, &state, &q).await
+}
+
+#[server(endpoint = "get_order")]
+pub async fn get_order(id: i64) -> Result<OrderDetail, AppError> {
+    let actor = require(Permission::OrderView).await?;
+    service::order_detail(&db()?, &actor, id).await
+}
+
+#[server(endpoint = "act_on_order", input = Json)]
+pub async fn act_on_order(
+    id: i64,
+    version: i64,
+    action: String,
+    #[server(default)] fields: HashMap<String, String>,
+    #[server(default)] shipments: Vec<ShipmentInput>,
+) -> Result<(), AppError> {
+    let step = ORDERS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let actor = require(step.permission).await?;
+    service::act_on_order(&db()?, &actor, policy(), id, version, &action, &fields, &shipments).await.map(|_| ())
+}
+
+/// Confirms the chosen paid orders: (id, version) each.
+#[server(endpoint = "confirm_orders", input = Json)]
+pub async fn confirm_orders(orders: Vec<(i64, i64)>) -> Result<BulkResult, AppError> {
+    let actor = require(Permission::OrderReview).await?;
+    service::confirm_orders(&db()?, &actor, policy(), &orders).await
+}

@@ -1,0 +1,650 @@
+//! Orders: the customer's cart and checkout, payment, and the fulfilment workflow from a placed
+//! order to a completed one. The declaration below is the handbook's order procedure; the
+//! shared types are what the portal and the order desk exchange with the server.
+
+pub mod api;
+pub mod desk_pages;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod payment;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+use crate::catalog::parse_quantity;
+use crate::domain::{required_text, AppError, AppResult, Permission, Role};
+use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow};
+use serde::{Deserialize, Serialize};
+
+pub const PLACED: State = State { id: "placed", name: Text::new("Awaiting payment", "待付款"), terminal: false };
+pub const PAID: State = State { id: "paid", name: Text::new("Paid, to confirm", "已付款待确认"), terminal: false };
+pub const CONFIRMED: State = State { id: "confirmed", name: Text::new("Confirmed", "已确认"), terminal: false };
+pub const ALLOCATED: State = State { id: "allocated", name: Text::new("Allocated to warehouse", "已分配仓库"), terminal: false };
+pub const PICKING: State = State { id: "picking", name: Text::new("Picking", "拣货中"), terminal: false };
+pub const PACKED: State = State { id: "packed", name: Text::new("Packed", "已打包"), terminal: false };
+pub const SHIPPED: State = State { id: "shipped", name: Text::new("Shipped", "已发货"), terminal: false };
+pub const DELIVERED: State = State { id: "delivered", name: Text::new("Delivered", "已签收"), terminal: false };
+pub const COMPLETED: State = State { id: "completed", name: Text::new("Completed", "已完成"), terminal: false };
+pub const REVIEW_REQUESTED: State = State { id: "review_requested", name: Text::new("Review requested", "已邀请评价"), terminal: true };
+pub const CANCELLED: State = State { id: "cancelled", name: Text::new("Cancelled", "已取消"), terminal: true };
+
+const REASON: Field = Field { name: "reason", label: Text::new("Reason", "原因"), kind: FieldKind::LongText, required: true, max_chars: 500 };
+const NOTE: Field = Field { name: "note", label: Text::new("Note", "备注"), kind: FieldKind::LongText, required: false, max_chars: 500 };
+
+pub const ORDERS: Workflow = Workflow {
+    id: "order",
+    name: Text::new("Customer order", "客户订单"),
+    purpose: Text::new(
+        "Every order is paid, confirmed, picked, packed and shipped by a named role within its time limit, and the customer can follow each step. Stock is held for the order from the moment it is placed, so an order never sells what the warehouses do not have.",
+        "每张订单由指定岗位在时限内完成付款确认、拣货、打包和发货，客户可以看到每一步。下单即预留库存，订单绝不超卖。",
+    ),
+    table: "orders",
+    states: &[PLACED, PAID, CONFIRMED, ALLOCATED, PICKING, PACKED, SHIPPED, DELIVERED, COMPLETED, REVIEW_REQUESTED, CANCELLED],
+    actions: &[
+        Action {
+            id: "place",
+            label: Text::new("Place order", "提交订单"),
+            from: &[],
+            to: PLACED,
+            permission: Permission::OrderPlace,
+            owner: Role::Customer,
+            sla_hours: None,
+            sop: Text::new(
+                "The customer checks out the cart with an address and a shipping method. The server prices every line itself and holds the stock, preferring one warehouse that has everything.",
+                "客户填写收货地址、选择配送方式后提交购物车。服务器自行计价并预留库存，优先由一个仓库发全部商品。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "pay",
+            label: Text::new("Pay", "付款"),
+            from: &[PLACED],
+            to: PAID,
+            permission: Permission::OrderPlace,
+            owner: Role::Customer,
+            sla_hours: Some(1),
+            sop: Text::new(
+                "The customer pays the order total. An order not paid within the payment window (30 minutes by default) is cancelled and its stock released.",
+                "客户支付订单金额。超过付款时限（默认30分钟）未付款的订单自动取消并释放库存。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "confirm",
+            label: Text::new("Confirm order", "确认订单"),
+            from: &[PAID],
+            to: CONFIRMED,
+            permission: Permission::OrderReview,
+            owner: Role::OrderClerk,
+            sla_hours: Some(4),
+            sop: Text::new(
+                "Paid orders are confirmed automatically. Orders above the review amount wait here for an order clerk: check the recipient, phone and address, call the customer if anything looks wrong, then confirm or cancel with the reason.",
+                "已付款订单自动确认。超过审核金额的订单在此等待订单专员：核对收货人、电话和地址，如有疑问致电客户，然后确认或写明原因取消。",
+            ),
+            form: &[NOTE],
+        },
+        Action {
+            id: "allocate",
+            label: Text::new("Release to warehouse", "下发仓库"),
+            from: &[CONFIRMED],
+            to: ALLOCATED,
+            permission: Permission::OrderReview,
+            owner: Role::OrderClerk,
+            sla_hours: Some(1),
+            sop: Text::new(
+                "A confirmed order goes to the warehouses that hold its stock, one parcel per warehouse. This happens automatically; do it by hand only when the order stayed confirmed.",
+                "确认后的订单下发到持有库存的仓库，每个仓库一个包裹。此步自动完成；仅当订单停留在“已确认”时手动下发。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "pick",
+            label: Text::new("Start picking", "开始拣货"),
+            from: &[ALLOCATED],
+            to: PICKING,
+            permission: Permission::OrderFulfil,
+            owner: Role::WarehouseStaff,
+            sla_hours: Some(4),
+            sop: Text::new(
+                "Print the pick list of your warehouse's parcel and pick each line from its shelf. Report a missing item to the order clerk at once.",
+                "打印本仓包裹的拣货单，逐行从货架拣货。发现缺货立即通知订单专员。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "pack",
+            label: Text::new("Packed", "完成打包"),
+            from: &[PICKING],
+            to: PACKED,
+            permission: Permission::OrderFulfil,
+            owner: Role::WarehouseStaff,
+            sla_hours: Some(4),
+            sop: Text::new(
+                "Check every picked item against the packing slip, pack it, put the slip in the parcel. Packing takes the held stock out of the warehouse.",
+                "按装箱单核对所拣商品后打包，并将装箱单放入包裹。打包即扣减所预留的库存。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "ship",
+            label: Text::new("Ship", "发货"),
+            from: &[PACKED],
+            to: SHIPPED,
+            permission: Permission::OrderShip,
+            owner: Role::LogisticsCoordinator,
+            sla_hours: Some(24),
+            sop: Text::new(
+                "Hand every parcel to a carrier and record the carrier and tracking number of each; the customer sees them at once.",
+                "将每个包裹交给承运商，并逐个登记承运商和运单号；客户即时可见。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "deliver",
+            label: Text::new("Delivered", "确认签收"),
+            from: &[SHIPPED],
+            to: DELIVERED,
+            permission: Permission::OrderShip,
+            owner: Role::LogisticsCoordinator,
+            sla_hours: Some(96),
+            sop: Text::new(
+                "When the carrier reports the parcels delivered, record it. A parcel late beyond four days is a shipping exception: contact the carrier.",
+                "承运商报告签收后登记。超过四天未送达属于物流异常：联系承运商跟进。",
+            ),
+            form: &[NOTE],
+        },
+        Action {
+            id: "complete",
+            label: Text::new("Complete", "完成订单"),
+            from: &[DELIVERED],
+            to: COMPLETED,
+            permission: Permission::OrderReview,
+            owner: Role::OrderClerk,
+            sla_hours: Some(48),
+            sop: Text::new(
+                "Close the order when it was delivered and no complaint is open; the customer is then invited to review the products.",
+                "订单已签收且无未结投诉时完成订单，随后邀请客户评价商品。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "request_review",
+            label: Text::new("Invite a review", "邀请评价"),
+            from: &[COMPLETED],
+            to: REVIEW_REQUESTED,
+            permission: Permission::OrderReview,
+            owner: Role::OrderClerk,
+            sla_hours: Some(24),
+            sop: Text::new("A completed order's customer is invited to review its products (automatic).", "订单完成后自动邀请客户评价商品。"),
+            form: &[],
+        },
+        Action {
+            id: "cancel",
+            label: Text::new("Cancel order", "取消订单"),
+            from: &[PLACED, PAID, CONFIRMED, ALLOCATED],
+            to: CANCELLED,
+            permission: Permission::OrderPlace,
+            owner: Role::Customer,
+            sla_hours: None,
+            sop: Text::new(
+                "The customer may cancel until picking starts. The held stock is released and a paid amount is handed to finance for refund.",
+                "拣货开始前客户可自行取消。预留库存释放，已付款项转财务退款。",
+            ),
+            form: &[Field { name: "reason", label: Text::new("Reason", "原因"), kind: FieldKind::LongText, required: false, max_chars: 500 }],
+        },
+        Action {
+            id: "void",
+            label: Text::new("Cancel (staff)", "取消订单（员工）"),
+            from: &[PLACED, PAID, CONFIRMED, ALLOCATED, PICKING],
+            to: CANCELLED,
+            permission: Permission::OrderReview,
+            owner: Role::OrderClerk,
+            sla_hours: None,
+            sop: Text::new(
+                "Cancel an order that cannot be fulfilled (address unreachable, suspected fraud, stock damaged while picking), with the reason the customer will read. Stock is released; a paid amount goes to finance for refund.",
+                "无法履约的订单（地址无法送达、疑似欺诈、拣货时发现货损）由员工取消，并写明客户可见的原因。库存释放，已付款项转财务退款。",
+            ),
+            form: &[REASON],
+        },
+    ],
+};
+
+/// Paid orders above this total wait for an order clerk instead of being confirmed at once;
+/// unpaid orders are cancelled after the payment window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPolicy {
+    pub review_above: i64,
+    pub payment_window_minutes: i64,
+}
+
+impl Default for OrderPolicy {
+    fn default() -> Self {
+        OrderPolicy { review_above: 500_000, payment_window_minutes: 30 }
+    }
+}
+
+/// The ways an order can travel, with their fee. (Carriers with their own services and
+/// prices, configured by logistics, replace this list in a later step of the order issue.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShippingMethod {
+    pub key: &'static str,
+    pub name: Text,
+    pub fee: i64,
+    /// Goods worth at least this travel free.
+    pub free_from: Option<i64>,
+}
+
+pub const SHIPPING_METHODS: &[ShippingMethod] = &[
+    ShippingMethod { key: "standard", name: Text::new("Standard (2–4 days)", "标准快递（2–4天）"), fee: 800, free_from: Some(9_900) },
+    ShippingMethod { key: "express", name: Text::new("Express (next day)", "次日达"), fee: 2_000, free_from: None },
+];
+
+impl ShippingMethod {
+    pub fn by_key(key: &str) -> Option<&'static ShippingMethod> {
+        SHIPPING_METHODS.iter().find(|m| m.key == key)
+    }
+
+    pub fn fee_for(&self, goods_total: i64) -> i64 {
+        match self.free_from {
+            Some(from) if goods_total >= from => 0,
+            _ => self.fee,
+        }
+    }
+}
+
+/// The carriers parcels are handed to.
+pub const CARRIERS: &[(&str, Text)] = &[
+    ("sf", Text::new("SF Express", "顺丰速运")),
+    ("jd", Text::new("JD Logistics", "京东物流")),
+    ("yto", Text::new("YTO Express", "圆通速递")),
+    ("zto", Text::new("ZTO Express", "中通快递")),
+];
+
+pub fn carrier_name(key: &str, lang: crate::i18n::Lang) -> String {
+    CARRIERS.iter().find(|c| c.0 == key).map(|c| c.1.get(lang).to_string()).unwrap_or_else(|| key.to_string())
+}
+
+/// The most of one SKU a cart line may hold.
+pub const MAX_LINE_QUANTITY: i64 = 999;
+/// The most lines one order may have.
+pub const MAX_CART_LINES: usize = 50;
+
+pub fn parse_cart_quantity(text: &str) -> AppResult<i64> {
+    let q = parse_quantity("quantity", text, MAX_LINE_QUANTITY)?;
+    if q == 0 {
+        return Err(AppError::invalid("quantity", "must be greater than zero"));
+    }
+    Ok(q)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartLine {
+    pub sku: String,
+    pub product_id: i64,
+    pub title: String,
+    pub attributes: String,
+    pub quantity: i64,
+    /// What one unit costs now (the running promotion if there is one).
+    pub unit_price: i64,
+    pub available: i64,
+    /// False when the product was delisted since it was added.
+    pub listed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cart {
+    pub lines: Vec<CartLine>,
+    pub goods_total: i64,
+    /// The last address used, to fill the checkout form.
+    pub last_address: Option<AddressInput>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddressInput {
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+}
+
+/// The checkout form. `idempotency_key` is made once by the checkout page: submitting the
+/// same checkout again returns the order it already made. `expected_total` is the total the
+/// customer was shown; the server prices the order itself and refuses when they differ.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckoutInput {
+    pub idempotency_key: String,
+    pub address: AddressInput,
+    pub shipping_method: String,
+    pub expected_total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCheckout {
+    pub idempotency_key: String,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub method: &'static ShippingMethod,
+}
+
+impl CheckoutInput {
+    pub fn validate(&self) -> AppResult<ValidCheckout> {
+        let key = self.idempotency_key.trim();
+        if key.len() < 8 || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(AppError::invalid("idempotency_key", "reload the checkout page and try again"));
+        }
+        let recipient = required_text("recipient", &self.address.recipient, 60)?;
+        let phone = required_text("phone", &self.address.phone, 30)?;
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if digits < 6 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+            return Err(AppError::invalid("phone", "not a phone number"));
+        }
+        let address = required_text("address", &self.address.address, 300)?;
+        let method = ShippingMethod::by_key(&self.shipping_method).ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))?;
+        Ok(ValidCheckout { idempotency_key: key.to_string(), recipient, phone, address, method })
+    }
+}
+
+/// A card as the checkout's payment form submits it. Only the last four digits are kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CardInput {
+    pub holder: String,
+    pub number: String,
+    /// MM/YY
+    pub expiry: String,
+    pub cvc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCard {
+    pub holder: String,
+    pub number: String,
+    pub exp_month: u32,
+    pub exp_year: i32,
+}
+
+impl ValidCard {
+    pub fn last4(&self) -> &str {
+        &self.number[self.number.len() - 4..]
+    }
+}
+
+impl CardInput {
+    /// Checks the number (Luhn), the expiry against `today` (year, month) and the CVC.
+    pub fn validate(&self, today: (i32, u32)) -> AppResult<ValidCard> {
+        let holder = required_text("holder", &self.holder, 80)?;
+        let number: String = self.number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        if number.len() < 12 || number.len() > 19 || !number.chars().all(|c| c.is_ascii_digit()) || !luhn(&number) {
+            return Err(AppError::invalid("number", "not a valid card number"));
+        }
+        let (m, y) = self.expiry.trim().split_once('/').ok_or_else(|| AppError::invalid("expiry", "write the expiry as MM/YY"))?;
+        let (month, year) = match (m.trim().parse::<u32>(), y.trim().parse::<i32>()) {
+            (Ok(m), Ok(y)) if (1..=12).contains(&m) && (0..100).contains(&y) => (m, 2000 + y),
+            _ => return Err(AppError::invalid("expiry", "write the expiry as MM/YY")),
+        };
+        if (year, month) < today {
+            return Err(AppError::invalid("expiry", "this card has expired"));
+        }
+        let cvc = self.cvc.trim();
+        if !(3..=4).contains(&cvc.len()) || !cvc.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::invalid("cvc", "3 or 4 digits"));
+        }
+        Ok(ValidCard { holder, number, exp_month: month, exp_year: year })
+    }
+}
+
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Where one line's units come from: `(line index, warehouse id, quantity)`.
+pub type Allocation = (usize, i64, i64);
+
+/// Chooses warehouses for the lines `(sku id, quantity)` from the stock available
+/// `(sku id, warehouse id, available)`. One warehouse that has every line is best (one
+/// parcel; the one with the most of the order's stock wins). Otherwise each line takes from
+/// warehouses already in use first, then from the one with the most; a line may be split.
+/// Returns the SKU id that cannot be covered when stock is short.
+pub fn plan_allocation(lines: &[(i64, i64)], available: &[(i64, i64, i64)]) -> Result<Vec<Allocation>, i64> {
+    let avail = |sku: i64, wh: i64| available.iter().filter(|a| a.0 == sku && a.1 == wh).map(|a| a.2).sum::<i64>();
+    let mut warehouses: Vec<i64> = available.iter().map(|a| a.1).collect();
+    warehouses.sort_unstable();
+    warehouses.dedup();
+    // Demand per SKU (a SKU may appear on two lines).
+    let demand = |sku: i64| lines.iter().filter(|l| l.0 == sku).map(|l| l.1).sum::<i64>();
+    let whole = warehouses
+        .iter()
+        .filter(|wh| lines.iter().all(|l| avail(l.0, **wh) >= demand(l.0)))
+        .max_by_key(|wh| (lines.iter().map(|l| avail(l.0, **wh)).sum::<i64>(), -**wh));
+    if let Some(wh) = whole {
+        return Ok(lines.iter().enumerate().map(|(i, l)| (i, *wh, l.1)).collect());
+    }
+    let mut left: Vec<(i64, i64, i64)> = available.to_vec();
+    let mut used: Vec<i64> = Vec::new();
+    let mut out = Vec::new();
+    for (i, (sku, quantity)) in lines.iter().enumerate() {
+        let mut need = *quantity;
+        let mut candidates: Vec<(i64, i64)> = left.iter().filter(|a| a.0 == *sku && a.2 > 0).map(|a| (a.1, a.2)).collect();
+        // Warehouses already shipping part of the order first, then the most stock.
+        candidates.sort_by_key(|(wh, n)| (!used.contains(wh), -n, *wh));
+        for (wh, n) in candidates {
+            if need == 0 {
+                break;
+            }
+            let take = need.min(n);
+            need -= take;
+            out.push((i, wh, take));
+            if !used.contains(&wh) {
+                used.push(wh);
+            }
+            if let Some(a) = left.iter_mut().find(|a| a.0 == *sku && a.1 == wh) {
+                a.2 -= take;
+            }
+        }
+        if need > 0 {
+            return Err(*sku);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub id: i64,
+    pub sku: String,
+    pub title: String,
+    pub attributes: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+}
+
+/// One parcel: the part of the order one warehouse sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: i64,
+    pub warehouse: String,
+    pub warehouse_name: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub shipped_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    /// (sku, title, quantity): the pick list.
+    pub items: Vec<(String, String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub customer: String,
+    pub state: String,
+    pub version: i64,
+    pub total: i64,
+    pub lines: i64,
+    pub units: i64,
+    pub created_at: i64,
+    pub sla: SlaStatus,
+    /// A paid order waiting for a clerk (above the review amount, or not confirmed).
+    pub needs_review: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub outcome: String,
+    pub amount: i64,
+    pub card_last4: Option<String>,
+    pub message: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: i64,
+    pub customer_id: i64,
+    pub customer: String,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+    pub shipping_method: String,
+    pub goods_total: i64,
+    pub shipping_fee: i64,
+    pub total: i64,
+    pub paid_at: Option<i64>,
+    pub cancel_reason: Option<String>,
+    pub state: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub sla: SlaStatus,
+    pub lines: Vec<OrderLine>,
+    pub shipments: Vec<Shipment>,
+    pub payments: Vec<Payment>,
+    /// Amounts handed to finance for refund: (amount, reason, state).
+    pub refunds: Vec<(i64, String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub events: Vec<AuditEvent>,
+    /// The steps this user may take now.
+    pub actions: Vec<String>,
+}
+
+/// What one parcel was handed over with, in the `ship` step.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentInput {
+    pub shipment_id: i64,
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+impl ShipmentInput {
+    pub fn validate(&self, parcel_no: usize) -> AppResult<(String, String)> {
+        let at = |e: AppError| e.at_line("shipments", parcel_no);
+        if !CARRIERS.iter().any(|c| c.0 == self.carrier) {
+            return Err(at(AppError::invalid("carrier", "choose a carrier")));
+        }
+        let tracking = required_text("tracking_number", &self.tracking_number, 40).map_err(at)?;
+        if !tracking.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(at(AppError::invalid("tracking_number", "letters, digits and dashes only")));
+        }
+        Ok((self.carrier.clone(), tracking))
+    }
+}
+
+/// Per bulk-confirmed order: its id and the outcome.
+pub type BulkResult = Vec<(i64, Result<(), AppError>)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_declaration_is_consistent() {
+        ORDERS.check().unwrap();
+    }
+
+    #[test]
+    fn customers_cannot_cancel_once_picking_started() {
+        let cancel = ORDERS.action("cancel").unwrap();
+        assert!(!cancel.from.contains(&PICKING) && !cancel.from.contains(&PACKED) && !cancel.from.contains(&SHIPPED));
+        assert!(ORDERS.action("void").unwrap().from.contains(&PICKING));
+    }
+
+    #[test]
+    fn one_warehouse_with_everything_is_preferred() {
+        // SKU 1 x2, SKU 2 x1; warehouse 10 has both, 20 has more of SKU 1 only.
+        let plan = plan_allocation(&[(1, 2), (2, 1)], &[(1, 10, 5), (2, 10, 1), (1, 20, 50)]).unwrap();
+        assert_eq!(plan, vec![(0, 10, 2), (1, 10, 1)]);
+    }
+
+    #[test]
+    fn otherwise_lines_split_preferring_warehouses_in_use() {
+        // Nobody has both: SKU 1 only in 10 and 20, SKU 2 only in 20.
+        let plan = plan_allocation(&[(2, 1), (1, 4)], &[(1, 10, 9), (1, 20, 3), (2, 20, 1)]).unwrap();
+        // SKU 2 opens warehouse 20; SKU 1 takes its 3 there first and 1 from 10.
+        assert_eq!(plan, vec![(0, 20, 1), (1, 20, 3), (1, 10, 1)]);
+        assert_eq!(plan_allocation(&[(1, 13)], &[(1, 10, 9), (1, 20, 3)]), Err(1));
+        assert_eq!(plan_allocation(&[(1, 1)], &[]), Err(1));
+    }
+
+    #[test]
+    fn a_sku_on_two_lines_counts_its_whole_demand() {
+        let plan = plan_allocation(&[(1, 2), (1, 2)], &[(1, 10, 3), (1, 20, 4)]).unwrap();
+        assert_eq!(plan.iter().map(|a| a.2).sum::<i64>(), 4);
+        assert!(plan.iter().all(|a| a.1 == 20));
+    }
+
+    #[test]
+    fn checkout_input_is_checked() {
+        let ok = CheckoutInput {
+            idempotency_key: "abc-12345".into(),
+            address: AddressInput { recipient: "Li Lei".into(), phone: "+86 138 0000 0000".into(), address: "1 Nanjing Rd, Shanghai".into() },
+            shipping_method: "standard".into(),
+            expected_total: 0,
+        };
+        assert_eq!(ok.validate().unwrap().method.key, "standard");
+        let with = |f: &dyn Fn(&mut CheckoutInput)| {
+            let mut c = ok.clone();
+            f(&mut c);
+            c.validate().unwrap_err()
+        };
+        assert_eq!(with(&|c| c.address.phone = "call me".into()).field_message("phone").as_deref(), Some("not a phone number"));
+        assert!(with(&|c| c.address.address = " ".into()).field_message("address").is_some());
+        assert!(with(&|c| c.shipping_method = "teleport".into()).field_message("shipping_method").is_some());
+        assert!(with(&|c| c.idempotency_key = "x".into()).field_message("idempotency_key").is_some());
+    }
+
+    #[test]
+    fn cards_are_checked_by_luhn_expiry_and_cvc() {
+        let card = |n: &str, e: &str, c: &str| CardInput { holder: "LI LEI".into(), number: n.into(), expiry: e.into(), cvc: c.into() };
+        let today = (2026, 11);
+        assert_eq!(card("4242 4242 4242 4242", "12/30", "123").validate(today).unwrap().last4(), "4242");
+        assert!(card("4242 4242 4242 4241", "12/30", "123").validate(today).unwrap_err().field_message("number").is_some());
+        assert_eq!(card("4242424242424242", "10/26", "123").validate(today).unwrap_err().field_message("expiry").as_deref(), Some("this card has expired"));
+        assert!(card("4242424242424242", "11/26", "123").validate(today).is_ok());
+        assert!(card("4242424242424242", "13/30", "123").validate(today).is_err());
+        assert!(card("4242424242424242", "12/30", "12a").validate(today).unwrap_err().field_message("cvc").is_some());
+    }
+
+    #[test]
+    fn shipping_is_free_from_the_threshold() {
+        let standard = ShippingMethod::by_key("standard").unwrap();
+        assert_eq!(standard.fee_for(9_899), 800);
+        assert_eq!(standard.fee_for(9_900), 0);
+        assert_eq!(ShippingMethod::by_key("express").unwrap().fee_for(1_000_000), 2_000);
+    }
+
+    #[test]
+    fn cart_quantities_are_bounded() {
+        assert_eq!(parse_cart_quantity("3").unwrap(), 3);
+        assert!(parse_cart_quantity("0").is_err());
+        assert!(parse_cart_quantity("1000000000").is_err());
+        assert!(parse_cart_quantity("-1").is_err());
+    }
+}

@@ -1,0 +1,396 @@
+//! The customer's side of orders: adding to the cart from the catalog, the cart with its
+//! checkout, payment, and the customer's own orders with their progress.
+
+use super::api::{add_to_cart, get_cart, my_order, my_orders, pay_order, place_order, set_cart_quantity};
+use super::{carrier_name, AddressInput, CardInput, CheckoutInput, ShippingMethod, ORDERS, SHIPPING_METHODS};
+use crate::catalog::pages::failure;
+use crate::components::{loading, param_id, step_box, successes, FieldError, FormError, RequirePermission, StateBadge, Timeline};
+use crate::domain::{format_time, price_label, Permission};
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+/// A fresh key for one checkout attempt: the same key on a resubmit finds the same order.
+fn checkout_key() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let a = (js_sys::Math::random() * 1e15) as u64;
+        let b = (js_sys::Math::random() * 1e15) as u64;
+        format!("{:x}-{:x}-{:x}", js_sys::Date::now() as u64, a, b)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// "Add to cart" beside one SKU of the catalog's product page.
+#[component]
+pub fn AddToCart(sku: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let quantity = RwSignal::new("1".to_string());
+    let add = Action::new(|(sku, q): &(String, String)| {
+        let (sku, q) = (sku.clone(), q.clone());
+        async move { add_to_cart(sku, q).await }
+    });
+    let result = Signal::derive(move || add.value().get());
+    let sku = StoredValue::new(sku);
+    view! {
+        <form class="add-to-cart" data-testid="add-to-cart" on:submit=move |ev| {
+            ev.prevent_default();
+            add.dispatch((sku.get_value(), quantity.get_untracked()));
+        }>
+            <input name="quantity" size="3" inputmode="numeric" aria-label="quantity" prop:value=move || quantity.get() on:input=move |ev| quantity.set(event_target_value(&ev))/>
+            <button type="submit" class="secondary">{i18n.t("cart.add")}</button>
+            {move || matches!(result.get(), Some(Ok(()))).then(|| view! {
+                <span class="ok" data-testid="added">{i18n.t("cart.added")} " · " <a href="/cart">{i18n.t("cart.view")}</a></span>
+            })}
+            <FormError result/>
+        </form>
+    }
+}
+
+// ---------------------------------------------------------------- cart and checkout
+
+#[component]
+pub fn CartPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::OrderPlace><CartInner/></RequirePermission> }
+}
+
+#[component]
+fn CartInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let change = Action::new(|(sku, q): &(String, String)| {
+        let (sku, q) = (sku.clone(), q.clone());
+        async move { set_cart_quantity(sku, q).await }
+    });
+    let changed = successes(change);
+    let change_result = Signal::derive(move || change.value().get());
+    let cart = Resource::new(move || changed.get(), |_| get_cart());
+    let (recipient, phone, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let method = RwSignal::new("standard".to_string());
+    // One key per checkout page: pressing "place order" twice, or again after a network
+    // error, finds the first order instead of making a second.
+    let key = StoredValue::new(String::new());
+    let place = Action::new(|input: &CheckoutInput| {
+        let input = input.clone();
+        async move { place_order(input).await }
+    });
+    let placed = Signal::derive(move || place.value().get());
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = place.value().get() {
+            crate::app::reload_to(&format!("/my/orders/{id}"));
+        }
+    });
+    view! {
+        <section class="page" data-page="cart">
+            <h1>{i18n.t("cart.title")}</h1>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let cart = match cart.await { Ok(c) => c, Err(e) => return failure(e) };
+                    if cart.lines.is_empty() {
+                        return view! {
+                            <p class="empty" data-testid="cart-empty">{i18n.t("cart.empty")} " " <a href="/catalog">{i18n.t("catalog.title")}</a></p>
+                        }.into_any();
+                    }
+                    if recipient.get_untracked().is_empty() {
+                        if let Some(a) = cart.last_address.clone() {
+                            recipient.set(a.recipient);
+                            phone.set(a.phone);
+                            address.set(a.address);
+                        }
+                    }
+                    let goods = cart.goods_total;
+                    let fee = move || ShippingMethod::by_key(&method.get()).map(|m| m.fee_for(goods)).unwrap_or(0);
+                    let submit = move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        if key.with_value(String::is_empty) {
+                            key.set_value(checkout_key());
+                        }
+                        place.dispatch(CheckoutInput {
+                            idempotency_key: key.get_value(),
+                            address: AddressInput { recipient: recipient.get_untracked(), phone: phone.get_untracked(), address: address.get_untracked() },
+                            shipping_method: method.get_untracked(),
+                            expected_total: goods + fee(),
+                        });
+                    };
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data" data-testid="cart-lines">
+                                <thead><tr>
+                                    <th>{i18n.t("stock.product")}</th><th>"SKU"</th><th class="num">{i18n.t("field.price")}</th>
+                                    <th class="num">{i18n.t("field.quantity")}</th><th class="num">{i18n.t("cart.line_total")}</th><th></th>
+                                </tr></thead>
+                                <tbody>
+                                    {cart.lines.into_iter().map(|l| {
+                                        let (sku, sku2) = (l.sku.clone(), l.sku.clone());
+                                        let warn = if !l.listed {
+                                            Some(i18n.t("cart.not_sold")().to_string())
+                                        } else if l.available < l.quantity {
+                                            Some(format!("{} {}", i18n.t("cart.only_left")(), l.available))
+                                        } else {
+                                            None
+                                        };
+                                        view! {
+                                            <tr data-sku=l.sku.clone()>
+                                                <td><a href=format!("/catalog/{}", l.product_id)>{l.title.clone()}</a>
+                                                    {warn.map(|w| view! { <br/><span class="badge warn">{w}</span> })}</td>
+                                                <td>{l.sku.clone()}<br/><span class="muted small">{l.attributes.clone()}</span></td>
+                                                <td class="num">{price_label(l.unit_price)}</td>
+                                                <td class="num">
+                                                    <input name="quantity" size="3" inputmode="numeric" value=l.quantity.to_string()
+                                                        on:change=move |ev| { change.dispatch((sku.clone(), event_target_value(&ev))); }/>
+                                                </td>
+                                                <td class="num">{price_label(l.unit_price * l.quantity)}</td>
+                                                <td><button type="button" class="linkish" data-testid="remove"
+                                                    on:click=move |_| { change.dispatch((sku2.clone(), "0".into())); }>{i18n.t("cart.remove")}</button></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <FormError result=change_result/>
+                        <form class="form wide checkout" on:submit=submit data-testid="checkout">
+                            <h2>{i18n.t("cart.delivery")}</h2>
+                            <div class="row">
+                                <label data-field="recipient">{i18n.t("field.recipient")}
+                                    <input name="recipient" maxlength="60" autocomplete="name" prop:value=move || recipient.get() on:input=move |ev| recipient.set(event_target_value(&ev))/>
+                                </label>
+                                <label data-field="phone">{i18n.t("field.phone")}
+                                    <input name="phone" maxlength="30" autocomplete="tel" inputmode="tel" prop:value=move || phone.get() on:input=move |ev| phone.set(event_target_value(&ev))/>
+                                </label>
+                            </div>
+                            <FieldError result=placed field="recipient"/>
+                            <FieldError result=placed field="phone"/>
+                            <label data-field="address">{i18n.t("field.address")}
+                                <textarea name="address" rows="2" maxlength="300" autocomplete="street-address" prop:value=move || address.get() on:input=move |ev| address.set(event_target_value(&ev))></textarea>
+                            </label>
+                            <FieldError result=placed field="address"/>
+                            <fieldset class="methods">
+                                <legend>{i18n.t("cart.shipping")}</legend>
+                                {SHIPPING_METHODS.iter().map(|m| view! {
+                                    <label class="inline">
+                                        <input type="radio" name="shipping_method" value=m.key prop:checked=move || method.get() == m.key
+                                            on:change=move |_| method.set(m.key.to_string())/>
+                                        {move || m.name.get(i18n.lang())} " · " {price_label(m.fee_for(goods))}
+                                    </label>
+                                }).collect_view()}
+                            </fieldset>
+                            <dl class="facts totals" data-testid="totals">
+                                <dt>{i18n.t("cart.goods")}</dt><dd>{price_label(goods)}</dd>
+                                <dt>{i18n.t("cart.shipping")}</dt><dd>{move || price_label(fee())}</dd>
+                                <dt>{i18n.t("cart.total")}</dt><dd><strong data-testid="total">{move || price_label(goods + fee())}</strong></dd>
+                            </dl>
+                            <FieldError result=placed field="cart"/>
+                            <FormError result=placed fields=&["recipient", "phone", "address", "cart"]/>
+                            <div class="actions"><button type="submit" data-testid="place-order" disabled=move || place.pending().get()>{i18n.t("cart.place")}</button></div>
+                        </form>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- my orders
+
+#[component]
+pub fn MyOrders() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::OrderPlace><MyOrdersInner/></RequirePermission> }
+}
+
+#[component]
+fn MyOrdersInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let list = Resource::new(|| (), |_| my_orders());
+    view! {
+        <section class="page" data-page="my-orders">
+            <h1>{i18n.t("order.mine")}</h1>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("order.none_mine")} " " <a href="/catalog">{i18n.t("catalog.title")}</a></p> }.into_any();
+                    }
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead><tr><th>"#"</th><th>{i18n.t("audit.when")}</th><th>{i18n.t("field.state")}</th><th class="num">{i18n.t("order.items")}</th><th class="num">{i18n.t("cart.total")}</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|o| view! {
+                                        <tr data-order=o.id>
+                                            <td><a href=format!("/my/orders/{}", o.id)>{o.id}</a></td>
+                                            <td>{format_time(o.created_at)}</td>
+                                            <td><StateBadge workflow=&ORDERS state=o.state/></td>
+                                            <td class="num">{o.units}</td>
+                                            <td class="num">{price_label(o.total)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn MyOrderPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::OrderPlace><MyOrderInner/></RequirePermission> }
+}
+
+#[component]
+fn MyOrderInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let pay = Action::new(|(id, card): &(i64, CardInput)| {
+        let (id, card) = (*id, card.clone());
+        async move { pay_order(id, card).await }
+    });
+    let paid = successes(pay);
+    let pay_result = Signal::derive(move || pay.value().get());
+    let cancel = Action::new(|(id, version, fields): &(i64, i64, HashMap<String, String>)| {
+        let (id, version, fields) = (*id, *version, fields.clone());
+        async move { super::api::act_on_order(id, version, "cancel".into(), fields, Vec::new()).await }
+    });
+    let cancelled = successes(cancel);
+    let cancel_result = Signal::derive(move || cancel.value().get());
+    let detail = Resource::new(move || (id(), paid.get(), cancelled.get()), |(id, ..)| my_order(id));
+    let card = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
+    view! {
+        <section class="page" data-page="my-order">
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let o = d.order;
+                    let (oid, version) = (o.id, o.version);
+                    let awaiting_payment = o.state == super::PLACED.id;
+                    let can_cancel = d.actions.iter().any(|a| a == "cancel");
+                    let send = move |_: &'static str, fields: HashMap<String, String>| { cancel.dispatch((oid, version, fields)); };
+                    let input = |sig: RwSignal<String>, name: &'static str, label: &'static str, mode: &'static str| view! {
+                        <label data-field=name>{i18n.t(label)}
+                            <input name=name inputmode=mode autocomplete="off" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                        </label>
+                    };
+                    let total = o.total;
+                    let declined = o.payments.iter().rev().find(|p| p.outcome != "succeeded").filter(|_| awaiting_payment).cloned();
+                    view! {
+                        <p><a href="/my/orders">"← " {i18n.t("order.mine")}</a></p>
+                        <div class="page-head">
+                            <h1>{i18n.t("order.one")} " #" {o.id}</h1>
+                            <div><StateBadge workflow=&ORDERS state=o.state.clone()/></div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                {awaiting_payment.then(|| view! {
+                                    <form class="form step" data-testid="pay" on:submit=move |ev| {
+                                        ev.prevent_default();
+                                        pay.dispatch((oid, CardInput {
+                                            holder: card[0].get_untracked(),
+                                            number: card[1].get_untracked(),
+                                            expiry: card[2].get_untracked(),
+                                            cvc: card[3].get_untracked(),
+                                        }));
+                                    }>
+                                        <h2>{i18n.t("order.pay")} " " {price_label(total)}</h2>
+                                        <p class="sop">{move || ORDERS.action("pay").map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+                                        {input(card[0], "holder", "field.holder", "text")}
+                                        <FieldError result=pay_result field="holder"/>
+                                        {input(card[1], "number", "field.card_number", "numeric")}
+                                        <FieldError result=pay_result field="number"/>
+                                        <div class="row">
+                                            {input(card[2], "expiry", "field.expiry", "numeric")}
+                                            {input(card[3], "cvc", "field.cvc", "numeric")}
+                                        </div>
+                                        <FieldError result=pay_result field="expiry"/>
+                                        <FieldError result=pay_result field="cvc"/>
+                                        <FieldError result=pay_result field="card"/>
+                                        {declined.clone().map(|p| view! {
+                                            <p class="notice" data-testid="last-payment">{i18n.t("order.last_payment_failed")} " " {p.message.unwrap_or_default()}</p>
+                                        })}
+                                        <FormError result=pay_result fields=&["holder", "number", "expiry", "cvc", "card"]/>
+                                        <p class="hint">{i18n.t("order.test_cards")}</p>
+                                        <button type="submit" data-testid="pay-now" disabled=move || pay.pending().get()>{i18n.t("order.pay")}</button>
+                                    </form>
+                                })}
+                                {o.cancel_reason.clone().map(|r| view! { <p class="notice" data-testid="cancel-reason">{i18n.t("order.cancelled_because")} " " {r}</p> })}
+                                {(!o.refunds.is_empty()).then(|| view! {
+                                    <p class="notice" data-testid="refund">{i18n.t("order.refund_pending")} " "
+                                        {price_label(o.refunds.iter().map(|r| r.0).sum())}</p>
+                                })}
+                                <OrderLines order=o.clone()/>
+                                <h2>{i18n.t("order.parcels")}</h2>
+                                <ul class="parcels" data-testid="parcels">
+                                    {o.shipments.iter().map(|s| {
+                                        let carrier = s.carrier.clone();
+                                        view! {
+                                            <li>
+                                                {match (carrier, s.tracking_number.clone()) {
+                                                    (Some(c), Some(t)) => view! {
+                                                        <strong>{move || carrier_name(&c, i18n.lang())}</strong> " " <span data-testid="tracking">{t}</span>
+                                                        " · " {i18n.t("order.shipped_at")} " " {s.shipped_at.map(format_time).unwrap_or_default()}
+                                                        {s.delivered_at.map(|d| view! { " · " {i18n.t("order.delivered_at")} " " {format_time(d)} })}
+                                                    }.into_any(),
+                                                    _ => view! { <span class="muted">{i18n.t("order.not_shipped")}</span> }.into_any(),
+                                                }}
+                                                <span class="muted small">" (" {s.items.iter().map(|i| format!("{} × {}", i.1, i.2)).collect::<Vec<_>>().join(", ")} ")"</span>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                                <FormError result=cancel_result fields=&[]/>
+                                {can_cancel.then(|| step_box(&ORDERS, "cancel", send))}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("order.progress")}</h2>
+                                <Timeline workflow=&ORDERS events=d.events/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The lines, totals and delivery address of an order (shared by the customer's page and the
+/// order desk).
+#[component]
+pub fn OrderLines(order: super::Order) -> impl IntoView {
+    let i18n = use_i18n();
+    let method = ShippingMethod::by_key(&order.shipping_method);
+    view! {
+        <div class="table-wrap">
+            <table class="data lines" data-testid="order-lines">
+                <thead><tr>
+                    <th>{i18n.t("stock.product")}</th><th>"SKU"</th><th class="num">{i18n.t("field.price")}</th>
+                    <th class="num">{i18n.t("field.quantity")}</th><th class="num">{i18n.t("cart.line_total")}</th>
+                </tr></thead>
+                <tbody>
+                    {order.lines.iter().map(|l| view! {
+                        <tr data-sku=l.sku.clone()>
+                            <td>{l.title.clone()}</td>
+                            <td>{l.sku.clone()}<br/><span class="muted small">{l.attributes.clone()}</span></td>
+                            <td class="num">{price_label(l.unit_price)}</td>
+                            <td class="num">{l.quantity}</td>
+                            <td class="num">{price_label(l.line_total)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <dl class="facts totals">
+            <dt>{i18n.t("cart.goods")}</dt><dd>{price_label(order.goods_total)}</dd>
+            <dt>{i18n.t("cart.shipping")}</dt>
+            <dd>{price_label(order.shipping_fee)} " · " {move || method.map(|m| m.name.get(i18n.lang())).unwrap_or("")}</dd>
+            <dt>{i18n.t("cart.total")}</dt><dd><strong data-testid="order-total">{price_label(order.total)}</strong></dd>
+            <dt>{i18n.t("cart.delivery")}</dt>
+            <dd>{order.recipient.clone()} " · " {order.phone.clone()}<br/>{order.address.clone()}</dd>
+            <dt>{i18n.t("order.placed_at")}</dt><dd>{format_time(order.created_at)}</dd>
+            {order.paid_at.map(|p| view! { <dt>{i18n.t("order.paid_at")}</dt><dd>{format_time(p)}</dd> })}
+        </dl>
+    }
+}

@@ -1,0 +1,682 @@
+//! Orders on the server: the cart, checkout (priced here, stock held in the same
+//! transaction), payment, the fulfilment steps through the workflow engine, and the steps the
+//! process takes by itself (confirming, releasing to the warehouses, expiring unpaid orders).
+
+use super::payment::{provider, ChargeOutcome};
+use super::*;
+use crate::accounts::Actor;
+use crate::domain::{format_money, now_millis, AppError, AppResult};
+use crate::engine::run::{self, audit, Transition};
+use crate::inventory::service::{reserve_in, settle_in};
+use crate::server::db::{is_unique_violation, like_escape};
+use crate::server::Db;
+use serde_json::json;
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+// ---------------------------------------------------------------- the cart
+
+type CartDb = (i64, String, i64, String, String, i64, i64, String, i64);
+
+pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
+    let rows: Vec<CartDb> = sqlx::query_as(
+        "SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
+         CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
+                        WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT) \
+         FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id \
+         WHERE c.customer_id = $1 ORDER BY c.added_at, s.code",
+    )
+    .bind(actor.id)
+    .fetch_all(db.pool())
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let promos = crate::catalog::pricing::active_promos(db, &ids, now_millis()).await?;
+    let lines: Vec<CartLine> = rows
+        .into_iter()
+        .map(|r| CartLine {
+            unit_price: promos.get(&r.0).map(|p| p.0).unwrap_or(r.6),
+            sku: r.1,
+            product_id: r.2,
+            title: r.3,
+            attributes: r.4,
+            quantity: r.5,
+            listed: r.7 == crate::catalog::LISTED.id,
+            available: r.8.max(0),
+        })
+        .collect();
+    let goods_total = lines.iter().map(|l| l.unit_price * l.quantity).sum();
+    let last: Option<(String, String, String)> =
+        sqlx::query_as("SELECT recipient, phone, address FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(actor.id)
+            .fetch_optional(db.pool())
+            .await?;
+    let last_address = last.map(|(recipient, phone, address)| AddressInput { recipient, phone, address });
+    Ok(Cart { lines, goods_total, last_address })
+}
+
+/// Adds `quantity` units of a listed SKU to the cart (`add`), or sets the line to it (0
+/// removes the line).
+pub async fn set_cart_quantity(db: &Db, actor: &Actor, sku: &str, quantity: &str, add: bool) -> AppResult<()> {
+    let quantity = if add {
+        parse_cart_quantity(quantity)?
+    } else {
+        crate::catalog::parse_quantity("quantity", quantity, MAX_LINE_QUANTITY)?
+    };
+    let mut tx = db.begin().await?;
+    let found: Option<(i64, String)> =
+        sqlx::query_as("SELECT s.id, p.state FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = $1")
+            .bind(sku.trim().to_uppercase())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((sku_id, state)) = found else { return Err(AppError::invalid("sku", "unknown SKU")) };
+    let existing: Option<(i64,)> = sqlx::query_as("SELECT quantity FROM cart_items WHERE customer_id = $1 AND sku_id = $2")
+        .bind(actor.id)
+        .bind(sku_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let new = if add { existing.map(|e| e.0).unwrap_or(0) + quantity } else { quantity };
+    if new == 0 {
+        sqlx::query("DELETE FROM cart_items WHERE customer_id = $1 AND sku_id = $2").bind(actor.id).bind(sku_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    // Removing a delisted product stays possible; adding one is not.
+    if state != crate::catalog::LISTED.id {
+        return Err(AppError::invalid("sku", "this product is not sold at the moment"));
+    }
+    if new > MAX_LINE_QUANTITY {
+        return Err(AppError::invalid("quantity", "at most 999 of one item per order"));
+    }
+    if existing.is_none() {
+        let (lines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cart_items WHERE customer_id = $1").bind(actor.id).fetch_one(&mut *tx).await?;
+        if lines as usize >= MAX_CART_LINES {
+            return Err(AppError::invalid("sku", "the cart is full (50 different items)"));
+        }
+    }
+    sqlx::query(
+        "INSERT INTO cart_items (customer_id, sku_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (customer_id, sku_id) DO UPDATE SET quantity = excluded.quantity",
+    )
+    .bind(actor.id)
+    .bind(sku_id)
+    .bind(new)
+    .bind(now_millis())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- checkout
+
+async fn order_by_key(db: &Db, customer: i64, key: &str) -> AppResult<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM orders WHERE customer_id = $1 AND idempotency_key = $2")
+        .bind(customer)
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Turns the customer's cart into an order: validates the checkout, prices every line on the
+/// server, holds the stock (one warehouse with everything if there is one), and empties the
+/// cart — all or nothing. The same checkout submitted again returns the same order.
+pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppResult<i64> {
+    let v = input.validate()?;
+    if let Some(id) = order_by_key(db, actor.id, &v.idempotency_key).await? {
+        return Ok(id);
+    }
+    let cart = cart(db, actor).await?;
+    if cart.lines.is_empty() {
+        return Err(AppError::invalid("cart", "your cart is empty"));
+    }
+    if let Some(gone) = cart.lines.iter().find(|l| !l.listed) {
+        return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
+    }
+    let fee = v.method.fee_for(cart.goods_total);
+    let total = cart.goods_total + fee;
+    if total != input.expected_total {
+        return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
+    }
+    let (mut step, _) = run::begin_create(db, actor, &ORDERS, "place", &HashMap::new()).await?;
+    let now = now_millis();
+    let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
+        "INSERT INTO orders (customer_id, idempotency_key, recipient, phone, address, shipping_method, goods_total, shipping_fee, total, \
+         state, version, created_at, updated_at, state_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11, $11) RETURNING id",
+    )
+    .bind(actor.id)
+    .bind(&v.idempotency_key)
+    .bind(&v.recipient)
+    .bind(&v.phone)
+    .bind(&v.address)
+    .bind(v.method.key)
+    .bind(cart.goods_total)
+    .bind(fee)
+    .bind(total)
+    .bind(step.to_state())
+    .bind(now)
+    .fetch_one(step.conn())
+    .await;
+    let id = match inserted {
+        Ok((id,)) => id,
+        // The same checkout, submitted twice at once: the other request made the order.
+        Err(e) if is_unique_violation(&e) => {
+            drop(step);
+            return order_by_key(db, actor.id, &v.idempotency_key).await?.ok_or(AppError::Conflict("try again".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut wanted = Vec::with_capacity(cart.lines.len());
+    let mut line_ids = Vec::with_capacity(cart.lines.len());
+    for l in &cart.lines {
+        let (line_id, sku_id): (i64, i64) = sqlx::query_as(
+            "INSERT INTO order_lines (order_id, sku_id, title, sku_code, attributes, quantity, unit_price, line_total) \
+             SELECT $1, id, $2, code, attributes, $3, $4, $5 FROM skus WHERE code = $6 RETURNING id, sku_id",
+        )
+        .bind(id)
+        .bind(&l.title)
+        .bind(l.quantity)
+        .bind(l.unit_price)
+        .bind(l.unit_price * l.quantity)
+        .bind(&l.sku)
+        .fetch_one(step.conn())
+        .await?;
+        wanted.push((sku_id, l.quantity));
+        line_ids.push(line_id);
+    }
+    hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &cart.lines).await?;
+    sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?;
+    let payload = json!({ "total": format_money(total), "lines": cart.lines.len().to_string(), "shipping_method": v.method.key });
+    Ok(step.commit_created(id, payload).await?.id)
+}
+
+/// Plans where each line's units come from and reserves them, one parcel per warehouse.
+async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, wanted: &[(i64, i64)], line_ids: &[i64], lines: &[CartLine]) -> AppResult<()> {
+    // Ids come from the database, never from input.
+    let ids = wanted.iter().map(|w| w.0.to_string()).collect::<Vec<_>>().join(", ");
+    let available: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT l.sku_id, l.warehouse_id, l.on_hand - l.reserved FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
+         WHERE w.active = 1 AND l.sku_id IN ({ids}) AND l.on_hand > l.reserved"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let code_of = |sku_id: i64| wanted.iter().position(|w| w.0 == sku_id).map(|i| lines[i].sku.clone()).unwrap_or_default();
+    let short = |sku_id: i64| {
+        let have: i64 = available.iter().filter(|a| a.0 == sku_id).map(|a| a.2).sum();
+        AppError::Conflict(format!("{}: not enough stock ({have} available)", code_of(sku_id)))
+    };
+    let mut plan = plan_allocation(wanted, &available).map_err(short)?;
+    // A fixed locking order, so that concurrent orders for the same SKUs cannot deadlock.
+    plan.sort_by_key(|(line, wh, _)| (wanted[*line].0, *wh));
+    let reference = format!("order #{order_id}");
+    let mut shipments: HashMap<i64, i64> = HashMap::new();
+    for (line, wh, quantity) in plan {
+        let shipment = match shipments.get(&wh) {
+            Some(s) => *s,
+            None => {
+                let (s,): (i64,) = sqlx::query_as("INSERT INTO shipments (order_id, warehouse_id) VALUES ($1, $2) RETURNING id")
+                    .bind(order_id)
+                    .bind(wh)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                shipments.insert(wh, s);
+                s
+            }
+        };
+        let sku_id = wanted[line].0;
+        // A competing order may have taken the units since they were counted.
+        let reservation = reserve_in(conn, sku_id, wh, quantity, &reference, Some(actor_id)).await.map_err(|e| match e {
+            AppError::Conflict(_) => short(sku_id),
+            other => other,
+        })?;
+        sqlx::query("INSERT INTO order_allocations (order_line_id, shipment_id, reservation_id, quantity) VALUES ($1, $2, $3, $4)")
+            .bind(line_ids[line])
+            .bind(shipment)
+            .bind(reservation)
+            .bind(quantity)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- payment
+
+/// The card's expiry is checked against this month.
+fn this_month() -> (i32, u32) {
+    use chrono::Datelike;
+    let now = chrono::Utc::now();
+    (now.year(), now.month())
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    rand::thread_rng().sample_iter(&rand::distributions::Alphanumeric).take(12).map(char::from).collect()
+}
+
+/// Charges the order's total to the card. Every attempt is recorded; a successful one moves
+/// the order to paid and lets the process go on by itself. Returns the order's state after.
+pub async fn pay_order(db: &Db, actor: &Actor, policy: OrderPolicy, id: i64, card: &CardInput) -> AppResult<String> {
+    let card = card.validate(this_month())?;
+    let row: Option<(i64, String, i64, i64)> =
+        sqlx::query_as("SELECT customer_id, state, version, total FROM orders WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let (customer, state, version, total) = row.filter(|r| r.0 == actor.id).ok_or(AppError::NotFound)?;
+    let _ = customer;
+    if state != PLACED.id {
+        return Err(AppError::InvalidTransition { action: "pay".into(), state });
+    }
+    let attempt = random_token();
+    // A provider that hangs must not hold the customer forever.
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), provider().charge(id, &attempt, total, &card))
+        .await
+        .unwrap_or(ChargeOutcome::TimedOut);
+    let card_text = format!("•••• {}", card.last4());
+    match &outcome {
+        ChargeOutcome::Succeeded { .. } => {
+            let begun = run::begin(db, actor, &ORDERS, id, version, "pay", &HashMap::new()).await;
+            let mut step = match begun {
+                Ok((step, _)) => step,
+                Err(e) => {
+                    // Charged, but the order moved on meanwhile (cancelled or expired): the money goes back.
+                    let mut tx = db.begin().await?;
+                    record_payment(&mut tx, id, total, &outcome, card.last4()).await?;
+                    add_refund(&mut tx, id, total, "charged after the order was cancelled", Some(actor.id)).await?;
+                    tx.commit().await?;
+                    tracing::warn!(order = id, error = %e, "payment arrived for an order that can no longer be paid; refund handed to finance");
+                    return Err(AppError::Conflict("the order changed while you paid; the amount will be refunded".into()));
+                }
+            };
+            record_payment(step.conn(), id, total, &outcome, card.last4()).await?;
+            sqlx::query("UPDATE orders SET paid_at = $1 WHERE id = $2").bind(now_millis()).bind(id).execute(step.conn()).await?;
+            step.commit(json!({ "amount": format_money(total), "card": card_text })).await?;
+            advance(db, policy, id).await;
+            let (state,): (String,) = sqlx::query_as("SELECT state FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
+            Ok(state)
+        }
+        ChargeOutcome::Declined { message } => {
+            let mut tx = db.begin().await?;
+            record_payment(&mut tx, id, total, &outcome, card.last4()).await?;
+            audit(&mut tx, ORDERS.id, id, "payment_failed", None, None, Some(actor.id), &json!({ "card": card_text, "message": message })).await?;
+            tx.commit().await?;
+            Err(AppError::invalid("card", message))
+        }
+        ChargeOutcome::TimedOut => {
+            let mut tx = db.begin().await?;
+            record_payment(&mut tx, id, total, &outcome, card.last4()).await?;
+            audit(&mut tx, ORDERS.id, id, "payment_failed", None, None, Some(actor.id), &json!({ "card": card_text, "message": "no answer" })).await?;
+            tx.commit().await?;
+            Err(AppError::Conflict("the payment provider did not answer in time; try again".into()))
+        }
+    }
+}
+
+/// Every payment attempt is kept, whatever its outcome.
+async fn record_payment(conn: &mut AnyConnection, id: i64, total: i64, outcome: &ChargeOutcome, last4: &str) -> AppResult<()> {
+    let (reference, message) = match outcome {
+        ChargeOutcome::Succeeded { reference } => (Some(reference.clone()), None),
+        ChargeOutcome::Declined { message } => (None, Some(message.clone())),
+        ChargeOutcome::TimedOut => (None, Some("no answer from the payment provider".to_string())),
+    };
+    sqlx::query("INSERT INTO payments (order_id, provider, amount, outcome, provider_ref, message, card_last4, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(id)
+        .bind(provider().name())
+        .bind(total)
+        .bind(outcome.key())
+        .bind(reference)
+        .bind(message)
+        .bind(last4)
+        .bind(now_millis())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn add_refund(conn: &mut AnyConnection, order_id: i64, amount: i64, reason: &str, actor_id: Option<i64>) -> AppResult<()> {
+    sqlx::query("INSERT INTO refunds (order_id, amount, reason, state, created_by, created_at) VALUES ($1, $2, $3, 'requested', $4, $5)")
+        .bind(order_id)
+        .bind(amount)
+        .bind(reason)
+        .bind(actor_id)
+        .bind(now_millis())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- steps
+
+/// The reservations of an order still holding stock.
+async fn held_reservations(conn: &mut AnyConnection, order_id: i64) -> AppResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT r.id FROM order_allocations a JOIN shipments s ON s.id = a.shipment_id JOIN reservations r ON r.id = a.reservation_id \
+         WHERE s.order_id = $1 AND r.state = 'held' ORDER BY r.sku_id, r.warehouse_id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Cancelling: the held stock goes back, and a paid amount is handed to finance.
+async fn cancel_effect(conn: &mut AnyConnection, order_id: i64, reason: Option<&str>, actor_id: Option<i64>) -> AppResult<()> {
+    for r in held_reservations(conn, order_id).await? {
+        settle_in(conn, actor_id, r, false).await?;
+    }
+    sqlx::query("UPDATE orders SET cancel_reason = $1 WHERE id = $2").bind(reason).bind(order_id).execute(&mut *conn).await?;
+    let (paid_at, total): (Option<i64>, i64) =
+        sqlx::query_as("SELECT paid_at, total FROM orders WHERE id = $1").bind(order_id).fetch_one(&mut *conn).await?;
+    if paid_at.is_some() {
+        add_refund(conn, order_id, total, "order cancelled", actor_id).await?;
+    }
+    Ok(())
+}
+
+async fn warehouses_of(conn: &mut AnyConnection, order_id: i64) -> AppResult<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT w.code FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.order_id = $1 ORDER BY w.code",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join(", "))
+}
+
+/// One step on an order, other than placing and paying (which have their own paths). Steps a
+/// customer takes (cancel) are only for the customer's own orders.
+#[allow(clippy::too_many_arguments)]
+pub async fn act_on_order(
+    db: &Db,
+    actor: &Actor,
+    policy: OrderPolicy,
+    id: i64,
+    version: i64,
+    action_id: &str,
+    form: &HashMap<String, String>,
+    shipments: &[ShipmentInput],
+) -> AppResult<Transition> {
+    let action = ORDERS.action(action_id).filter(|a| !a.creates() && a.id != "pay").ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let (mut step, v) = run::begin(db, actor, &ORDERS, id, version, action_id, form).await?;
+    let (customer,): (i64,) = sqlx::query_as("SELECT customer_id FROM orders WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
+    if action.permission == crate::domain::Permission::OrderPlace && customer != actor.id {
+        return Err(AppError::NotFound);
+    }
+    let mut payload = serde_json::to_value(&v).unwrap_or_default();
+    match action_id {
+        "cancel" | "void" => cancel_effect(step.conn(), id, v.get("reason").map(String::as_str), Some(actor.id)).await?,
+        "allocate" => payload["warehouses"] = json!(warehouses_of(step.conn(), id).await?),
+        "pack" => {
+            for r in held_reservations(step.conn(), id).await? {
+                settle_in(step.conn(), Some(actor.id), r, true).await?;
+            }
+        }
+        "ship" => {
+            let parcels: Vec<(i64,)> = sqlx::query_as("SELECT id FROM shipments WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(step.conn()).await?;
+            let mut numbers = Vec::new();
+            for (n, (parcel,)) in parcels.iter().enumerate() {
+                let input = shipments
+                    .iter()
+                    .find(|s| s.shipment_id == *parcel)
+                    .ok_or_else(|| AppError::invalid("shipments", "record the carrier and tracking number of every parcel"))?;
+                let (carrier, tracking) = input.validate(n + 1)?;
+                sqlx::query("UPDATE shipments SET carrier = $1, tracking_number = $2, shipped_at = $3 WHERE id = $4")
+                    .bind(&carrier)
+                    .bind(&tracking)
+                    .bind(now_millis())
+                    .bind(parcel)
+                    .execute(step.conn())
+                    .await?;
+                numbers.push(format!("{carrier} {tracking}"));
+            }
+            payload["tracking"] = json!(numbers.join(", "));
+        }
+        "deliver" => {
+            sqlx::query("UPDATE shipments SET delivered_at = $1 WHERE order_id = $2 AND delivered_at IS NULL")
+                .bind(now_millis())
+                .bind(id)
+                .execute(step.conn())
+                .await?;
+        }
+        "confirm" | "pick" | "complete" | "request_review" => {}
+        other => return Err(AppError::internal(format!("order action {other} has no effect"))),
+    }
+    let done = step.commit(payload).await?;
+    advance(db, policy, id).await;
+    Ok(done)
+}
+
+/// Confirms several paid orders at once (the clerk's queue); each succeeds or fails alone.
+pub async fn confirm_orders(db: &Db, actor: &Actor, policy: OrderPolicy, orders: &[(i64, i64)]) -> AppResult<BulkResult> {
+    if orders.len() > 200 {
+        return Err(AppError::invalid("orders", "at most 200 orders at once"));
+    }
+    let mut out = Vec::with_capacity(orders.len());
+    for (id, version) in orders {
+        let r = act_on_order(db, actor, policy, *id, *version, "confirm", &HashMap::new(), &[]).await.map(|_| ());
+        out.push((*id, r));
+    }
+    Ok(out)
+}
+
+/// The steps the process takes by itself after a person's step: a paid order within the
+/// review amount is confirmed, a confirmed one released to its warehouses, a completed one
+/// gets its review invitation. Each is its own transaction; if one fails the order waits in
+/// its state for a person, which is what the queue's SLA is for. Failures are logged.
+pub async fn advance(db: &Db, policy: OrderPolicy, id: i64) {
+    for _ in 0..3 {
+        let row: Result<(String, i64), sqlx::Error> =
+            sqlx::query_as("SELECT state, total FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await;
+        let Ok((state, total)) = row else { return };
+        let action = match state.as_str() {
+            "paid" if total <= policy.review_above => "confirm",
+            "confirmed" => "allocate",
+            "completed" => "request_review",
+            _ => return,
+        };
+        let step = async {
+            let mut step = run::begin_system(db, &ORDERS, id, action).await?;
+            let payload = if action == "allocate" { json!({ "warehouses": warehouses_of(step.conn(), id).await? }) } else { json!({}) };
+            step.commit(payload).await
+        };
+        if let Err(e) = step.await {
+            tracing::warn!(order = id, action, error = %e, "automatic order step failed; the order waits for a person");
+            return;
+        }
+    }
+}
+
+/// Cancels orders not paid within the payment window and releases their stock. Run
+/// periodically by every instance; the engine's version check makes overlaps harmless.
+pub async fn expire_unpaid(db: &Db, policy: OrderPolicy) -> AppResult<usize> {
+    let cutoff = now_millis() - policy.payment_window_minutes * 60_000;
+    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM orders WHERE state = $1 AND created_at < $2 ORDER BY id LIMIT 500")
+        .bind(PLACED.id)
+        .bind(cutoff)
+        .fetch_all(db.pool())
+        .await?;
+    let reason = format!("not paid within {} minutes", policy.payment_window_minutes);
+    let mut expired = 0;
+    for (id,) in ids {
+        let step = async {
+            let mut step = run::begin_system(db, &ORDERS, id, "void").await?;
+            cancel_effect(step.conn(), id, Some(&reason), None).await?;
+            step.commit(json!({ "reason": reason })).await
+        };
+        match step.await {
+            Ok(_) => expired += 1,
+            // Paid or cancelled meanwhile: nothing to do.
+            Err(AppError::InvalidTransition { .. } | AppError::StaleVersion) => {}
+            Err(e) => tracing::warn!(order = id, error = %e, "expiring an unpaid order failed"),
+        }
+    }
+    Ok(expired)
+}
+
+// ---------------------------------------------------------------- reading
+
+type SummaryDb = (i64, String, String, i64, i64, i64, i64, i64, i64);
+
+const SUMMARY_SELECT: &str = "SELECT o.id, u.display_name, o.state, o.version, o.total, \
+     (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id), \
+     CAST((SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l WHERE l.order_id = o.id) AS BIGINT), \
+     o.created_at, o.state_since FROM orders o JOIN users u ON u.id = o.customer_id";
+
+fn summary(r: SummaryDb, now: i64) -> OrderSummary {
+    OrderSummary {
+        sla: crate::engine::SlaStatus::compute(&ORDERS, &r.2, r.8, now),
+        needs_review: r.2 == PAID.id,
+        id: r.0,
+        customer: r.1,
+        state: r.2,
+        version: r.3,
+        total: r.4,
+        lines: r.5,
+        units: r.6,
+        created_at: r.7,
+    }
+}
+
+/// The order desk's list: by state (oldest waiting first, as a queue) or all (newest first),
+/// optionally one order number or a customer's name or email.
+pub async fn orders(db: &Db, state: &str, q: &str) -> AppResult<Vec<OrderSummary>> {
+    let q = q.trim();
+    let number = q.trim_start_matches('#').parse::<i64>().unwrap_or(0);
+    let text = if q.is_empty() || number > 0 { String::new() } else { format!("%{}%", like_escape(&q.to_lowercase())) };
+    let order = if state.is_empty() { "o.id DESC" } else { "o.state_since, o.id" };
+    let rows: Vec<SummaryDb> = sqlx::query_as(&format!(
+        "{SUMMARY_SELECT} WHERE ($1 = '' OR o.state = $1) AND ($2 = 0 OR o.id = $2) \
+         AND ($3 = '' OR lower(u.display_name) LIKE $3 ESCAPE '\\' OR lower(u.email) LIKE $3 ESCAPE '\\') ORDER BY {order} LIMIT 300"
+    ))
+    .bind(state)
+    .bind(number)
+    .bind(text)
+    .fetch_all(db.pool())
+    .await?;
+    let now = now_millis();
+    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+}
+
+pub async fn my_orders(db: &Db, actor: &Actor) -> AppResult<Vec<OrderSummary>> {
+    let rows: Vec<SummaryDb> = sqlx::query_as(&format!("{SUMMARY_SELECT} WHERE o.customer_id = $1 ORDER BY o.id DESC LIMIT 200"))
+        .bind(actor.id)
+        .fetch_all(db.pool())
+        .await?;
+    let now = now_millis();
+    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+}
+
+type OrderDb = (i64, i64, String, String, String, String, String, i64, i64, i64, Option<i64>, Option<String>, String, i64, i64, i64);
+
+async fn load(db: &Db, id: i64) -> AppResult<Order> {
+    let r: Option<OrderDb> = sqlx::query_as(
+        "SELECT o.id, o.customer_id, u.display_name, o.recipient, o.phone, o.address, o.shipping_method, o.goods_total, o.shipping_fee, o.total, \
+         o.paid_at, o.cancel_reason, o.state, o.version, o.created_at, o.state_since FROM orders o JOIN users u ON u.id = o.customer_id WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    let r = r.ok_or(AppError::NotFound)?;
+    let lines: Vec<(i64, String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, sku_code, title, attributes, quantity, unit_price, line_total FROM order_lines WHERE order_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let parcels: Vec<(i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT s.id, w.code, w.name, s.carrier, s.tracking_number, s.shipped_at, s.delivered_at \
+         FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.order_id = $1 ORDER BY s.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let items: Vec<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT a.shipment_id, l.sku_code, l.title, CAST(SUM(a.quantity) AS BIGINT) FROM order_allocations a \
+         JOIN order_lines l ON l.id = a.order_line_id WHERE l.order_id = $1 GROUP BY a.shipment_id, l.sku_code, l.title ORDER BY l.sku_code",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let payments: Vec<(String, i64, Option<String>, Option<String>, i64)> =
+        sqlx::query_as("SELECT outcome, amount, card_last4, message, at FROM payments WHERE order_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    let refunds: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT amount, reason, state FROM refunds WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(db.pool()).await?;
+    Ok(Order {
+        sla: crate::engine::SlaStatus::compute(&ORDERS, &r.12, r.15, now_millis()),
+        id: r.0,
+        customer_id: r.1,
+        customer: r.2,
+        recipient: r.3,
+        phone: r.4,
+        address: r.5,
+        shipping_method: r.6,
+        goods_total: r.7,
+        shipping_fee: r.8,
+        total: r.9,
+        paid_at: r.10,
+        cancel_reason: r.11,
+        state: r.12,
+        version: r.13,
+        created_at: r.14,
+        lines: lines
+            .into_iter()
+            .map(|l| OrderLine { id: l.0, sku: l.1, title: l.2, attributes: l.3, quantity: l.4, unit_price: l.5, line_total: l.6 })
+            .collect(),
+        shipments: parcels
+            .into_iter()
+            .map(|p| Shipment {
+                items: items.iter().filter(|i| i.0 == p.0).map(|i| (i.1.clone(), i.2.clone(), i.3)).collect(),
+                id: p.0,
+                warehouse: p.1,
+                warehouse_name: p.2,
+                carrier: p.3,
+                tracking_number: p.4,
+                shipped_at: p.5,
+                delivered_at: p.6,
+            })
+            .collect(),
+        payments: payments
+            .into_iter()
+            .map(|p| Payment { outcome: p.0, amount: p.1, card_last4: p.2, message: p.3, at: p.4 })
+            .collect(),
+        refunds,
+    })
+}
+
+/// An order as the order desk sees it, with the steps this member of staff may take.
+pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail> {
+    let order = load(db, id).await?;
+    let actions = ORDERS
+        .available(&order.state, &actor.permissions)
+        .filter(|a| a.permission != crate::domain::Permission::OrderPlace)
+        .map(|a| a.id.to_string())
+        .collect();
+    let events = run::history(db, ORDERS.id, id).await?;
+    Ok(OrderDetail { order, events, actions })
+}
+
+/// A customer's own order: anyone else's is "not found". Staff names are not shown.
+pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail> {
+    let order = load(db, id).await?;
+    if order.customer_id != actor.id {
+        return Err(AppError::NotFound);
+    }
+    let actions = ORDERS
+        .available(&order.state, &actor.permissions)
+        // Paying has its own form on the page.
+        .filter(|a| a.permission == crate::domain::Permission::OrderPlace && a.id != "pay")
+        .map(|a| a.id.to_string())
+        .collect();
+    let events = run::history(db, ORDERS.id, id)
+        .await?
+        .into_iter()
+        .map(|mut e| {
+            if e.actor_id != Some(actor.id) {
+                e.actor_name = Some("Shopflow".into());
+            }
+            e
+        })
+        .collect();
+    Ok(OrderDetail { order, events, actions })
+}

@@ -1,0 +1,309 @@
+//! Orders end to end on both backends: a cart becomes an order priced by the server with its
+//! stock held, payment moves it on by itself, the warehouse and logistics take their steps,
+//! and stock leaves through the ledger. Retried checkouts make one order; racing customers
+//! never oversell; bad input and other customers' orders are refused without changing anything.
+
+use crate::on_both_backends;
+use crate::support::{app, demo_actor, Client};
+use shopflow::accounts::service::load_actor;
+use shopflow::accounts::Actor;
+use shopflow::domain::AppError;
+use shopflow::inventory::service as inventory;
+use shopflow::orders::payment::{DECLINED_CARD, TIMEOUT_CARD};
+use shopflow::orders::{service, AddressInput, CardInput, CheckoutInput, OrderPolicy, ShipmentInput};
+use shopflow::server::demo::{self, DEMO_PASSWORD};
+use shopflow::server::Db;
+use std::collections::HashMap;
+
+const POLICY: OrderPolicy = OrderPolicy { review_above: 500_000, payment_window_minutes: 30 };
+
+fn checkout(key: &str, expected_total: i64) -> CheckoutInput {
+    CheckoutInput {
+        idempotency_key: key.into(),
+        address: AddressInput { recipient: "Cathy Customer".into(), phone: "+86 138 0013 8000".into(), address: "88 Century Ave, Pudong, Shanghai".into() },
+        shipping_method: "standard".into(),
+        expected_total,
+    }
+}
+
+fn card(number: &str) -> CardInput {
+    CardInput { holder: "CATHY CUSTOMER".into(), number: number.into(), expiry: "12/39".into(), cvc: "123".into() }
+}
+
+/// (on hand, reserved) of a SKU in one warehouse.
+async fn balance(db: &Db, sku: &str, warehouse: &str) -> (i64, i64) {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM skus WHERE code = $1").bind(sku).fetch_one(db.pool()).await.unwrap();
+    let d = inventory::stock_detail(db, id).await.unwrap();
+    d.warehouses.iter().find(|w| w.0 == warehouse).map(|w| (w.2.on_hand, w.2.reserved)).unwrap_or((0, 0))
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    sqlx::query_as::<_, (i64,)>(sql).fetch_one(db.pool()).await.unwrap().0
+}
+
+/// A customer account made directly (hashing 64 passwords would dominate the race test).
+async fn customer(db: &Db, n: usize) -> Actor {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO users (email, display_name, password_hash, is_customer, active, created_at) VALUES ($1, $2, 'x', 1, 1, 0) RETURNING id",
+    )
+    .bind(format!("racer{n}@example.test"))
+    .bind(format!("Racer {n}"))
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE role_key = 'customer'").bind(id).execute(db.pool()).await.unwrap();
+    load_actor(db, id).await.unwrap().unwrap()
+}
+
+fn none() -> HashMap<String, String> {
+    HashMap::new()
+}
+
+on_both_backends!(an_order_runs_from_the_cart_to_the_review_invitation, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    service::set_cart_quantity(&db, &cathy, "lj-100g", "1", true).await.unwrap();
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "1", true).await.unwrap();
+    service::set_cart_quantity(&db, &cathy, "CUP-CEL-80", "1", true).await.unwrap();
+    let cart = service::cart(&db, &cathy).await.unwrap();
+    let mut lines: Vec<(&str, i64)> = cart.lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+    lines.sort();
+    assert_eq!(lines, vec![("CUP-CEL-80", 1), ("LJ-100G", 2)]);
+    // 2 × 128.00 + 45.00 = 301.00; standard shipping is free from 99.00.
+    assert_eq!(cart.goods_total, 30_100);
+    let gz_before = (balance(&db, "LJ-100G", "GZ").await, balance(&db, "CUP-CEL-80", "GZ").await);
+    let orders_before = count(&db, "SELECT COUNT(*) FROM orders").await;
+
+    // The page showed an old (or forged) total: refused, nothing made, the cart kept.
+    let err = service::place_order(&db, &cathy, &checkout("key-00000001", 29_900)).await.unwrap_err();
+    assert!(matches!(&err, AppError::Conflict(m) if m.contains("301.00")), "{err:?}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before);
+
+    let id = service::place_order(&db, &cathy, &checkout("key-00000001", 30_100)).await.unwrap();
+    // The same checkout again (a double click, a retry after a lost answer): the same order.
+    assert_eq!(service::place_order(&db, &cathy, &checkout("key-00000001", 30_100)).await.unwrap(), id);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 1);
+    assert!(service::cart(&db, &cathy).await.unwrap().lines.is_empty(), "the cart became the order");
+    // Guangzhou has both SKUs: one parcel, the stock held there.
+    let d = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(d.order.state, "placed");
+    assert_eq!((d.order.goods_total, d.order.shipping_fee, d.order.total), (30_100, 0, 30_100));
+    assert_eq!(d.order.shipments.len(), 1);
+    assert_eq!(d.order.shipments[0].warehouse, "GZ");
+    assert_eq!(balance(&db, "LJ-100G", "GZ").await, (gz_before.0 .0, gz_before.0 .1 + 2));
+    assert_eq!(balance(&db, "CUP-CEL-80", "GZ").await, (gz_before.1 .0, gz_before.1 .1 + 1));
+    assert_eq!(d.actions, vec!["cancel".to_string()], "the customer pays through the payment form and may cancel");
+
+    // A declined card and a provider that does not answer leave the order waiting for payment.
+    let err = service::pay_order(&db, &cathy, POLICY, id, &card(DECLINED_CARD)).await.unwrap_err();
+    assert_eq!(err.field_message("card").as_deref(), Some("card declined by the issuer"));
+    assert!(matches!(service::pay_order(&db, &cathy, POLICY, id, &card(TIMEOUT_CARD)).await, Err(AppError::Conflict(_))));
+    assert!(service::pay_order(&db, &cathy, POLICY, id, &card("4242 4242 4242 4241")).await.unwrap_err().field_message("number").is_some());
+    assert_eq!(service::my_order(&db, &cathy, id).await.unwrap().order.state, "placed");
+    // Paid: within the review amount, so confirmed and released to the warehouse by itself.
+    assert_eq!(service::pay_order(&db, &cathy, POLICY, id, &card("4242 4242 4242 4242")).await.unwrap(), "allocated");
+    let d = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(d.order.payments.iter().map(|p| p.outcome.as_str()).collect::<Vec<_>>(), vec!["declined", "timed_out", "succeeded"]);
+    let actions: Vec<&str> = d.events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["place", "payment_failed", "payment_failed", "pay", "confirm", "allocate"]);
+    assert!(matches!(service::pay_order(&db, &cathy, POLICY, id, &card("4242424242424242")).await, Err(AppError::InvalidTransition { .. })));
+    assert!(d.actions.contains(&"cancel".to_string()), "cancellable until picking starts");
+
+    let wh = demo_actor(&db, "warehouse@shopflow.test").await;
+    let logistics = demo_actor(&db, "logistics@shopflow.test").await;
+    let clerk = demo_actor(&db, "orders@shopflow.test").await;
+    // Logistics cannot pick; the warehouse can.
+    let v = d.order.version;
+    assert_eq!(service::act_on_order(&db, &logistics, POLICY, id, v, "pick", &none(), &[]).await.unwrap_err(), AppError::Forbidden);
+    let t = service::act_on_order(&db, &wh, POLICY, id, v, "pick", &none(), &[]).await.unwrap();
+    assert!(service::my_order(&db, &cathy, id).await.unwrap().actions.is_empty(), "no cancelling once picking started");
+    let t = service::act_on_order(&db, &wh, POLICY, id, t.version, "pack", &none(), &[]).await.unwrap();
+    // Packing takes the held units out of the warehouse.
+    assert_eq!(balance(&db, "LJ-100G", "GZ").await, (gz_before.0 .0 - 2, gz_before.0 .1));
+    assert_eq!(balance(&db, "CUP-CEL-80", "GZ").await, (gz_before.1 .0 - 1, gz_before.1 .1));
+    let parcel = service::order_detail(&db, &logistics, id).await.unwrap().order.shipments[0].id;
+    for bad in [vec![], vec![ShipmentInput { shipment_id: parcel, carrier: "pigeon".into(), tracking_number: "1".into() }],
+                vec![ShipmentInput { shipment_id: parcel, carrier: "sf".into(), tracking_number: "SF 1 2".into() }]] {
+        let err = service::act_on_order(&db, &logistics, POLICY, id, t.version, "ship", &none(), &bad).await.unwrap_err();
+        assert!(err.field_message("shipments").is_some(), "{err:?}");
+    }
+    let ship = [ShipmentInput { shipment_id: parcel, carrier: "sf".into(), tracking_number: "SF1234567890".into() }];
+    let t = service::act_on_order(&db, &logistics, POLICY, id, t.version, "ship", &none(), &ship).await.unwrap();
+    let seen = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(seen.order.shipments[0].tracking_number.as_deref(), Some("SF1234567890"));
+    assert!(seen.events.iter().filter(|e| e.actor_id != Some(cathy.id)).all(|e| e.actor_name.as_deref() == Some("Shopflow")), "staff names stay inside");
+    let t = service::act_on_order(&db, &logistics, POLICY, id, t.version, "deliver", &none(), &[]).await.unwrap();
+    let t = service::act_on_order(&db, &clerk, POLICY, id, t.version, "complete", &none(), &[]).await.unwrap();
+    assert_eq!(t.state, "completed");
+    assert_eq!(service::my_order(&db, &cathy, id).await.unwrap().order.state, "review_requested", "the invitation follows by itself");
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
+
+on_both_backends!(bad_input_and_other_customers_change_nothing, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let other = customer(&db, 1).await;
+    let orders_before = count(&db, "SELECT COUNT(*) FROM orders").await;
+    assert_eq!(service::place_order(&db, &cathy, &checkout("key-empty-1", 0)).await.unwrap_err().field_message("cart").as_deref(), Some("your cart is empty"));
+    for (sku, q, field) in [("NOPE-1", "1", "sku"), ("LJ-100G", "0", "quantity"), ("LJ-100G", "1000000000", "quantity"), ("LJ-100G", "-2", "quantity"), ("LJ-100G", "x", "quantity")] {
+        let err = service::set_cart_quantity(&db, &cathy, sku, q, true).await.unwrap_err();
+        assert!(err.field_message(field).is_some(), "{sku} {q}: {err:?}");
+    }
+    // A draft product is not for sale.
+    let err = service::set_cart_quantity(&db, &cathy, "TGY-250G", "1", true).await.unwrap_err();
+    assert!(err.field_message("sku").is_some(), "{err:?}");
+    assert!(service::cart(&db, &cathy).await.unwrap().lines.is_empty());
+    service::set_cart_quantity(&db, &cathy, "QM-200G", "999", true).await.unwrap();
+    assert!(service::set_cart_quantity(&db, &cathy, "QM-200G", "1", true).await.unwrap_err().field_message("quantity").is_some(), "999 is the most");
+    // More than the warehouses have: refused, naming the SKU; nothing held.
+    let reserved = balance(&db, "QM-200G", "SH").await.1;
+    let total = service::cart(&db, &cathy).await.unwrap().goods_total;
+    let err = service::place_order(&db, &cathy, &checkout("key-big-0001", total)).await.unwrap_err();
+    assert!(matches!(&err, AppError::Conflict(m) if m.starts_with("QM-200G: not enough stock")), "{err:?}");
+    assert_eq!(balance(&db, "QM-200G", "SH").await.1, reserved);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before);
+    // Bad addresses are field errors. (86.00 + 8.00 shipping: under the free-shipping amount.)
+    service::set_cart_quantity(&db, &cathy, "QM-200G", "1", false).await.unwrap();
+    let mut bad = checkout("key-addr-001", 9_400);
+    bad.address.phone = "ring twice".into();
+    assert_eq!(service::place_order(&db, &cathy, &bad).await.unwrap_err().field_message("phone").as_deref(), Some("not a phone number"));
+
+    let id = service::place_order(&db, &cathy, &checkout("key-good-001", 9_400)).await.unwrap();
+    // Another customer: not found, whatever they try.
+    assert_eq!(service::my_order(&db, &other, id).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(service::pay_order(&db, &other, POLICY, id, &card("4242424242424242")).await.unwrap_err(), AppError::NotFound);
+    let v = service::my_order(&db, &cathy, id).await.unwrap().order.version;
+    assert_eq!(service::act_on_order(&db, &other, POLICY, id, v, "cancel", &none(), &[]).await.unwrap_err(), AppError::NotFound);
+    // Paying goes through its own path, never as a plain step.
+    assert!(service::act_on_order(&db, &cathy, POLICY, id, v, "pay", &none(), &[]).await.unwrap_err().field_message("action").is_some());
+    assert_eq!(service::my_order(&db, &cathy, id).await.unwrap().order.state, "placed");
+
+    // Over HTTP: the other customer's server function call and page are "not found".
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1").bind(other.id).fetch_one(db.pool()).await.unwrap();
+    sqlx::query("UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = 'customer@shopflow.test') WHERE id = $1")
+        .bind(other.id)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(c.login(&email, DEMO_PASSWORD).await.status, 200);
+    assert_eq!(c.form("/api/my_order", &format!("id={id}")).await.status, 404);
+    assert_eq!(c.get(&format!("/my/orders/{id}")).await.status, 404);
+    assert_eq!(c.form("/api/get_order", &format!("id={id}")).await.status, 403, "the order desk is staff only");
+});
+
+on_both_backends!(cancelling_and_expiry_give_the_stock_back, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let before = balance(&db, "LJ-250G", "SH").await;
+    service::set_cart_quantity(&db, &cathy, "LJ-250G", "2", true).await.unwrap();
+    let paid = service::place_order(&db, &cathy, &checkout("key-cancel-1", 59_600)).await.unwrap();
+    service::pay_order(&db, &cathy, POLICY, paid, &card("4242424242424242")).await.unwrap();
+    assert_eq!(balance(&db, "LJ-250G", "SH").await, (before.0, before.1 + 2));
+    let v = service::my_order(&db, &cathy, paid).await.unwrap().order.version;
+    let t = service::act_on_order(&db, &cathy, POLICY, paid, v, "cancel", &HashMap::from([("reason".to_string(), "ordered twice".to_string())]), &[])
+        .await
+        .unwrap();
+    assert_eq!(t.state, "cancelled");
+    assert_eq!(balance(&db, "LJ-250G", "SH").await, before, "held stock released");
+    let d = service::my_order(&db, &cathy, paid).await.unwrap();
+    assert_eq!(d.order.refunds, vec![(59_600, "order cancelled".to_string(), "requested".to_string())], "the paid amount goes to finance");
+    assert_eq!(d.order.cancel_reason.as_deref(), Some("ordered twice"));
+
+    // Not paid in time: the sweep cancels it and releases the stock, once.
+    service::set_cart_quantity(&db, &cathy, "LJ-250G", "1", true).await.unwrap();
+    let unpaid = service::place_order(&db, &cathy, &checkout("key-expire-1", 29_800)).await.unwrap();
+    assert_eq!(balance(&db, "LJ-250G", "SH").await.1, before.1 + 1);
+    assert_eq!(service::expire_unpaid(&db, POLICY).await.unwrap(), 0, "still within the window");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let now = OrderPolicy { payment_window_minutes: 0, ..POLICY };
+    assert_eq!(service::expire_unpaid(&db, now).await.unwrap(), 1);
+    assert_eq!(service::expire_unpaid(&db, now).await.unwrap(), 0);
+    let d = service::my_order(&db, &cathy, unpaid).await.unwrap();
+    assert_eq!(d.order.state, "cancelled");
+    assert!(d.order.refunds.is_empty(), "nothing was paid, nothing to refund");
+    assert_eq!(balance(&db, "LJ-250G", "SH").await, before);
+    // A payment arriving after expiry is refused.
+    assert!(matches!(service::pay_order(&db, &cathy, POLICY, unpaid, &card("4242424242424242")).await, Err(AppError::InvalidTransition { .. })));
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
+
+on_both_backends!(large_orders_wait_for_a_clerk_who_confirms_in_bulk, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let strict = OrderPolicy { review_above: 10_000, ..POLICY };
+    let mut ids = Vec::new();
+    for (n, key) in ["key-review-1", "key-review-2"].into_iter().enumerate() {
+        service::set_cart_quantity(&db, &cathy, "LJ-100G", "1", true).await.unwrap();
+        let id = service::place_order(&db, &cathy, &checkout(key, 12_800)).await.unwrap();
+        assert_eq!(service::pay_order(&db, &cathy, strict, id, &card("4242424242424242")).await.unwrap(), "paid", "order {n} waits for review");
+        ids.push(id);
+    }
+    let clerk = demo_actor(&db, "orders@shopflow.test").await;
+    let queue = service::orders(&db, "paid", "").await.unwrap();
+    assert_eq!(queue.iter().map(|o| o.id).collect::<Vec<_>>(), ids, "oldest first");
+    assert!(queue.iter().all(|o| o.needs_review));
+    assert_eq!(service::orders(&db, "", &format!("#{}", ids[1])).await.unwrap().len(), 1);
+    let cathys = service::orders(&db, "", "cathy").await.unwrap();
+    assert!(ids.iter().all(|id| cathys.iter().any(|o| o.id == *id)) && cathys.iter().all(|o| o.customer == "Cathy Customer"));
+    assert!(service::orders(&db, "", "nobody-such").await.unwrap().is_empty());
+    // One stale version among the chosen: that one fails alone.
+    let chosen = vec![(ids[0], queue[0].version), (ids[1], queue[1].version - 1)];
+    let results = service::confirm_orders(&db, &clerk, strict, &chosen).await.unwrap();
+    assert_eq!(results[0], (ids[0], Ok(())));
+    assert_eq!(results[1], (ids[1], Err(AppError::StaleVersion)));
+    assert_eq!(service::order_detail(&db, &clerk, ids[0]).await.unwrap().order.state, "allocated");
+    assert_eq!(service::order_detail(&db, &clerk, ids[1]).await.unwrap().order.state, "paid");
+    let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
+    assert_eq!(service::confirm_orders(&db, &warehouse, strict, &chosen).await.unwrap()[1].1, Err(AppError::Forbidden));
+});
+
+on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    // Leave exactly 10 cups available.
+    let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
+    inventory::reserve(&db, None, "CUP-CEL-80", on_hand - reserved - 10, None, "held back").await.unwrap();
+    let orders_before = count(&db, "SELECT COUNT(*) FROM orders").await;
+    let mut racers = Vec::new();
+    for n in 0..64 {
+        let c = customer(&db, n).await;
+        service::set_cart_quantity(&db, &c, "CUP-CEL-80", "1", true).await.unwrap();
+        racers.push(c);
+    }
+    let mut tasks = Vec::new();
+    for (n, c) in racers.into_iter().enumerate() {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move { service::place_order(&db, &c, &checkout(&format!("race-key-{n:04}"), 4_500 + 800)).await }));
+    }
+    let mut placed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => placed += 1,
+            Err(AppError::Conflict(m)) => assert!(m.starts_with("CUP-CEL-80: not enough stock"), "{m}"),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(placed, 10);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 10);
+    let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
+    assert_eq!(on_hand, reserved, "every unit is held, none twice");
+
+    // One customer's checkout submitted five times at once: one order.
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let cathys = service::my_orders(&db, &cathy).await.unwrap().len();
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "1", true).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..5 {
+        let (db, cathy) = (db.clone(), cathy.clone());
+        tasks.push(tokio::spawn(async move { service::place_order(&db, &cathy, &checkout("same-key-0001", 12_800)).await.unwrap() }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(service::my_orders(&db, &cathy).await.unwrap().len(), cathys + 1);
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
