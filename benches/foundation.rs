@@ -9,15 +9,13 @@
 mod common;
 
 use axum::routing::get;
-use common::{open, rate, row, rss_mib};
-use leptos::config::LeptosOptions;
+use common::{exchange, open, options, rate, row, rss_mib, serve, sign_in, state};
 use shopflow::accounts::service::load_actor;
 use shopflow::improvement::service::{act, submit};
-use shopflow::server::{config::Config, demo, http, AppState, Db};
+use shopflow::server::{demo, http, Db};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const CLIENTS: usize = 16;
@@ -69,73 +67,6 @@ async fn main() {
 }
 
 
-
-fn options() -> LeptosOptions {
-    LeptosOptions::builder().output_name("shopflow").site_root("target/site").build()
-}
-
-fn state(db: &Db) -> AppState {
-    let config = Config::default();
-    AppState { db: db.clone(), config: Arc::new(config) }
-}
-
-async fn serve(app: axum::Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
-    });
-    addr
-}
-
-/// One HTTP/1.1 exchange on a kept-alive connection; returns the status and the headers.
-async fn exchange(conn: &mut TcpStream, buf: &mut Vec<u8>, request: &[u8]) -> (u16, String) {
-    conn.write_all(request).await.unwrap();
-    buf.clear();
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        read_more(conn, buf).await;
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let lower = head.to_ascii_lowercase();
-    if let Some(len) = lower.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
-        while buf.len() < head_end + len {
-            read_more(conn, buf).await;
-        }
-    } else if lower.contains("transfer-encoding: chunked") {
-        // The body ends with a zero-length chunk.
-        while !buf[head_end..].windows(5).any(|w| w == b"0\r\n\r\n") {
-            read_more(conn, buf).await;
-        }
-    }
-    (status, head)
-}
-
-async fn read_more(conn: &mut TcpStream, buf: &mut Vec<u8>) {
-    let mut chunk = [0u8; 16384];
-    let n = conn.read(&mut chunk).await.unwrap();
-    assert!(n > 0, "connection closed");
-    buf.extend_from_slice(&chunk[..n]);
-}
-
-async fn sign_in(addr: std::net::SocketAddr, email: &str) -> String {
-    let mut conn = TcpStream::connect(addr).await.unwrap();
-    let body = format!("email={}&password={}", email.replace('@', "%40"), demo::DEMO_PASSWORD);
-    let req = format!(
-        "POST /api/login HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let (status, head) = exchange(&mut conn, &mut Vec::new(), req.as_bytes()).await;
-    assert_eq!(status, 200, "{head}");
-    head.lines()
-        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_string()
-}
 
 /// Requests per second from 16 keep-alive clients over a fixed time.
 async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {

@@ -40,6 +40,8 @@ export default defineConfig({
       LEPTOS_SITE_ROOT: '../target/site',
       LEPTOS_OUTPUT_NAME: 'shopflow',
       RUST_LOG: 'warn',
+      // Parcels move a stage every two seconds, so tracking arrives within a test.
+      SHOPFLOW_CARRIER_STEP_SECONDS: '2',
     },
   },
 });

@@ -94,3 +94,20 @@ CREATE TABLE refunds (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX refunds_by_order ON refunds (order_id);
+
+-- What carriers report about parcels, by the tracker or through the webhook. The carrier's own
+-- event id makes a repeated report harmless.
+CREATE TABLE tracking_events (
+    id {{PK}},
+    shipment_id BIGINT NOT NULL REFERENCES shipments (id),
+    carrier TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    description TEXT NOT NULL,
+    location TEXT,
+    occurred_at BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    UNIQUE (carrier, external_id)
+);
+CREATE INDEX tracking_events_by_shipment ON tracking_events (shipment_id, occurred_at);
+CREATE INDEX shipments_by_tracking ON shipments (carrier, tracking_number);

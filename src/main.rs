@@ -69,6 +69,19 @@ async fn run(config: Config) -> Result<(), String> {
         }
     });
 
+    // Parcels on their way: ask the (simulated) carrier for news. Idempotent like the above.
+    if let Some(carrier) = shopflow::orders::carrier::simulated(policy) {
+        let track_db = db.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                if let Err(e) = shopflow::orders::carrier::poll_carriers(&track_db, &carrier).await {
+                    tracing::warn!(error = %e, "polling the carriers failed");
+                }
+            }
+        });
+    }
+
     let conf = get_configuration(None).map_err(|e| format!("leptos configuration: {e}"))?;
     let mut leptos_options = conf.leptos_options;
     // Outside cargo-leptos nothing sets the bundle name; it is fixed by Cargo.toml anyway.

@@ -14,52 +14,53 @@ async function step(page: Page, action: string, state: string) {
   await expect(page.locator(`.page-head [data-state="${state}"]`)).toBeVisible();
 }
 
-test('a customer orders and pays; the warehouse picks and packs; logistics ships; the customer sees the tracking number', async ({ page }) => {
-  await signIn(page, 'customer@shopflow.test');
-  await openProduct(page, 'LJ-100G');
-  const row = page.locator('tr[data-sku="LJ-100G"]');
+test('a customer orders and pays; the warehouse picks and packs; logistics ships; tracking arrives in the open page', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  // The customer's window stays open on the order from payment to delivery.
+  const customer = await browser.newPage({ baseURL: test.info().project.use.baseURL });
+  await signIn(customer, 'customer@shopflow.test');
+  await openProduct(customer, 'LJ-100G');
+  const row = customer.locator('tr[data-sku="LJ-100G"]');
   await row.locator('input[name="quantity"]').fill('2');
   await row.locator('button[type="submit"]').click();
   await expect(row.locator('[data-testid="added"]')).toBeVisible();
-  await openProduct(page, 'CUP-CEL-80');
-  await page.locator('tr[data-sku="CUP-CEL-80"] button[type="submit"]').click();
-  await expect(page.locator('tr[data-sku="CUP-CEL-80"] [data-testid="added"]')).toBeVisible();
+  await openProduct(customer, 'CUP-CEL-80');
+  await customer.locator('tr[data-sku="CUP-CEL-80"] button[type="submit"]').click();
+  await expect(customer.locator('tr[data-sku="CUP-CEL-80"] [data-testid="added"]')).toBeVisible();
 
-  await page.goto('/cart');
-  await hydrated(page);
-  await expect(page.locator('[data-testid="cart-lines"] tbody tr')).toHaveCount(2);
+  await customer.goto('/cart');
+  await hydrated(customer);
+  await expect(customer.locator('[data-testid="cart-lines"] tbody tr')).toHaveCount(2);
   // 2 × 128.00 + 45.00, shipped free; express costs 20.00 more.
-  await expect(page.locator('[data-testid="total"]')).toHaveText('¥301.00');
-  await page.check('input[name="shipping_method"][value="express"]');
-  await expect(page.locator('[data-testid="total"]')).toHaveText('¥321.00');
-  await page.check('input[name="shipping_method"][value="standard"]');
+  await expect(customer.locator('[data-testid="total"]')).toHaveText('¥301.00');
+  await customer.check('input[name="shipping_method"][value="express"]');
+  await expect(customer.locator('[data-testid="total"]')).toHaveText('¥321.00');
+  await customer.check('input[name="shipping_method"][value="standard"]');
   // A bad phone number is refused where the user is.
-  await page.fill('input[name="recipient"]', 'Cathy Customer');
-  await page.fill('input[name="phone"]', 'call me');
-  await page.fill('textarea[name="address"]', '88 Century Ave, Pudong, Shanghai');
-  await page.click('[data-testid="place-order"]');
-  await expect(page.locator('.field-error[data-field="phone"]')).toBeVisible();
-  await page.fill('input[name="phone"]', '+86 138 0013 8000');
-  await page.click('[data-testid="place-order"]');
-  await page.waitForURL(/\/my\/orders\/\d+$/);
-  const orderPath = new URL(page.url()).pathname;
-  const orderId = orderPath.split('/').pop();
-  await hydrated(page);
-  await expect(page.locator('.page-head [data-state="placed"]')).toBeVisible();
+  await customer.fill('input[name="recipient"]', 'Cathy Customer');
+  await customer.fill('input[name="phone"]', 'call me');
+  await customer.fill('textarea[name="address"]', '88 Century Ave, Pudong, Shanghai');
+  await customer.click('[data-testid="place-order"]');
+  await expect(customer.locator('.field-error[data-field="phone"]')).toBeVisible();
+  await customer.fill('input[name="phone"]', '+86 138 0013 8000');
+  await customer.click('[data-testid="place-order"]');
+  await customer.waitForURL(/\/my\/orders\/\d+$/);
+  const orderId = new URL(customer.url()).pathname.split('/').pop();
+  await hydrated(customer);
+  await expect(customer.locator('.page-head [data-state="placed"]')).toBeVisible();
 
   // A declined card, then a good one.
-  await page.fill('input[name="holder"]', 'CATHY CUSTOMER');
-  await page.fill('input[name="number"]', '4000 0000 0000 0002');
-  await page.fill('input[name="expiry"]', '12/39');
-  await page.fill('input[name="cvc"]', '123');
-  await page.click('[data-testid="pay-now"]');
-  await expect(page.locator('.field-error[data-field="card"]')).toContainText('declined');
-  await page.fill('input[name="number"]', '4242 4242 4242 4242');
-  await page.click('[data-testid="pay-now"]');
+  await customer.fill('input[name="holder"]', 'CATHY CUSTOMER');
+  await customer.fill('input[name="number"]', '4000 0000 0000 0002');
+  await customer.fill('input[name="expiry"]', '12/39');
+  await customer.fill('input[name="cvc"]', '123');
+  await customer.click('[data-testid="pay-now"]');
+  await expect(customer.locator('.field-error[data-field="card"]')).toContainText('declined');
+  await customer.fill('input[name="number"]', '4242 4242 4242 4242');
+  await customer.click('[data-testid="pay-now"]');
   // Confirmed and released to the warehouse by itself.
-  await expect(page.locator('.page-head [data-state="allocated"]')).toBeVisible();
-  await expect(page.locator('.timeline [data-action="confirm"]')).toBeVisible();
-  await signOut(page);
+  await expect(customer.locator('.page-head [data-state="allocated"]')).toBeVisible();
+  await expect(customer.locator('.timeline [data-action="confirm"]')).toBeVisible();
 
   await signIn(page, 'warehouse@shopflow.test');
   await page.goto('/dept/warehouse');
@@ -79,14 +80,16 @@ test('a customer orders and pays; the warehouse picks and packs; logistics ships
   await expect(page.locator('.field-error[data-field="shipments"]')).toBeVisible();
   await page.selectOption('[data-testid="ship-parcel"] select[name="carrier"]', 'jd');
   await page.fill('[data-testid="ship-parcel"] input[name="tracking_number"]', 'JD0012345678');
-  await step(page, 'ship', 'shipped');
-  await signOut(page);
+  await page.click('[data-testid="ship"]');
+  await expect(page.locator('[data-testid="tracking"]')).toContainText('JD0012345678');
 
-  await signIn(page, 'customer@shopflow.test');
-  await page.goto(orderPath);
-  await expect(page.locator('.page-head [data-state="shipped"]')).toBeVisible();
-  await expect(page.locator('[data-testid="tracking"]')).toHaveText('JD0012345678');
-  await expect(page.locator('[data-testid="parcels"]')).toContainText('JD Logistics');
+  // The customer's page, never reloaded, follows the parcel to the door.
+  await expect(customer.locator('[data-testid="parcels"] [data-testid="tracking"]')).toHaveText('JD0012345678', { timeout: 20_000 });
+  await expect(customer.locator('[data-testid="parcels"]')).toContainText('JD Logistics');
+  await expect(customer.locator('[data-testid="tracking-events"] li').first()).toBeVisible({ timeout: 30_000 });
+  await expect(customer.locator('.page-head [data-state="delivered"]')).toBeVisible({ timeout: 45_000 });
+  await expect(customer.locator('[data-testid="tracking-events"] li[data-status="delivered"]')).toBeVisible();
+  await customer.close();
 });
 
 test('another customer cannot open the order, and a customer can cancel an unpaid one', async ({ page }) => {

@@ -2,7 +2,7 @@
 //! one page per order with its parcels (pick lists and packing slips), its steps and its trail.
 
 use super::api::{act_on_order, confirm_orders, get_order, list_orders};
-use super::pages::OrderLines;
+use super::pages::{follow_order, OrderLines, TrackingList};
 use super::{carrier_name, ShipmentInput, CARRIERS, ORDERS};
 use crate::catalog::pages::failure;
 use crate::components::{current_user, error_text, loading, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
@@ -136,7 +136,8 @@ fn OrderDeskInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, shipments): StepArgs| act_on_order(id, version, action, fields, shipments));
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_order(id));
+    let news = follow_order(id);
+    let detail = Resource::new(move || (id(), done.get(), news.get()), |(id, ..)| get_order(id));
     view! {
         <section class="page" data-page="order-detail">
             <Transition fallback=loading>
@@ -199,6 +200,7 @@ fn OrderDeskInner() -> impl IntoView {
                                                 {match (s.carrier.clone(), s.tracking_number.clone()) {
                                                     (Some(c), Some(t)) => view! {
                                                         <p data-testid="tracking">{move || carrier_name(&c, i18n.lang())} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
+                                                        <TrackingList events=s.events.clone()/>
                                                     }.into_any(),
                                                     _ if shipping => view! {
                                                         <div class="row" data-testid="ship-parcel">

@@ -3,6 +3,8 @@
 //! shared types are what the portal and the order desk exchange with the server.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod carrier;
 pub mod desk_pages;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -209,16 +211,18 @@ pub const ORDERS: Workflow = Workflow {
 };
 
 /// Paid orders above this total wait for an order clerk instead of being confirmed at once;
-/// unpaid orders are cancelled after the payment window.
+/// unpaid orders are cancelled after the payment window; the simulated carrier moves a
+/// parcel one stage on every `carrier_step_seconds` (0: no simulated tracking).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderPolicy {
     pub review_above: i64,
     pub payment_window_minutes: i64,
+    pub carrier_step_seconds: i64,
 }
 
 impl Default for OrderPolicy {
     fn default() -> Self {
-        OrderPolicy { review_above: 500_000, payment_window_minutes: 30 }
+        OrderPolicy { review_above: 500_000, payment_window_minutes: 30, carrier_step_seconds: 60 }
     }
 }
 
@@ -476,6 +480,70 @@ pub struct Shipment {
     pub delivered_at: Option<i64>,
     /// (sku, title, quantity): the pick list.
     pub items: Vec<(String, String, i64)>,
+    /// What the carrier reported, oldest first.
+    pub events: Vec<TrackingEvent>,
+}
+
+/// Where a parcel is, as its carrier reports it.
+pub const TRACKING_STATUSES: &[(&str, Text)] = &[
+    ("accepted", Text::new("Picked up", "已揽收")),
+    ("in_transit", Text::new("In transit", "运输中")),
+    ("out_for_delivery", Text::new("Out for delivery", "派送中")),
+    ("delivered", Text::new("Delivered", "已签收")),
+    ("exception", Text::new("Delivery problem", "派送异常")),
+];
+
+pub fn tracking_status_name(key: &str, lang: crate::i18n::Lang) -> String {
+    TRACKING_STATUSES.iter().find(|s| s.0 == key).map(|s| s.1.get(lang).to_string()).unwrap_or_else(|| key.to_string())
+}
+
+/// One event of a parcel's journey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    pub status: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub at: i64,
+}
+
+/// Tracking events as a carrier sends them to the webhook (or the tracker fetches them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingUpdate {
+    pub carrier: String,
+    pub tracking_number: String,
+    pub events: Vec<CarrierEvent>,
+}
+
+/// `id` is the carrier's own id of the event: a repeated delivery of it is recorded once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarrierEvent {
+    pub id: String,
+    pub status: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Milliseconds since the epoch, UTC.
+    pub at: i64,
+}
+
+impl CarrierEvent {
+    pub fn validate(&self) -> AppResult<()> {
+        if self.id.trim().is_empty() || self.id.len() > 100 {
+            return Err(AppError::invalid("id", "required, at most 100 characters"));
+        }
+        if !TRACKING_STATUSES.iter().any(|s| s.0 == self.status) {
+            return Err(AppError::invalid("status", "unknown tracking status"));
+        }
+        if self.description.chars().count() > 300 || self.location.as_ref().is_some_and(|l| l.chars().count() > 100) {
+            return Err(AppError::invalid("description", "too long"));
+        }
+        // Between 2000 and 2100: a carrier's clock, not garbage.
+        if !(946_684_800_000..4_102_444_800_000).contains(&self.at) {
+            return Err(AppError::invalid("at", "not a time"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,6 +24,48 @@ fn checkout_key() -> String {
     }
 }
 
+/// Counts the news of order `id` pushed by the server (server-sent events): key the order's
+/// resource on it, and the page refreshes itself when the order moves or a parcel reports.
+pub fn follow_order(id: impl Fn() -> i64 + Send + Sync + 'static) -> RwSignal<usize> {
+    let news = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let id = id();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::{closure::Closure, JsCast};
+            let Ok(source) = web_sys::EventSource::new(&format!("/api/live/orders/{id}")) else { return };
+            let on_news = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| news.update(|n| *n += 1));
+            let _ = source.add_event_listener_with_callback("changed", on_news.as_ref().unchecked_ref());
+            // Closed, with its listener, when the page (or the order it shows) changes.
+            let held = send_wrapper::SendWrapper::new((source, on_news));
+            on_cleanup(move || held.0.close());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (id, news);
+    });
+    news
+}
+
+/// A parcel's journey as its carrier reported it, newest first.
+#[component]
+pub fn TrackingList(events: Vec<super::TrackingEvent>) -> impl IntoView {
+    let i18n = use_i18n();
+    (!events.is_empty()).then(|| view! {
+        <ol class="tracking" data-testid="tracking-events">
+            {events.into_iter().rev().map(|e| {
+                let status = e.status.clone();
+                view! {
+                    <li data-status=e.status.clone()>
+                        <strong>{move || super::tracking_status_name(&status, i18n.lang())}</strong> " · " {e.description}
+                        {e.location.map(|l| view! { " · " <span class="muted">{l}</span> })}
+                        <br/><span class="muted small">{format_time(e.at)}</span>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    })
+}
+
 /// "Add to cart" beside one SKU of the catalog's product page.
 #[component]
 pub fn AddToCart(sku: String) -> impl IntoView {
@@ -258,7 +300,8 @@ fn MyOrderInner() -> impl IntoView {
     });
     let cancelled = successes(cancel);
     let cancel_result = Signal::derive(move || cancel.value().get());
-    let detail = Resource::new(move || (id(), paid.get(), cancelled.get()), |(id, ..)| my_order(id));
+    let news = follow_order(id);
+    let detail = Resource::new(move || (id(), paid.get(), cancelled.get(), news.get()), |(id, ..)| my_order(id));
     let card = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
     view! {
         <section class="page" data-page="my-order">
@@ -337,6 +380,7 @@ fn MyOrderInner() -> impl IntoView {
                                                     _ => view! { <span class="muted">{i18n.t("order.not_shipped")}</span> }.into_any(),
                                                 }}
                                                 <span class="muted small">" (" {s.items.iter().map(|i| format!("{} × {}", i.1, i.2)).collect::<Vec<_>>().join(", ")} ")"</span>
+                                                <TrackingList events=s.events.clone()/>
                                             </li>
                                         }
                                     }).collect_view()}

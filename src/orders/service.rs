@@ -595,6 +595,13 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
     .bind(id)
     .fetch_all(db.pool())
     .await?;
+    let tracking: Vec<(i64, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT t.shipment_id, t.status, t.description, t.location, t.occurred_at FROM tracking_events t \
+         JOIN shipments s ON s.id = t.shipment_id WHERE s.order_id = $1 ORDER BY t.occurred_at, t.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
     let payments: Vec<(String, i64, Option<String>, Option<String>, i64)> =
         sqlx::query_as("SELECT outcome, amount, card_last4, message, at FROM payments WHERE order_id = $1 ORDER BY id")
             .bind(id)
@@ -627,6 +634,11 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
             .into_iter()
             .map(|p| Shipment {
                 items: items.iter().filter(|i| i.0 == p.0).map(|i| (i.1.clone(), i.2.clone(), i.3)).collect(),
+                events: tracking
+                    .iter()
+                    .filter(|t| t.0 == p.0)
+                    .map(|t| TrackingEvent { status: t.1.clone(), description: t.2.clone(), location: t.3.clone(), at: t.4 })
+                    .collect(),
                 id: p.0,
                 warehouse: p.1,
                 warehouse_name: p.2,
@@ -679,4 +691,29 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
         })
         .collect();
     Ok(OrderDetail { order, events, actions })
+}
+
+/// What changes on an order page: its version (every step) and its tracking events. The live
+/// feed sends an update when this changes.
+pub async fn order_fingerprint(db: &Db, id: i64) -> AppResult<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT o.version, (SELECT COUNT(*) FROM tracking_events t JOIN shipments s ON s.id = t.shipment_id WHERE s.order_id = o.id) \
+         FROM orders o WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(AppError::NotFound)?)
+}
+
+/// Whether `actor` may follow order `id`: its customer, or staff who read orders.
+pub async fn may_follow(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
+    if actor.can(crate::domain::Permission::OrderView) {
+        return Ok(());
+    }
+    let owner: Option<(i64,)> = sqlx::query_as("SELECT customer_id FROM orders WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    match owner {
+        Some((c,)) if c == actor.id && actor.can(crate::domain::Permission::OrderPlace) => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
 }

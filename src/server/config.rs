@@ -33,6 +33,12 @@ ENVIRONMENT:
                            order clerk instead of being confirmed at once (default 5000.00)
   SHOPFLOW_PAYMENT_WINDOW_MINUTES  unpaid orders are cancelled and their stock
                            released after this many minutes (default 30)
+  SHOPFLOW_CARRIER_STEP_SECONDS  the simulated carrier moves a shipped parcel one stage
+                           on (picked up … delivered) every this many seconds; 0 turns
+                           the simulation off (default 60)
+  SHOPFLOW_TRACKING_WEBHOOK_SECRET  shared secret of the carriers' tracking webhook
+                           (POST /webhooks/tracking, header X-Shopflow-Signature:
+                           sha256=<hex HMAC-SHA256 of the body>); unset: webhook off
 ";
 
 #[derive(Debug, Clone, Default)]
@@ -45,6 +51,7 @@ pub struct Config {
     pub counts: crate::inventory::counts::CountPolicy,
     pub media_dir: std::path::PathBuf,
     pub orders: crate::orders::OrderPolicy,
+    pub tracking_webhook_secret: Option<String>,
 }
 
 fn flag(name: &str) -> bool {
@@ -90,7 +97,9 @@ impl Config {
             orders: crate::orders::OrderPolicy {
                 review_above: money("SHOPFLOW_ORDER_REVIEW_ABOVE", 500_000),
                 payment_window_minutes: number("SHOPFLOW_PAYMENT_WINDOW_MINUTES", 30).max(1),
+                carrier_step_seconds: number("SHOPFLOW_CARRIER_STEP_SECONDS", 60),
             },
+            tracking_webhook_secret: std::env::var("SHOPFLOW_TRACKING_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
         }
     }
 }

@@ -30,6 +30,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/products/export.csv", get(export_products).with_state(state.clone()))
+        .route("/webhooks/tracking", axum::routing::post(tracking_webhook).with_state(state.clone()))
+        .route("/api/live/orders/{id}", get(order_live).with_state(state.clone()))
         // Uploaded images: random names, so a draft's images are not guessable.
         .nest_service("/media", tower_http::services::ServeDir::new(&state.config.media_dir))
         .leptos_routes_with_context(
@@ -64,15 +66,83 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 /// The catalog as a CSV download (`?state=` narrows it to one listing state), for holders of
 /// ProductView: 401 without a session, 403 without the permission.
+/// An error as the JSON body and status a server function would give.
+fn refuse(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&e).unwrap_or_default()).into_response()
+}
+
+/// Carriers push tracking events here, signed with the shared secret. A missing or wrong
+/// signature is refused and logged; a repeated event is recorded once.
+async fn tracking_webhook(State(state): State<AppState>, req: Request) -> Response {
+    use crate::orders::carrier;
+    let Some(secret) = state.config.tracking_webhook_secret.as_deref() else {
+        return refuse(AppError::Unavailable);
+    };
+    let from = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|p| p.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let signature = req.headers().get("x-shopflow-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let Ok(body) = axum::body::to_bytes(req.into_body(), 1 << 20).await else {
+        return refuse(AppError::invalid("body", "too large"));
+    };
+    let signature = signature.as_str();
+    if !carrier::signature_matches(secret, &body, signature) {
+        carrier::log_refused(&state.db, if signature.is_empty() { "no signature" } else { "wrong signature" }, &from).await;
+        return refuse(AppError::Unauthenticated);
+    }
+    let update: crate::orders::TrackingUpdate = match serde_json::from_slice(&body) {
+        Ok(u) => u,
+        Err(e) => return refuse(AppError::invalid("body", &format!("not a tracking update: {e}"))),
+    };
+    match carrier::record_tracking(&state.db, &update).await {
+        Ok(n) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "recorded": n }).to_string()).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+/// Server-sent events for an open order page: "changed" whenever the order takes a step or
+/// its parcels report news. The feed reads the database (every two seconds), so it works
+/// behind a load balancer with any number of instances.
+async fn order_live(State(state): State<AppState>, session: tower_sessions::Session, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    use crate::orders::service;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let actor = match super::auth::session_actor(&state.db, &session).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refuse(AppError::Unauthenticated),
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = service::may_follow(&state.db, &actor, id).await {
+        return refuse(e);
+    }
+    let db = state.db.clone();
+    let first = service::order_fingerprint(&db, id).await.ok();
+    let stream = futures::stream::unfold((db, first), move |(db, last)| async move {
+        loop {
+            tokio::time::sleep(LIVE_POLL).await;
+            match service::order_fingerprint(&db, id).await {
+                Ok(now) if Some(now) != last => {
+                    let event = Event::default().event("changed").data(format!("{}:{}", now.0, now.1));
+                    return Some((Ok::<_, std::convert::Infallible>(event), (db, Some(now))));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// How often an open order page's feed looks for news.
+const LIVE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn export_products(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let refuse = |e: AppError| {
-        let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&e).unwrap_or_default()).into_response()
-    };
     let actor = match super::auth::session_actor(&state.db, &session).await {
         Ok(Some(a)) => a,
         Ok(None) => return refuse(AppError::Unauthenticated),

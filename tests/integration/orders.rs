@@ -15,7 +15,7 @@ use shopflow::server::demo::{self, DEMO_PASSWORD};
 use shopflow::server::Db;
 use std::collections::HashMap;
 
-const POLICY: OrderPolicy = OrderPolicy { review_above: 500_000, payment_window_minutes: 30 };
+const POLICY: OrderPolicy = OrderPolicy { review_above: 500_000, payment_window_minutes: 30, carrier_step_seconds: 60 };
 
 fn checkout(key: &str, expected_total: i64) -> CheckoutInput {
     CheckoutInput {
@@ -306,4 +306,105 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_eq!(service::my_orders(&db, &cathy).await.unwrap().len(), cathys + 1);
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
+
+/// A carrier's call of the tracking webhook (no browser Origin, a signature or none).
+async fn webhook(app: &axum::Router, body: String, signature: Option<String>) -> axum::response::Response {
+    let mut req = axum::http::Request::builder().method("POST").uri("/webhooks/tracking").header("content-type", "application/json");
+    if let Some(s) = signature {
+        req = req.header("x-shopflow-signature", s);
+    }
+    tower::ServiceExt::oneshot(app.clone(), req.body(axum::body::Body::from(body)).unwrap()).await.unwrap()
+}
+
+/// A demo order placed, paid and shipped by SF with `tracking`; returns its id.
+async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
+    let cathy = demo_actor(db, "customer@shopflow.test").await;
+    service::set_cart_quantity(db, &cathy, "QM-200G", "2", true).await.unwrap();
+    let id = service::place_order(db, &cathy, &checkout(key, 17_200)).await.unwrap();
+    service::pay_order(db, &cathy, POLICY, id, &card("4242424242424242")).await.unwrap();
+    let wh = demo_actor(db, "warehouse@shopflow.test").await;
+    let d = service::order_detail(db, &wh, id).await.unwrap();
+    let t = service::act_on_order(db, &wh, POLICY, id, d.order.version, "pick", &none(), &[]).await.unwrap();
+    let t = service::act_on_order(db, &wh, POLICY, id, t.version, "pack", &none(), &[]).await.unwrap();
+    let parcels: Vec<ShipmentInput> =
+        d.order.shipments.iter().map(|s| ShipmentInput { shipment_id: s.id, carrier: "sf".into(), tracking_number: tracking.into() }).collect();
+    service::act_on_order(db, &wh, POLICY, id, t.version, "ship", &none(), &parcels).await.unwrap();
+    id
+}
+
+on_both_backends!(carriers_report_by_webhook_or_tracker_and_deliver_the_order, async |db: Db| {
+    use shopflow::orders::carrier::{poll_carriers, signature, Simulated};
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let id = shipped_order(&db, "key-track-01", "SF900000001").await;
+    let hooked = crate::support::app_configured(&db, |c| c.tracking_webhook_secret = Some("hook-secret".into()));
+    let update = |event: &str, status: &str| {
+        serde_json::json!({ "carrier": "sf", "tracking_number": "SF900000001",
+            "events": [{ "id": event, "status": status, "description": "Left Shanghai hub", "location": "Shanghai", "at": 1_764_000_000_000i64 }] })
+        .to_string()
+    };
+    // Unsigned, or signed with another secret: refused and logged, nothing recorded.
+    let body = update("sf-e1", "in_transit");
+    assert_eq!(webhook(&hooked, body.clone(), None).await.status(), 401);
+    assert_eq!(webhook(&hooked, body.clone(), Some(signature("guess", body.as_bytes()))).await.status(), 401);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'tracking_webhook' AND action = 'refused'").await, 2);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM tracking_events").await, 0);
+    // Signed: recorded once, however often it is sent.
+    let signed = Some(signature("hook-secret", body.as_bytes()));
+    for expected in [1, 0] {
+        let res = webhook(&hooked, body.clone(), signed.clone()).await;
+        assert_eq!(res.status(), 200);
+        let bytes = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["recorded"], expected);
+    }
+    // Well signed but wrong: an unknown parcel, an unknown status.
+    let unknown = update("sf-e2", "in_transit").replace("SF900000001", "SF000");
+    assert_eq!(webhook(&hooked, unknown.clone(), Some(signature("hook-secret", unknown.as_bytes()))).await.status(), 404);
+    let odd = update("sf-e3", "teleported");
+    assert_eq!(webhook(&hooked, odd.clone(), Some(signature("hook-secret", odd.as_bytes()))).await.status(), 422);
+    let d = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(d.order.shipments[0].events.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(), ["in_transit"]);
+    assert_eq!(d.order.state, "shipped");
+    // Without a secret the webhook is off.
+    assert_eq!(webhook(&app(&db), body.clone(), signed).await.status(), 503);
+
+    // The tracker asks the (simulated) carrier: the whole journey, and the order is delivered.
+    let new = poll_carriers(&db, &Simulated { step_ms: 1 }).await.unwrap();
+    assert_eq!(new, 10, "five stages for each parcel on its way: this order's and the demo's shipped one");
+    assert_eq!(poll_carriers(&db, &Simulated { step_ms: 1 }).await.unwrap(), 0, "nothing twice; delivered parcels are not asked again");
+    let d = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(d.order.state, "delivered");
+    assert!(d.order.shipments[0].delivered_at.is_some());
+    assert_eq!(d.events.last().unwrap().action, "deliver");
+});
+
+on_both_backends!(an_open_order_page_hears_of_every_step, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    service::set_cart_quantity(&db, &cathy, "QM-200G", "1", true).await.unwrap();
+    let id = service::place_order(&db, &cathy, &checkout("key-live-001", 9_400)).await.unwrap();
+    let app = app(&db);
+    let path = format!("/api/live/orders/{id}");
+    assert_eq!(Client::new(&app).open_stream(&path).await.0, 401);
+    let mut other = Client::new(&app);
+    assert_eq!(other.login("ops@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    assert_eq!(other.open_stream(&path).await.0, 200, "staff who read orders may follow");
+    let mut c = Client::new(&app);
+    assert_eq!(c.login("customer@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    assert_eq!(c.open_stream("/api/live/orders/999999").await.0, 404);
+    let (status, content_type, mut body) = c.open_stream(&path).await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+    service::pay_order(&db, &cathy, POLICY, id, &card("4242424242424242")).await.unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !seen.contains("event: changed") {
+        let frame = tokio::time::timeout_at(deadline, http_body_util::BodyExt::frame(&mut body)).await.expect("an event within 15 s");
+        if let Some(Ok(f)) = frame {
+            if let Ok(data) = f.into_data() {
+                seen.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
 });

@@ -150,8 +150,14 @@ pub async fn demo_actor(db: &Db, email: &str) -> Actor {
 }
 
 pub fn app(db: &Db) -> Router {
+    app_configured(db, |_| {})
+}
+
+/// The app with some configuration changed from the tests' defaults.
+pub fn app_configured(db: &Db, change: impl FnOnce(&mut Config)) -> Router {
     let options = LeptosOptions::builder().output_name("shopflow").site_root("target/site").build();
-    let config = Config { media_dir: std::env::temp_dir().join("shopflow-test-media"), ..Default::default() };
+    let mut config = Config { media_dir: std::env::temp_dir().join("shopflow-test-media"), ..Default::default() };
+    change(&mut config);
     http::router(AppState { db: db.clone(), config: Arc::new(config) }, options)
 }
 
@@ -210,6 +216,21 @@ impl Client {
             Err(_) => panic!("{method} {path}: the body did not finish within 30 s"),
         };
         Reply { status, location, set_cookie, body: String::from_utf8_lossy(&bytes).to_string() }
+    }
+
+    /// A GET whose body is a stream (server-sent events): the status, the content type and
+    /// the body, not read yet.
+    pub async fn open_stream(&mut self, path: &str) -> (StatusCode, String, Body) {
+        let mut req = Request::builder().method("GET").uri(path).header(header::HOST, "shopflow.test").header(header::ACCEPT, "text/event-stream");
+        if let Some(cookie) = &self.cookie {
+            req = req.header(header::COOKIE, cookie.as_str());
+        }
+        let res = tokio::time::timeout(std::time::Duration::from_secs(30), self.app.clone().oneshot(req.body(Body::empty()).expect("request")))
+            .await
+            .unwrap_or_else(|_| panic!("GET {path} did not answer within 30 s"))
+            .expect("infallible");
+        let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        (res.status(), content_type, res.into_body())
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
