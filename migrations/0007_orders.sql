@@ -111,3 +111,25 @@ CREATE TABLE tracking_events (
 );
 CREATE INDEX tracking_events_by_shipment ON tracking_events (shipment_id, occurred_at);
 CREATE INDEX shipments_by_tracking ON shipments (carrier, tracking_number);
+
+-- A parcel that went wrong (late, damaged, lost, refused): investigated with the carrier and
+-- resolved by a replacement, a refund or a compensation, which the customer is told about.
+CREATE TABLE shipping_exceptions (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    shipment_id BIGINT NOT NULL REFERENCES shipments (id),
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL,
+    customer_note TEXT NOT NULL,
+    resolution TEXT,
+    amount BIGINT,
+    replacement_tracking TEXT,
+    state TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    state_since BIGINT NOT NULL
+);
+CREATE INDEX shipping_exceptions_by_order ON shipping_exceptions (order_id);
+CREATE INDEX shipping_exceptions_by_state ON shipping_exceptions (state, state_since);

@@ -122,3 +122,35 @@ test('another customer cannot open the order, and a customer can cancel an unpai
   expect(res?.status()).toBe(404);
   await expect(page.locator('[data-page="not-found"]')).toBeVisible();
 });
+
+test('logistics reports a delay on a parcel, investigates and resolves it; the customer reads what they are told', async ({ page }) => {
+  await signIn(page, 'logistics@shopflow.test');
+  // The demo's shipped order.
+  await page.goto('/orders/2');
+  await hydrated(page);
+  const panel = page.locator('[data-testid="exceptions"]');
+  const report = panel.locator('.step[data-action="report"]');
+  await report.locator('select[name="kind"]').selectOption('delay');
+  await report.locator('textarea[name="description"]').fill('No scan for three days at the Hangzhou hub');
+  await report.locator('textarea[name="customer_note"]').fill('Your parcel is delayed; we have asked the carrier.');
+  await report.locator('[data-testid="report"]').click();
+  const exception = panel.locator('article.exception').first();
+  await expect(exception).toHaveAttribute('data-state', 'reported');
+  await exception.locator('textarea[name="note"]').fill('Claim SF-C-9 opened');
+  await exception.locator('[data-testid="investigate"]').click();
+  await expect(panel.locator('article.exception').first()).toHaveAttribute('data-state', 'investigating');
+  const resolve = panel.locator('article.exception').first().locator('.step[data-action="resolve"]');
+  await resolve.locator('select[name="resolution"]').selectOption('arrived');
+  await resolve.locator('textarea[name="customer_note"]').fill('The carrier found your parcel; it arrives tomorrow.');
+  await resolve.locator('[data-testid="resolve"]').click();
+  await expect(panel.locator('article.exception').first()).toHaveAttribute('data-state', 'resolved');
+  await page.goto('/exceptions?state=resolved');
+  await expect(page.locator('[data-testid="exception-list"] tbody tr')).toHaveCount(1);
+  await signOut(page);
+
+  await signIn(page, 'customer@shopflow.test');
+  await page.goto('/my/orders/2');
+  const told = page.locator('[data-testid="customer-exceptions"]');
+  await expect(told).toContainText('The carrier found your parcel; it arrives tomorrow.');
+  await expect(told).not.toContainText('Hangzhou hub');
+});

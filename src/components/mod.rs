@@ -338,9 +338,15 @@ pub fn Timeline(workflow: &'static Workflow, events: Vec<AuditEvent>) -> impl In
                     let department = field
                         .filter(|f| f.kind == crate::engine::FieldKind::Department)
                         .and_then(|_| Department::from_key(&v));
-                    let value = move || match department {
-                        Some(d) => i18n.t(department_label_key(d))().to_string(),
-                        None => v.clone(),
+                    // Choices too, by their label.
+                    let choice = field.and_then(|f| match f.kind {
+                        crate::engine::FieldKind::Choice(options) => options.iter().find(|o| o.0 == v).map(|o| o.1),
+                        _ => None,
+                    });
+                    let value = move || match (department, choice) {
+                        (Some(d), _) => i18n.t(department_label_key(d))().to_string(),
+                        (None, Some(label)) => label.get(i18n.lang()).to_string(),
+                        (None, None) => v.clone(),
                     };
                     view! { <dt>{key}</dt><dd>{value}</dd> }
                 })
@@ -395,6 +401,14 @@ pub fn workflow_fields(action: &'static crate::engine::Action, staff: Vec<(i64, 
                     </select>
                 }
                 .into_any(),
+                FieldKind::Choice(options) => view! {
+                    <select name=name required=f.required>
+                        <option value="">"—"</option>
+                        {options.iter().map(|(v, l)| view! { <option value=*v>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                    </select>
+                }
+                .into_any(),
+                FieldKind::Money => view! { <input name=name required=f.required inputmode="decimal" maxlength="14"/> }.into_any(),
             };
             view! { <label data-field=f.name>{label}{input}</label> }
         })
@@ -435,6 +449,12 @@ pub fn step_box(
                 let input = match f.kind {
                     crate::engine::FieldKind::LongText => view! {
                         <textarea name=f.name rows="2" maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+                    }.into_any(),
+                    crate::engine::FieldKind::Choice(options) => view! {
+                        <select name=f.name prop:value=move || sig.get() on:change=move |ev| sig.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {options.iter().map(|(v, l)| view! { <option value=*v>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                        </select>
                     }.into_any(),
                     _ => view! { <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }.into_any(),
                 };

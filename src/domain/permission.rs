@@ -77,6 +77,7 @@ permissions! {
     OrderReview = "order.review", "Confirm, cancel and complete orders", "确认、取消、完成订单";
     OrderFulfil = "order.fulfil", "Pick and pack orders", "订单拣货与打包";
     OrderShip = "order.ship", "Ship orders and record delivery", "订单发货与签收登记";
+    ExceptionHandle = "exception.handle", "Report, investigate and resolve shipping exceptions", "登记、调查、处理物流异常";
 }
 
 /// A department: a section of the navigation, entered with its page permission.
@@ -267,7 +268,7 @@ impl Role {
                 let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip];
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
-            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip]),
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle]),
             Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView, OrderView]),
             Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
             Role::Finance => with_staff(&[FinancePage, OrderView]),

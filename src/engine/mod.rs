@@ -47,6 +47,10 @@ pub enum FieldKind {
     Staff,
     /// One of the departments; the value is its key.
     Department,
+    /// One of a fixed list: (value, label).
+    Choice(&'static [(&'static str, Text)]),
+    /// An amount of money ("12.50"); stored as typed, checked as money.
+    Money,
 }
 
 /// One input of an action's form.
@@ -187,6 +191,12 @@ pub fn validate_form(
             }
             FieldKind::Department if Department::from_key(&value).is_none() => {
                 return Err(AppError::invalid(field.name, "choose a department"));
+            }
+            FieldKind::Choice(options) if !options.iter().any(|o| o.0 == value) => {
+                return Err(AppError::invalid(field.name, "choose one of the options"));
+            }
+            FieldKind::Money => {
+                crate::domain::parse_money(field.name, &value)?;
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! order desk's queue and steps. Each checks its permission first; customers reach only their
 //! own cart and orders (the service checks ownership).
 
+use super::exceptions::ShippingException;
 use super::{BulkResult, CardInput, Cart, CheckoutInput, OrderDetail, OrderSummary, ShipmentInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{service, OrderPolicy, ORDERS},
+    super::{exception_service, exceptions::EXCEPTIONS, service, OrderPolicy, ORDERS},
     crate::domain::Permission,
     crate::server::{db, require},
 };
@@ -96,4 +97,27 @@ pub async fn act_on_order(
 pub async fn confirm_orders(orders: Vec<(i64, i64)>) -> Result<BulkResult, AppError> {
     let actor = require(Permission::OrderReview).await?;
     service::confirm_orders(&db()?, &actor, policy(), &orders).await
+}
+
+// ---------------------------------------------------------------- shipping exceptions
+
+/// Returns the new exception's id.
+#[server(endpoint = "report_exception", input = Json)]
+pub async fn report_exception(order_id: i64, shipment_id: i64, #[server(default)] fields: HashMap<String, String>) -> Result<i64, AppError> {
+    let actor = require(Permission::ExceptionHandle).await?;
+    Ok(exception_service::report(&db()?, &actor, order_id, shipment_id, &fields).await?.id)
+}
+
+#[server(endpoint = "act_on_exception", input = Json)]
+pub async fn act_on_exception(id: i64, version: i64, action: String, #[server(default)] fields: HashMap<String, String>) -> Result<(), AppError> {
+    let step = EXCEPTIONS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let actor = require(step.permission).await?;
+    exception_service::act(&db()?, &actor, id, version, &action, &fields).await.map(|_| ())
+}
+
+/// Open exceptions (oldest first), or those in one state.
+#[server(endpoint = "list_exceptions")]
+pub async fn list_exceptions(#[server(default)] state: String) -> Result<Vec<ShippingException>, AppError> {
+    require(Permission::OrderView).await?;
+    exception_service::list(&db()?, &state).await
 }

@@ -1,7 +1,8 @@
 //! The order desk: the queue of orders by state with SLA countdowns and bulk confirmation, and
 //! one page per order with its parcels (pick lists and packing slips), its steps and its trail.
 
-use super::api::{act_on_order, confirm_orders, get_order, list_orders};
+use super::api::{act_on_exception, act_on_order, confirm_orders, get_order, list_orders, report_exception};
+use super::exception_pages::{exceptions_panel, ExceptionStepArgs, ReportArgs};
 use super::pages::{follow_order, OrderLines, TrackingList};
 use super::{carrier_name, ShipmentInput, CARRIERS, ORDERS};
 use crate::catalog::pages::failure;
@@ -137,7 +138,14 @@ fn OrderDeskInner() -> impl IntoView {
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, shipments): StepArgs| act_on_order(id, version, action, fields, shipments));
     let news = follow_order(id);
-    let detail = Resource::new(move || (id(), done.get(), news.get()), |(id, ..)| get_order(id));
+    let report = Action::new(|(order, parcel, fields): &ReportArgs| {
+        let (order, parcel, fields) = (*order, *parcel, fields.clone());
+        async move { report_exception(order, parcel, fields).await }
+    });
+    let reported = successes(report);
+    let report_result = Signal::derive(move || report.value().get().map(|r| r.map(|_| ())));
+    let (ex_step, ex_done, ex_result) = step_action(|(id, version, action, fields): ExceptionStepArgs| act_on_exception(id, version, action, fields));
+    let detail = Resource::new(move || (id(), done.get(), news.get(), reported.get(), ex_done.get()), |(id, ..)| get_order(id));
     view! {
         <section class="page" data-page="order-detail">
             <Transition fallback=loading>
@@ -159,6 +167,13 @@ fn OrderDeskInner() -> impl IntoView {
                         };
                         act.dispatch((oid, version, action.to_string(), fields, shipments));
                     };
+                    let shipped: Vec<(i64, String)> = o
+                        .shipments
+                        .iter()
+                        .filter(|s| s.shipped_at.is_some())
+                        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier.clone().unwrap_or_default(), s.tracking_number.clone().unwrap_or_default())))
+                        .collect();
+                    let can_report = current_user().is_some_and(|a| a.can(Permission::ExceptionHandle));
                     let steps = ["confirm", "allocate", "pick", "pack", "ship", "deliver", "complete", "request_review", "void"];
                     view! {
                         <div class="page-head">
@@ -223,6 +238,10 @@ fn OrderDeskInner() -> impl IntoView {
                                 <FieldError result field="shipments"/>
                                 <FormError result fields=&["shipments", "reason", "note"]/>
                                 {steps.into_iter().filter(|a| can(a)).map(|a| step_box(&ORDERS, a, send)).collect_view()}
+                                <FieldError result=report_result field="shipment"/>
+                                <FormError result=report_result fields=&["shipment"]/>
+                                <FormError result=ex_result/>
+                                {exceptions_panel(oid, shipped, d.exceptions, can_report, report, ex_step)}
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>

@@ -6,6 +6,10 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod carrier;
 pub mod desk_pages;
+pub mod exception_pages;
+#[cfg(feature = "ssr")]
+pub mod exception_service;
+pub mod exceptions;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod payment;
@@ -598,6 +602,7 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderDetail {
     pub order: Order,
+    pub exceptions: Vec<exceptions::ShippingException>,
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,

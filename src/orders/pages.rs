@@ -385,6 +385,7 @@ fn MyOrderInner() -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ul>
+                                <super::exception_pages::CustomerExceptions exceptions=d.exceptions/>
                                 <FormError result=cancel_result fields=&[]/>
                                 {can_cancel.then(|| step_box(&ORDERS, "cancel", send))}
                             </div>

@@ -436,7 +436,12 @@ pub async fn act_on_order(
                 .execute(step.conn())
                 .await?;
         }
-        "confirm" | "pick" | "complete" | "request_review" => {}
+        "complete" => {
+            if super::exception_service::open_count(step.conn(), id).await? > 0 {
+                return Err(AppError::Conflict("a shipping exception of this order is still open".into()));
+            }
+        }
+        "confirm" | "pick" | "request_review" => {}
         other => return Err(AppError::internal(format!("order action {other} has no effect"))),
     }
     let done = step.commit(payload).await?;
@@ -665,7 +670,8 @@ pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDet
         .map(|a| a.id.to_string())
         .collect();
     let events = run::history(db, ORDERS.id, id).await?;
-    Ok(OrderDetail { order, events, actions })
+    let exceptions = super::exception_service::of_order(db, actor, id, true).await?;
+    Ok(OrderDetail { order, exceptions, events, actions })
 }
 
 /// A customer's own order: anyone else's is "not found". Staff names are not shown.
@@ -690,7 +696,8 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
             e
         })
         .collect();
-    Ok(OrderDetail { order, events, actions })
+    let exceptions = super::exception_service::of_order(db, actor, id, false).await?;
+    Ok(OrderDetail { order, exceptions, events, actions })
 }
 
 /// What changes on an order page: its version (every step) and its tracking events. The live

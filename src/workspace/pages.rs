@@ -107,6 +107,7 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Orders, Permission::StockView, "/stock", "stock.title"),
     (Department::Logistics, Permission::OrderShip, "/orders?state=packed", "order.to_ship"),
     (Department::Logistics, Permission::OrderShip, "/orders?state=shipped", "order.in_transit"),
+    (Department::Logistics, Permission::OrderView, "/exceptions", "exception.title"),
     (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::OrderView, "/orders", "order.title"),
     (Department::Service, Permission::StockView, "/stock", "stock.title"),

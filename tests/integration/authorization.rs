@@ -160,6 +160,10 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_order", json!({"id": 999_999, "version": 1, "action": "pack"}), Needs(OrderFulfil)),
         json("/api/act_on_order", json!({"id": 999_999, "version": 1, "action": "ship"}), Needs(OrderShip)),
         json("/api/act_on_order", json!({"id": 999_999, "version": 1, "action": "deliver"}), Needs(OrderShip)),
+        json("/api/report_exception", json!({"order_id": 999_999, "shipment_id": 999_999, "fields": {}}), Needs(ExceptionHandle)),
+        json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "investigate"}), Needs(ExceptionHandle)),
+        json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "resolve"}), Needs(ExceptionHandle)),
+        form("/api/list_exceptions", "", Needs(OrderView)),
         // The alert inbox.
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),
@@ -211,6 +215,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/my/orders/1".to_string(), Needs(OrderPlace)),
         ("/orders".to_string(), Needs(OrderView)),
         ("/orders/1".to_string(), Needs(OrderView)),
+        ("/exceptions".to_string(), Needs(OrderView)),
         ("/alerts".to_string(), Staff),
         ("/sop".to_string(), Staff),
         ("/sop/listing".to_string(), Staff),

@@ -408,3 +408,61 @@ on_both_backends!(an_open_order_page_hears_of_every_step, async |db: Db| {
         }
     }
 });
+
+on_both_backends!(a_shipping_exception_is_investigated_and_resolved_and_the_customer_is_told, async |db: Db| {
+    use shopflow::orders::exception_service as exceptions;
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let logistics = demo_actor(&db, "logistics@shopflow.test").await;
+    let clerk = demo_actor(&db, "orders@shopflow.test").await;
+    let id = shipped_order(&db, "key-exc-001", "SF900000077").await;
+    let parcel = service::order_detail(&db, &logistics, id).await.unwrap().order.shipments[0].id;
+    let f = |pairs: &[(&str, &str)]| -> HashMap<String, String> { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    let report = f(&[("kind", "damage"), ("description", "Carrier photo shows a crushed box"), ("customer_note", "Your parcel was damaged on the way; we are on it.")]);
+    // The clerk may not report; a wrong kind or another order's parcel is refused.
+    assert_eq!(exceptions::report(&db, &clerk, id, parcel, &report).await.unwrap_err(), AppError::Forbidden);
+    let odd = f(&[("kind", "meteor"), ("description", "x"), ("customer_note", "y")]);
+    assert!(exceptions::report(&db, &logistics, id, parcel, &odd).await.unwrap_err().field_message("kind").is_some());
+    assert!(exceptions::report(&db, &logistics, id + 1000, parcel, &report).await.unwrap_err().field_message("shipment").is_some());
+    let t = exceptions::report(&db, &logistics, id, parcel, &report).await.unwrap();
+    assert_eq!(t.state, "reported");
+    assert_eq!(exceptions::list(&db, "").await.unwrap().iter().filter(|e| e.id == t.id).count(), 1, "in logistics' open list");
+
+    // The customer reads the note, never the internal description.
+    let seen = service::my_order(&db, &cathy, id).await.unwrap().exceptions;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].customer_note, "Your parcel was damaged on the way; we are on it.");
+    assert!(seen[0].description.is_empty() && seen[0].events.is_empty() && seen[0].actions.is_empty());
+
+    let t = exceptions::act(&db, &logistics, t.id, t.version, "investigate", &f(&[("note", "Claim SF-C-1 opened; answer in 24 h")])).await.unwrap();
+    // The order cannot be completed while the exception is open.
+    let wh = demo_actor(&db, "warehouse@shopflow.test").await;
+    let v = service::order_detail(&db, &wh, id).await.unwrap().order.version;
+    let v = service::act_on_order(&db, &logistics, POLICY, id, v, "deliver", &none(), &[]).await.unwrap().version;
+    assert!(matches!(service::act_on_order(&db, &clerk, POLICY, id, v, "complete", &none(), &[]).await, Err(AppError::Conflict(_))));
+
+    // A replacement: the same goods leave the warehouse again; a refund larger than the order is refused.
+    let before = balance(&db, "QM-200G", "SH").await;
+    let too_much = f(&[("resolution", "refund"), ("amount", "9999.00"), ("customer_note", "Refunded.")]);
+    assert!(exceptions::act(&db, &logistics, t.id, t.version, "resolve", &too_much).await.unwrap_err().field_message("amount").is_some());
+    let no_number = f(&[("resolution", "reship"), ("customer_note", "A new parcel is on its way.")]);
+    assert!(exceptions::act(&db, &logistics, t.id, t.version, "resolve", &no_number).await.unwrap_err().field_message("replacement_tracking").is_some());
+    assert_eq!(balance(&db, "QM-200G", "SH").await, before, "refused steps moved nothing");
+    let reship = f(&[("resolution", "reship"), ("replacement_tracking", "SF900000078"), ("customer_note", "A new parcel is on its way: SF900000078.")]);
+    let t = exceptions::act(&db, &logistics, t.id, t.version, "resolve", &reship).await.unwrap();
+    assert_eq!(t.state, "resolved");
+    assert_eq!(balance(&db, "QM-200G", "SH").await, (before.0 - 2, before.1));
+    let seen = service::my_order(&db, &cathy, id).await.unwrap().exceptions;
+    assert_eq!((seen[0].resolution.as_deref(), seen[0].replacement_tracking.as_deref()), (Some("reship"), Some("SF900000078")));
+    assert!(exceptions::list(&db, "").await.unwrap().iter().all(|e| e.id != t.id), "resolved ones leave the open list");
+    // Now the order completes.
+    assert_eq!(service::act_on_order(&db, &clerk, POLICY, id, v, "complete", &none(), &[]).await.unwrap().state, "completed");
+
+    // A second, compensated: the amount goes to finance.
+    let t2 = exceptions::report(&db, &logistics, id, parcel, &f(&[("kind", "delay"), ("description", "4 days late"), ("customer_note", "Sorry for the delay.")])).await.unwrap();
+    let t2 = exceptions::act(&db, &logistics, t2.id, t2.version, "investigate", &f(&[("note", "Carrier confirms the delay")])).await.unwrap();
+    exceptions::act(&db, &logistics, t2.id, t2.version, "resolve", &f(&[("resolution", "compensate"), ("amount", "10.00"), ("customer_note", "A ¥10 voucher refund.")])).await.unwrap();
+    let refunds = service::my_order(&db, &cathy, id).await.unwrap().order.refunds;
+    assert_eq!(refunds, vec![(1_000, format!("shipping exception #{}: compensate", t2.id), "requested".to_string())]);
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
