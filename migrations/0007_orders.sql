@@ -133,3 +133,36 @@ CREATE TABLE shipping_exceptions (
 );
 CREATE INDEX shipping_exceptions_by_order ON shipping_exceptions (order_id);
 CREATE INDEX shipping_exceptions_by_state ON shipping_exceptions (state, state_since);
+
+-- Returns and exchanges of delivered orders: which lines and how many, what inspection found
+-- (restocked through the ledger or scrapped), and the problem and solution for analysis.
+CREATE TABLE return_cases (
+    id {{PK}},
+    order_id BIGINT NOT NULL REFERENCES orders (id),
+    customer_id BIGINT NOT NULL REFERENCES users (id),
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    description TEXT NOT NULL,
+    answer TEXT,
+    problem TEXT,
+    solution TEXT,
+    refund_amount BIGINT,
+    tracking_number TEXT,
+    state TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    state_since BIGINT NOT NULL
+);
+CREATE INDEX return_cases_by_order ON return_cases (order_id);
+CREATE INDEX return_cases_by_state ON return_cases (state, state_since);
+
+CREATE TABLE return_lines (
+    id {{PK}},
+    return_id BIGINT NOT NULL REFERENCES return_cases (id),
+    order_line_id BIGINT NOT NULL REFERENCES order_lines (id),
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    restocked BIGINT,
+    scrapped BIGINT
+);
+CREATE INDEX return_lines_by_case ON return_lines (return_id);

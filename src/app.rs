@@ -12,6 +12,7 @@ use crate::catalog::bulk_pages::ProductImport;
 use crate::inventory::operation_pages::{CountList, CountNew, CountPage, TransferList, TransferNew, TransferPage};
 use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
 use crate::orders::exception_pages::ExceptionList;
+use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
@@ -95,6 +96,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orders") view=OrderQueue ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=OrderDeskPage ssr=SsrMode::Async/>
                     <Route path=path!("/exceptions") view=ExceptionList ssr=SsrMode::Async/>
+                    <Route path=path!("/returns") view=ReturnList ssr=SsrMode::Async/>
+                    <Route path=path!("/returns/:id") view=ReturnPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>

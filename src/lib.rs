@@ -23,7 +23,7 @@ pub mod server;
 
 /// Every declared process, for the SOP index and the checks that run over all of them.
 pub fn workflows() -> &'static [&'static engine::Workflow] {
-    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS, &orders::ORDERS, &orders::exceptions::EXCEPTIONS]
+    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS, &orders::ORDERS, &orders::exceptions::EXCEPTIONS, &orders::returns::RETURNS]
 }
 
 #[cfg(feature = "hydrate")]

@@ -154,3 +154,52 @@ test('logistics reports a delay on a parcel, investigates and resolves it; the c
   await expect(told).toContainText('The carrier found your parcel; it arrives tomorrow.');
   await expect(told).not.toContainText('Hangzhou hub');
 });
+
+test('a customer asks to return a delivered item; service approves, the warehouse inspects, service refunds', async ({ page }) => {
+  await signIn(page, 'customer@shopflow.test');
+  // The demo's shipped order is delivered by the simulated carrier within seconds.
+  await page.goto('/my/orders/2');
+  await hydrated(page);
+  await expect(page.locator('.page-head [data-state="delivered"]')).toBeVisible({ timeout: 30_000 });
+  const form = page.locator('[data-testid="return-request"]');
+  await form.locator('summary').click();
+  await form.locator('[data-testid="send-return-request"]').click();
+  await expect(form.locator('.field-error[data-field="lines"]')).toBeVisible();
+  await form.locator('tr[data-sku="LJ-250G"] input[name="return_quantity"]').fill('1');
+  await form.locator('select[name="reason"]').selectOption('damaged');
+  await form.locator('textarea[name="description"]').fill('The gift box arrived dented');
+  await form.locator('[data-testid="send-return-request"]').click();
+  await expect(page.locator('[data-testid="customer-returns"] li[data-state="requested"]')).toBeVisible();
+  await signOut(page);
+
+  await signIn(page, 'service@shopflow.test');
+  await page.goto('/dept/service');
+  await page.click('a[data-link="/returns"]');
+  await page.locator('[data-testid="return-list"] tbody tr a').first().click();
+  await page.waitForURL(/\/returns\/\d+$/);
+  const returnPath = new URL(page.url()).pathname;
+  await hydrated(page);
+  await page.fill('.step[data-action="approve"] textarea[name="note"]', 'Please send it to our Shanghai warehouse.');
+  await step(page, 'approve', 'approved');
+  await signOut(page);
+
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.goto(returnPath);
+  await hydrated(page);
+  await step(page, 'receive', 'received');
+  await page.locator('tr[data-line-sku="LJ-250G"] input[name="restock"]').fill('1');
+  await page.fill('.step[data-action="inspect"] textarea[name="problem"]', 'Outer box dented, tin intact');
+  await step(page, 'inspect', 'inspected');
+  await signOut(page);
+
+  await signIn(page, 'service@shopflow.test');
+  await page.goto(returnPath);
+  await hydrated(page);
+  await page.fill('.step[data-action="refund"] textarea[name="solution"]', 'Refunded; sellable tin restocked');
+  await step(page, 'refund', 'refunded');
+  await signOut(page);
+
+  await signIn(page, 'customer@shopflow.test');
+  await page.goto('/my/orders/2');
+  await expect(page.locator('[data-testid="customer-returns"] li[data-state="refunded"]')).toContainText('298.00');
+});

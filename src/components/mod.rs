@@ -461,7 +461,7 @@ pub fn step_box(
                 view! { <label data-field=f.name>{move || f.label.get(i18n.lang())}{input}</label> }
             }).collect_view()}
             // Steps that undo or abandon are secondary, so the way forward stands out.
-            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "void" | "recount")} on:click=move |_| {
+            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "void" | "recount" | "reject")} on:click=move |_| {
                 send(action, values.with_value(|v| v.iter().map(|(f, s)| (f.name.to_string(), s.get_untracked())).collect()));
             }>{label}</button>
         </div>

@@ -77,6 +77,8 @@ permissions! {
     OrderReview = "order.review", "Confirm, cancel and complete orders", "确认、取消、完成订单";
     OrderFulfil = "order.fulfil", "Pick and pack orders", "订单拣货与打包";
     OrderShip = "order.ship", "Ship orders and record delivery", "订单发货与签收登记";
+    ReturnReview = "return.review", "Approve or reject returns, hand refunds to finance, send exchanges", "审核退换货、转财务退款、发出换货";
+    ReturnReceive = "return.receive", "Receive and inspect returned goods", "退货收货与质检";
     ExceptionHandle = "exception.handle", "Report, investigate and resolve shipping exceptions", "登记、调查、处理物流异常";
 }
 
@@ -265,11 +267,11 @@ impl Role {
             Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, PriceChange, StockView]),
             Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve, OrderView, OrderReview]),
             Role::WarehouseStaff => {
-                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip];
+                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip, ReturnReceive];
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
             Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle]),
-            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView, OrderView]),
+            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView, OrderView, ReturnReview]),
             Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
             Role::Finance => with_staff(&[FinancePage, OrderView]),
             Role::OperationsManager => with_staff(&[

@@ -3,6 +3,7 @@
 //! own cart and orders (the service checks ownership).
 
 use super::exceptions::ShippingException;
+use super::returns::{ReturnCase, ReturnDetail, ReturnInspection, ReturnRequest};
 use super::{BulkResult, CardInput, Cart, CheckoutInput, OrderDetail, OrderSummary, ShipmentInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{exception_service, exceptions::EXCEPTIONS, service, OrderPolicy, ORDERS},
+    super::{exception_service, exceptions::EXCEPTIONS, return_service, returns::RETURNS, service, OrderPolicy, ORDERS},
     crate::domain::Permission,
     crate::server::{db, require},
 };
@@ -120,4 +121,39 @@ pub async fn act_on_exception(id: i64, version: i64, action: String, #[server(de
 pub async fn list_exceptions(#[server(default)] state: String) -> Result<Vec<ShippingException>, AppError> {
     require(Permission::OrderView).await?;
     exception_service::list(&db()?, &state).await
+}
+
+// ---------------------------------------------------------------- returns and exchanges
+
+/// A customer asks to send lines of a delivered order back; returns the case's id.
+#[server(endpoint = "request_return", input = Json)]
+pub async fn request_return(input: ReturnRequest) -> Result<i64, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    Ok(return_service::request(&db()?, &actor, &input).await?.id)
+}
+
+#[server(endpoint = "act_on_return", input = Json)]
+pub async fn act_on_return(
+    id: i64,
+    version: i64,
+    action: String,
+    #[server(default)] fields: HashMap<String, String>,
+    #[server(default)] inspections: Vec<ReturnInspection>,
+) -> Result<(), AppError> {
+    let step = RETURNS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let actor = require(step.permission).await?;
+    return_service::act(&db()?, &actor, id, version, &action, &fields, &inspections).await.map(|_| ())
+}
+
+/// Open cases (oldest first), or those in one state.
+#[server(endpoint = "list_returns")]
+pub async fn list_returns(#[server(default)] state: String) -> Result<Vec<ReturnCase>, AppError> {
+    require(Permission::OrderView).await?;
+    return_service::list(&db()?, &state).await
+}
+
+#[server(endpoint = "get_return")]
+pub async fn get_return(id: i64) -> Result<ReturnDetail, AppError> {
+    let actor = require(Permission::OrderView).await?;
+    return_service::detail(&db()?, &actor, id).await
 }

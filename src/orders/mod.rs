@@ -13,6 +13,10 @@ pub mod exceptions;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod payment;
+pub mod return_pages;
+#[cfg(feature = "ssr")]
+pub mod return_service;
+pub mod returns;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -603,6 +607,7 @@ pub struct Order {
 pub struct OrderDetail {
     pub order: Order,
     pub exceptions: Vec<exceptions::ShippingException>,
+    pub returns: Vec<returns::ReturnCase>,
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,

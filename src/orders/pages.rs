@@ -301,7 +301,8 @@ fn MyOrderInner() -> impl IntoView {
     let cancelled = successes(cancel);
     let cancel_result = Signal::derive(move || cancel.value().get());
     let news = follow_order(id);
-    let detail = Resource::new(move || (id(), paid.get(), cancelled.get(), news.get()), |(id, ..)| my_order(id));
+    let returned = RwSignal::new(0usize);
+    let detail = Resource::new(move || (id(), paid.get(), cancelled.get(), news.get(), returned.get()), |(id, ..)| my_order(id));
     let card = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
     view! {
         <section class="page" data-page="my-order">
@@ -312,6 +313,7 @@ fn MyOrderInner() -> impl IntoView {
                     let (oid, version) = (o.id, o.version);
                     let awaiting_payment = o.state == super::PLACED.id;
                     let can_cancel = d.actions.iter().any(|a| a == "cancel");
+                    let returnable = ["delivered", "completed", "review_requested"].contains(&o.state.as_str());
                     let send = move |_: &'static str, fields: HashMap<String, String>| { cancel.dispatch((oid, version, fields)); };
                     let input = |sig: RwSignal<String>, name: &'static str, label: &'static str, mode: &'static str| view! {
                         <label data-field=name>{i18n.t(label)}
@@ -386,6 +388,8 @@ fn MyOrderInner() -> impl IntoView {
                                     }).collect_view()}
                                 </ul>
                                 <super::exception_pages::CustomerExceptions exceptions=d.exceptions/>
+                                <super::return_pages::CustomerReturns returns=d.returns/>
+                                {returnable.then(|| view! { <super::return_pages::ReturnRequestForm order_id=oid lines=o.lines.clone() on_done=returned/> })}
                                 <FormError result=cancel_result fields=&[]/>
                                 {can_cancel.then(|| step_box(&ORDERS, "cancel", send))}
                             </div>

@@ -671,7 +671,8 @@ pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDet
         .collect();
     let events = run::history(db, ORDERS.id, id).await?;
     let exceptions = super::exception_service::of_order(db, actor, id, true).await?;
-    Ok(OrderDetail { order, exceptions, events, actions })
+    let returns = super::return_service::of_order(db, id).await?;
+    Ok(OrderDetail { order, exceptions, returns, events, actions })
 }
 
 /// A customer's own order: anyone else's is "not found". Staff names are not shown.
@@ -697,7 +698,8 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
         })
         .collect();
     let exceptions = super::exception_service::of_order(db, actor, id, false).await?;
-    Ok(OrderDetail { order, exceptions, events, actions })
+    let returns = super::return_service::of_order(db, id).await?;
+    Ok(OrderDetail { order, exceptions, returns, events, actions })
 }
 
 /// What changes on an order page: its version (every step) and its tracking events. The live

@@ -110,6 +110,8 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Logistics, Permission::OrderView, "/exceptions", "exception.title"),
     (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::OrderView, "/orders", "order.title"),
+    (Department::Service, Permission::ReturnReview, "/returns", "return.title"),
+    (Department::Warehouse, Permission::ReturnReceive, "/returns?state=approved", "return.to_receive"),
     (Department::Service, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::ServicePage, "/catalog", "catalog.title"),
     (Department::Marketing, Permission::ProductView, "/products?state=listed", "product.list_title"),

@@ -466,3 +466,86 @@ on_both_backends!(a_shipping_exception_is_investigated_and_resolved_and_the_cust
     assert_eq!(refunds, vec![(1_000, format!("shipping exception #{}: compensate", t2.id), "requested".to_string())]);
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
+
+/// Takes a shipped order to delivered (the logistics step).
+async fn deliver(db: &Db, id: i64) {
+    let logistics = demo_actor(db, "logistics@shopflow.test").await;
+    let v = service::order_detail(db, &logistics, id).await.unwrap().order.version;
+    service::act_on_order(db, &logistics, POLICY, id, v, "deliver", &none(), &[]).await.unwrap();
+}
+
+on_both_backends!(returns_are_inspected_into_stock_or_scrap_and_refunded_or_exchanged, async |db: Db| {
+    use shopflow::orders::return_service as returns;
+    use shopflow::orders::returns::{ReturnInspection, ReturnLineInput, ReturnRequest};
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let wh = demo_actor(&db, "warehouse@shopflow.test").await;
+    let f = |pairs: &[(&str, &str)]| -> HashMap<String, String> { pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+    let id = shipped_order(&db, "key-ret-0001", "SF900000099").await;
+    let line = service::my_order(&db, &cathy, id).await.unwrap().order.lines[0].id;
+    let ask = |kind: &str, q: &str| ReturnRequest {
+        order_id: id,
+        kind: kind.into(),
+        reason: "damaged".into(),
+        description: "One bag was torn".into(),
+        lines: vec![ReturnLineInput { order_line_id: line, quantity: q.into() }],
+    };
+    // Not before delivery; not more than was ordered; not someone else's order.
+    assert!(matches!(returns::request(&db, &cathy, &ask("return", "1")).await, Err(AppError::Conflict(_))));
+    deliver(&db, id).await;
+    assert!(returns::request(&db, &cathy, &ask("return", "3")).await.unwrap_err().field_message("lines").unwrap().contains("at most 2"));
+    let other = customer(&db, 7).await;
+    assert_eq!(returns::request(&db, &other, &ask("return", "1")).await.unwrap_err(), AppError::NotFound);
+
+    let before = balance(&db, "QM-200G", "SH").await;
+    let t = returns::request(&db, &cathy, &ask("return", "2")).await.unwrap();
+    assert!(returns::request(&db, &cathy, &ask("exchange", "1")).await.unwrap_err().field_message("lines").unwrap().contains("at most 0"), "both units are already on a case");
+    // Only customer service approves; only the warehouse receives and inspects.
+    assert_eq!(returns::act(&db, &wh, t.id, t.version, "approve", &f(&[("note", "x")]), &[]).await.unwrap_err(), AppError::Forbidden);
+    let t = returns::act(&db, &agent, t.id, t.version, "approve", &f(&[("note", "Send it to our Shanghai warehouse.")]), &[]).await.unwrap();
+    assert_eq!(returns::act(&db, &agent, t.id, t.version, "receive", &none(), &[]).await.unwrap_err(), AppError::Forbidden);
+    let t = returns::act(&db, &wh, t.id, t.version, "receive", &none(), &[]).await.unwrap();
+    let d = returns::detail(&db, &wh, t.id).await.unwrap();
+    let insp = |r: &str, s: &str| vec![ReturnInspection { line_id: d.case.lines[0].id, restock: r.into(), scrap: s.into() }];
+    let problem = f(&[("problem", "One bag torn in transit; the other intact")]);
+    assert!(returns::act(&db, &wh, t.id, t.version, "inspect", &problem, &insp("1", "0")).await.unwrap_err().field_message("lines").is_some());
+    let t = returns::act(&db, &wh, t.id, t.version, "inspect", &problem, &insp("1", "1")).await.unwrap();
+    // The sellable bag is back in Shanghai through the ledger; the torn one is not.
+    assert_eq!(balance(&db, "QM-200G", "SH").await, (before.0 + 1, before.1));
+    // A return is refunded, not exchanged.
+    let d = returns::detail(&db, &agent, t.id).await.unwrap();
+    assert_eq!(d.actions, vec!["refund".to_string()]);
+    assert!(matches!(returns::act(&db, &agent, t.id, t.version, "exchange", &f(&[("tracking_number", "SF1"), ("solution", "x")]), &[]).await, Err(AppError::Conflict(_))));
+    let t = returns::act(&db, &agent, t.id, t.version, "refund", &f(&[("solution", "Refunded both bags; carrier claim for the torn one")]), &[]).await.unwrap();
+    assert_eq!(t.state, "refunded");
+    let seen = service::my_order(&db, &cathy, id).await.unwrap();
+    assert_eq!(seen.returns[0].refund_amount, Some(17_200));
+    assert!(seen.order.refunds.contains(&(17_200, format!("return #{}", t.id), "requested".to_string())));
+
+    // An exchange: the replacement leaves the warehouse; a rejection says why.
+    let id2 = shipped_order(&db, "key-ret-0002", "SF900000100").await;
+    deliver(&db, id2).await;
+    let line2 = service::my_order(&db, &cathy, id2).await.unwrap().order.lines[0].id;
+    let mut swap = ask("exchange", "1");
+    swap.order_id = id2;
+    swap.lines[0].order_line_id = line2;
+    let e = returns::request(&db, &cathy, &swap).await.unwrap();
+    let e = returns::act(&db, &agent, e.id, e.version, "approve", &f(&[("note", "Send it back")]), &[]).await.unwrap();
+    let e = returns::act(&db, &wh, e.id, e.version, "receive", &none(), &[]).await.unwrap();
+    let d = returns::detail(&db, &wh, e.id).await.unwrap();
+    let e = returns::act(&db, &wh, e.id, e.version, "inspect", &f(&[("problem", "Seal broken")]),
+        &[ReturnInspection { line_id: d.case.lines[0].id, restock: "0".into(), scrap: "1".into() }]).await.unwrap();
+    let stock = balance(&db, "QM-200G", "SH").await;
+    let e = returns::act(&db, &agent, e.id, e.version, "exchange", &f(&[("tracking_number", "SF900000101"), ("solution", "New bag sent")]), &[]).await.unwrap();
+    assert_eq!(e.state, "exchanged");
+    assert_eq!(balance(&db, "QM-200G", "SH").await, (stock.0 - 1, stock.1), "the replacement left the warehouse");
+    let mut third = ask("return", "1");
+    third.order_id = id2;
+    third.lines[0].order_line_id = line2;
+    let r = returns::request(&db, &cathy, &third).await.unwrap();
+    let r = returns::act(&db, &agent, r.id, r.version, "reject", &f(&[("reason", "Outside the 7-day window")]), &[]).await.unwrap();
+    assert_eq!(r.state, "rejected");
+    assert_eq!(returns::list(&db, "").await.unwrap().len(), 0, "no open case left");
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
