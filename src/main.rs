@@ -55,11 +55,18 @@ async fn run(config: Config) -> Result<(), String> {
         }
     });
 
-    // Unpaid orders past the payment window give their stock back. Every instance sweeps; the
-    // workflow engine's state check makes a second sweep of the same order a no-op.
+    // Unpaid orders past the payment window give their stock back, and imports abandoned by a
+    // stopped instance are closed. Every instance sweeps; both sweeps are idempotent (the
+    // engine's state check, the job's state).
     let (sweep_db, policy) = (db.clone(), config.orders);
     tokio::spawn(async move {
         loop {
+            // Imports whose instance stopped mid-way are reported as interrupted.
+            match shopflow::catalog::bulk_service::fail_abandoned_imports(&sweep_db, shopflow::catalog::bulk_service::IMPORT_STALE_MS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(imports = n, "interrupted imports marked failed"),
+                Err(e) => tracing::warn!(error = %e, "sweeping interrupted imports failed"),
+            }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
             match shopflow::orders::service::expire_unpaid(&sweep_db, policy).await {
                 Ok(0) => {}

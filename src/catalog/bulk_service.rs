@@ -106,8 +106,8 @@ pub async fn start_import(db: &Db, actor: &Actor, file_name: &str, text: &str) -
     bad.sort_by_key(|b| b.line);
     let planned_rows: i64 = planned.iter().map(|p| p.lines.len() as i64).sum();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO import_jobs (kind, file_name, state, total_rows, done_rows, imported_products, bad_rows, created_by, created_at) \
-         VALUES ('products', $1, $2, $3, $4, 0, $5, $6, $7) RETURNING id",
+        "INSERT INTO import_jobs (kind, file_name, state, total_rows, done_rows, imported_products, bad_rows, created_by, created_at, heartbeat_at) \
+         VALUES ('products', $1, $2, $3, $4, 0, $5, $6, $7, $7) RETURNING id",
     )
     .bind(&file_name)
     .bind(RUNNING)
@@ -153,9 +153,10 @@ async fn write_batch(db: &Db, actor_id: i64, job: i64, batch: &[PlannedProduct])
         audit(&mut tx, LISTING.id, id, "create", None, Some(DRAFT.id), Some(actor_id), &payload).await?;
         rows += p.lines.len() as i64;
     }
-    sqlx::query("UPDATE import_jobs SET done_rows = done_rows + $1, imported_products = imported_products + $2 WHERE id = $3")
+    sqlx::query("UPDATE import_jobs SET done_rows = done_rows + $1, imported_products = imported_products + $2, heartbeat_at = $3 WHERE id = $4")
         .bind(rows)
         .bind(batch.len() as i64)
+        .bind(now_millis())
         .bind(job)
         .execute(&mut *tx)
         .await?;
@@ -176,14 +177,36 @@ async fn report_unwritten(db: &Db, job: i64, p: &PlannedProduct, e: &AppError) -
         bad.push(BadRow { line: *line, handle: String::new(), sku: sku.code.clone(), field: "file".into(), message: format!("could not be saved: {message}") });
     }
     bad.sort_by_key(|b| b.line);
-    sqlx::query("UPDATE import_jobs SET bad_rows = $1, done_rows = done_rows + $2 WHERE id = $3")
+    sqlx::query("UPDATE import_jobs SET bad_rows = $1, done_rows = done_rows + $2, heartbeat_at = $3 WHERE id = $4")
         .bind(serde_json::to_string(&bad).unwrap_or_else(|_| "[]".into()))
         .bind(p.lines.len() as i64)
+        .bind(now_millis())
         .bind(job)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An import whose heartbeat stopped this long ago is taken for dead (a batch takes well
+/// under a second).
+pub const IMPORT_STALE_MS: i64 = 5 * 60_000;
+
+/// Marks failed the imports whose instance stopped in the middle (no heartbeat for
+/// `stale_ms`). The batches written before stay: each was whole. Returns how many.
+pub async fn fail_abandoned_imports(db: &Db, stale_ms: i64) -> AppResult<u64> {
+    let now = now_millis();
+    let done = sqlx::query(
+        "UPDATE import_jobs SET state = $1, error = $2, finished_at = $3 WHERE state = $4 AND COALESCE(heartbeat_at, created_at) < $5",
+    )
+    .bind(FAILED)
+    .bind("interrupted: the server stopped during the import; the products saved so far are kept as drafts, import the rest again")
+    .bind(now)
+    .bind(RUNNING)
+    .bind(now - stale_ms)
+    .execute(db.writer())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Marks a job failed (the background task hit an error it could not report per row).

@@ -80,6 +80,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 8,
+        name: "import_heartbeat",
+        sql: include_str!("../../migrations/0008_import_heartbeat.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -113,3 +113,31 @@ on_both_backends!(an_export_imports_back, async |db: Db| {
     let again = bulk::export_csv(&db, "draft").await.unwrap();
     assert!(again.contains("RT-LJ-100G,100 g tin,128.00,61.00,20"), "{again}");
 });
+
+on_both_backends!(an_import_whose_server_stopped_is_reported_interrupted, async |db: Db| {
+    let specialist = demo_actor(&db, "specialist@shopflow.test").await;
+    let insert = |age_ms: i64| {
+        let db = db.clone();
+        async move {
+            let at = shopflow::domain::now_millis() - age_ms;
+            sqlx::query_as::<_, (i64,)>(
+                "INSERT INTO import_jobs (kind, file_name, state, total_rows, done_rows, imported_products, bad_rows, created_by, created_at, heartbeat_at) \
+                 VALUES ('products', 'x.csv', 'running', 500, 250, 100, '[]', $1, $2, $2) RETURNING id",
+            )
+            .bind(specialist.id)
+            .bind(at)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+            .0
+        }
+    };
+    let (stalled, alive) = (insert(bulk::IMPORT_STALE_MS + 60_000).await, insert(1_000).await);
+    assert_eq!(bulk::fail_abandoned_imports(&db, bulk::IMPORT_STALE_MS).await.unwrap(), 1);
+    let job = bulk::import_job(&db, stalled).await.unwrap();
+    assert_eq!(job.state, "failed");
+    assert!(job.error.unwrap().starts_with("interrupted"));
+    assert_eq!(job.imported_products, 100, "what was saved stays counted");
+    assert_eq!(bulk::import_job(&db, alive).await.unwrap().state, "running", "a job with a recent heartbeat is left alone");
+    assert_eq!(bulk::fail_abandoned_imports(&db, bulk::IMPORT_STALE_MS).await.unwrap(), 0);
+});
