@@ -127,11 +127,18 @@ pub async fn poll_carriers(db: &Db, adapter: &dyn CarrierAdapter) -> AppResult<u
     let now = now_millis();
     let mut new = 0;
     for (carrier, tracking_number, shipped_at) in parcels {
-        let events = adapter.events(&tracking_number, shipped_at, now).await?;
-        if events.is_empty() {
-            continue;
+        // One parcel the carrier cannot tell about must not stop the others' news.
+        let recorded = async {
+            let events = adapter.events(&tracking_number, shipped_at, now).await?;
+            if events.is_empty() {
+                return Ok(0);
+            }
+            record_tracking(db, &TrackingUpdate { carrier: carrier.clone(), tracking_number: tracking_number.clone(), events }).await
+        };
+        match recorded.await {
+            Ok(n) => new += n,
+            Err(e) => tracing::warn!(carrier, tracking_number, error = %e, "tracking a parcel failed"),
         }
-        new += record_tracking(db, &TrackingUpdate { carrier, tracking_number, events }).await?;
     }
     Ok(new)
 }

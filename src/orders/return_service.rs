@@ -20,8 +20,7 @@ pub async fn request(db: &Db, actor: &Actor, input: &ReturnRequest) -> AppResult
     let v = input.validate()?;
     let order: Option<(i64, String)> =
         sqlx::query_as("SELECT customer_id, state FROM orders WHERE id = $1").bind(input.order_id).fetch_optional(step.conn()).await?;
-    let (customer, state) = order.filter(|o| o.0 == actor.id).ok_or(AppError::NotFound)?;
-    let _ = customer;
+    let (_, state) = order.filter(|o| o.0 == actor.id).ok_or(AppError::NotFound)?;
     if !RETURNABLE.contains(&state.as_str()) {
         return Err(AppError::Conflict("an order can be returned once it has been delivered".into()));
     }

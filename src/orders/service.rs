@@ -260,8 +260,7 @@ pub async fn pay_order(db: &Db, actor: &Actor, policy: OrderPolicy, id: i64, car
     let card = card.validate(this_month())?;
     let row: Option<(i64, String, i64, i64)> =
         sqlx::query_as("SELECT customer_id, state, version, total FROM orders WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
-    let (customer, state, version, total) = row.filter(|r| r.0 == actor.id).ok_or(AppError::NotFound)?;
-    let _ = customer;
+    let (_, state, version, total) = row.filter(|r| r.0 == actor.id).ok_or(AppError::NotFound)?;
     if state != PLACED.id {
         return Err(AppError::InvalidTransition { action: "pay".into(), state });
     }
