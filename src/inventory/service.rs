@@ -33,31 +33,39 @@ pub async fn move_stock(
     actor_id: Option<i64>,
 ) -> AppResult<Balance> {
     let (dh, dr) = kind.deltas(quantity)?;
-    sqlx::query("INSERT INTO stock_levels (sku_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
+    let guarded = || {
+        sqlx::query_as::<_, (i64, i64)>(
+            "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2 \
+             WHERE sku_id = $3 AND warehouse_id = $4 AND on_hand + $1 >= reserved + $2 AND reserved + $2 >= 0 \
+             RETURNING on_hand, reserved",
+        )
+        .bind(dh)
+        .bind(dr)
         .bind(sku_id)
         .bind(warehouse_id)
-        .execute(&mut *conn)
-        .await?;
-    let after: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2 \
-         WHERE sku_id = $3 AND warehouse_id = $4 AND on_hand + $1 >= reserved + $2 AND reserved + $2 >= 0 \
-         RETURNING on_hand, reserved",
-    )
-    .bind(dh)
-    .bind(dr)
-    .bind(sku_id)
-    .bind(warehouse_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((on_hand, reserved)) = after else {
-        // Say why, from the balance as it is now.
-        let (on_hand, reserved): (i64, i64) =
-            sqlx::query_as("SELECT on_hand, reserved FROM stock_levels WHERE sku_id = $1 AND warehouse_id = $2")
-                .bind(sku_id)
-                .bind(warehouse_id)
-                .fetch_one(&mut *conn)
-                .await?;
+    };
+    // The balance row usually exists: update first, and create it only when it does not.
+    let mut after = guarded().fetch_optional(&mut *conn).await?;
+    if after.is_none() {
+        // Say why, from the balance as it is now; a SKU new to the warehouse starts at zero.
+        let now: Option<(i64, i64)> = sqlx::query_as("SELECT on_hand, reserved FROM stock_levels WHERE sku_id = $1 AND warehouse_id = $2")
+            .bind(sku_id)
+            .bind(warehouse_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let (on_hand, reserved) = now.unwrap_or((0, 0));
         Balance { on_hand, reserved }.apply(kind, quantity)?;
+        if now.is_some() {
+            return Err(AppError::Conflict("the stock changed; try again".into()));
+        }
+        sqlx::query("INSERT INTO stock_levels (sku_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, 0, 0) ON CONFLICT DO NOTHING")
+            .bind(sku_id)
+            .bind(warehouse_id)
+            .execute(&mut *conn)
+            .await?;
+        after = guarded().fetch_optional(&mut *conn).await?;
+    }
+    let Some((on_hand, reserved)) = after else {
         return Err(AppError::Conflict("the stock changed; try again".into()));
     };
     sqlx::query(
@@ -77,13 +85,18 @@ pub async fn move_stock(
     .execute(&mut *conn)
     .await?;
     let balance = Balance { on_hand, reserved };
-    check_low_stock(conn, sku_id, warehouse_id, balance).await?;
+    // Only a change of what is available can cross the reorder point (a commit does not).
+    let available_delta = dh - dr;
+    if available_delta != 0 {
+        check_low_stock(conn, sku_id, warehouse_id, balance, available_delta > 0).await?;
+    }
     Ok(balance)
 }
 
 /// Raises a low-stock alert when available stock is below the SKU's reorder point, in this
-/// warehouse and in total over active warehouses; clears it when stock is back.
-async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, here: Balance) -> AppResult<()> {
+/// warehouse and in total over active warehouses (or brings its figures up to date); when
+/// stock `rising` is back above it, clears the alert. Falling stock never clears one.
+async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, here: Balance, rising: bool) -> AppResult<()> {
     let (code, title, reorder_point, wh_code, total): (String, String, i64, String, i64) = sqlx::query_as(
         "SELECT s.code, p.title, s.reorder_point, w.code, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses x ON x.id = l.warehouse_id \
@@ -115,7 +128,7 @@ async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i6
                 },
             )
             .await?;
-        } else {
+        } else if rising {
             alerts::resolve_subject(conn, &subject, "stock back above the reorder point").await?;
         }
     }

@@ -19,6 +19,18 @@ use std::collections::HashMap;
 type CartDb = (i64, String, i64, String, String, i64, i64, String, i64);
 
 pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
+    let (lines, goods_total) = cart_lines(db, actor).await?;
+    let last: Option<(String, String, String)> =
+        sqlx::query_as("SELECT recipient, phone, address FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(actor.id)
+            .fetch_optional(db.pool())
+            .await?;
+    let last_address = last.map(|(recipient, phone, address)| AddressInput { recipient, phone, address });
+    Ok(Cart { lines, goods_total, last_address })
+}
+
+/// The cart's lines priced as of now, and the goods' total.
+async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
     let rows: Vec<CartDb> = sqlx::query_as(
         "SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
@@ -45,13 +57,7 @@ pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
         })
         .collect();
     let goods_total = lines.iter().map(|l| l.unit_price * l.quantity).sum();
-    let last: Option<(String, String, String)> =
-        sqlx::query_as("SELECT recipient, phone, address FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 1")
-            .bind(actor.id)
-            .fetch_optional(db.pool())
-            .await?;
-    let last_address = last.map(|(recipient, phone, address)| AddressInput { recipient, phone, address });
-    Ok(Cart { lines, goods_total, last_address })
+    Ok((lines, goods_total))
 }
 
 /// Adds `quantity` units of a listed SKU to the cart (`add`), or sets the line to it (0
@@ -126,7 +132,17 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
     if let Some(id) = order_by_key(db, actor.id, &v.idempotency_key).await? {
         return Ok(id);
     }
-    let cart = cart(db, actor).await?;
+    match place_new(db, actor, input, &v).await {
+        Ok(id) => Ok(id),
+        // A twin submit of this checkout may have won meanwhile (and emptied the cart, taken
+        // the stock, or inserted the key first): then its order is the answer.
+        Err(e) => order_by_key(db, actor.id, &v.idempotency_key).await?.ok_or(e),
+    }
+}
+
+async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheckout) -> AppResult<i64> {
+    let (lines, goods_total) = cart_lines(db, actor).await?;
+    let cart = Cart { lines, goods_total, last_address: None };
     if cart.lines.is_empty() {
         return Err(AppError::invalid("cart", "your cart is empty"));
     }
@@ -159,11 +175,9 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
     .await;
     let id = match inserted {
         Ok((id,)) => id,
-        // The same checkout, submitted twice at once: the other request made the order.
-        Err(e) if is_unique_violation(&e) => {
-            drop(step);
-            return order_by_key(db, actor.id, &v.idempotency_key).await?.ok_or(AppError::Conflict("try again".into()));
-        }
+        // The same checkout, submitted twice at once: the other request made the order (the
+        // caller finds it by its key).
+        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict("this checkout is being placed already".into())),
         Err(e) => return Err(e.into()),
     };
     let mut wanted = Vec::with_capacity(cart.lines.len());
@@ -184,8 +198,9 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
         wanted.push((sku_id, l.quantity));
         line_ids.push(line_id);
     }
-    hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &cart.lines).await?;
     sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?;
+    // Last: on PostgreSQL the balance rows stay locked from here to the commit.
+    hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &cart.lines).await?;
     let payload = json!({ "total": format_money(total), "lines": cart.lines.len().to_string(), "shipping_method": v.method.key });
     Ok(step.commit_created(id, payload).await?.id)
 }
