@@ -166,3 +166,15 @@ CREATE TABLE return_lines (
     scrapped BIGINT
 );
 CREATE INDEX return_lines_by_case ON return_lines (return_id);
+
+-- Customers' reviews of the products of their completed orders: one per order line.
+CREATE TABLE product_reviews (
+    id {{PK}},
+    order_line_id BIGINT NOT NULL UNIQUE REFERENCES order_lines (id),
+    product_id BIGINT NOT NULL REFERENCES products (id),
+    customer_id BIGINT NOT NULL REFERENCES users (id),
+    rating BIGINT NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    comment TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX product_reviews_by_product ON product_reviews (product_id, id);

@@ -145,6 +145,7 @@ test('logistics reports a delay on a parcel, investigates and resolves it; the c
   await resolve.locator('[data-testid="resolve"]').click();
   await expect(panel.locator('article.exception').first()).toHaveAttribute('data-state', 'resolved');
   await page.goto('/exceptions?state=resolved');
+  await hydrated(page);
   await expect(page.locator('[data-testid="exception-list"] tbody tr')).toHaveCount(1);
   await signOut(page);
 
@@ -202,4 +203,25 @@ test('a customer asks to return a delivered item; service approves, the warehous
   await signIn(page, 'customer@shopflow.test');
   await page.goto('/my/orders/2');
   await expect(page.locator('[data-testid="customer-returns"] li[data-state="refunded"]')).toContainText('298.00');
+});
+
+test('the clerk completes a delivered order; its customer reviews a product, and the shop shows the review', async ({ page }) => {
+  await signIn(page, 'orders@shopflow.test');
+  await page.goto('/orders/2');
+  await hydrated(page);
+  await expect(page.locator('.page-head [data-state="delivered"]')).toBeVisible({ timeout: 30_000 });
+  await step(page, 'complete', 'review_requested');
+  await signOut(page);
+
+  await signIn(page, 'customer@shopflow.test');
+  await page.goto('/my/orders/2');
+  await hydrated(page);
+  const form = page.locator('form.review[data-review-sku="LJ-250G"]');
+  await form.locator('select[name="rating"]').selectOption('4');
+  await form.locator('input[name="comment"]').fill('Lovely gift box, the tea is fragrant');
+  await form.locator('button[type="submit"]').click();
+  await expect(page.locator('form.review[data-review-sku="LJ-250G"] [data-testid="reviewed"]')).toBeVisible();
+  await openProduct(page, 'LJ-250G');
+  await expect(page.locator('[data-testid="product-reviews"]')).toContainText('Lovely gift box, the tea is fragrant');
+  await expect(page.locator('[data-testid="rating"]')).toContainText('4.0');
 });

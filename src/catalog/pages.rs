@@ -631,6 +631,7 @@ fn CatalogProductInner() -> impl IntoView {
                                 </tbody>
                             </table>
                         </div>
+                        <crate::orders::pages::ProductReviewsPanel product_id=p.id/>
                     }.into_any()
                 })}
             </Suspense>

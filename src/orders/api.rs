@@ -4,6 +4,7 @@
 
 use super::exceptions::ShippingException;
 use super::returns::{ReturnCase, ReturnDetail, ReturnInspection, ReturnRequest};
+use super::reviews::{ProductReviews, ReviewInput};
 use super::{BulkResult, CardInput, Cart, CheckoutInput, OrderDetail, OrderSummary, ShipmentInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{exception_service, exceptions::EXCEPTIONS, return_service, returns::RETURNS, service, OrderPolicy, ORDERS},
+    super::{exception_service, exceptions::EXCEPTIONS, return_service, returns::RETURNS, review_service, service, OrderPolicy, ORDERS},
     crate::domain::Permission,
     crate::server::{db, require},
 };
@@ -156,4 +157,22 @@ pub async fn list_returns(#[server(default)] state: String) -> Result<Vec<Return
 pub async fn get_return(id: i64) -> Result<ReturnDetail, AppError> {
     let actor = require(Permission::OrderView).await?;
     return_service::detail(&db()?, &actor, id).await
+}
+
+// ---------------------------------------------------------------- reviews
+
+/// A customer reviews one product (order line) of their completed order.
+#[server(endpoint = "review_product", input = Json)]
+pub async fn review_product(input: ReviewInput) -> Result<(), AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    review_service::submit(&db()?, &actor, &input).await
+}
+
+/// A listed product's reviews, for the shop's product page (open to everyone, like the shop).
+#[server(endpoint = "product_reviews")]
+pub async fn get_product_reviews(product_id: i64) -> Result<ProductReviews, AppError> {
+    let db = db()?;
+    // Drafts and delisted products have no public page, nor public reviews.
+    crate::catalog::service::catalog_product(&db, product_id).await?;
+    review_service::of_product(&db, product_id).await
 }

@@ -18,6 +18,9 @@ pub mod return_pages;
 pub mod return_service;
 pub mod returns;
 #[cfg(feature = "ssr")]
+pub mod review_service;
+pub mod reviews;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use crate::catalog::parse_quantity;
@@ -608,6 +611,8 @@ pub struct OrderDetail {
     pub order: Order,
     pub exceptions: Vec<exceptions::ShippingException>,
     pub returns: Vec<returns::ReturnCase>,
+    /// The order lines already reviewed (customers review each line once).
+    pub reviewed_lines: Vec<i64>,
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,

@@ -66,6 +66,84 @@ pub fn TrackingList(events: Vec<super::TrackingEvent>) -> impl IntoView {
     })
 }
 
+/// The shop's product page: average rating and the latest reviews.
+#[component]
+pub fn ProductReviewsPanel(product_id: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    let reviews = Resource::new(move || product_id, super::api::get_product_reviews);
+    view! {
+        <section class="reviews" data-testid="product-reviews">
+            <h2>{i18n.t("review.title")}</h2>
+            <Suspense fallback=loading>
+                {move || Suspend::new(async move {
+                    let Ok(r) = reviews.await else { return ().into_any() };
+                    match r.average_x10 {
+                        None => view! { <p class="muted">{i18n.t("review.none")}</p> }.into_any(),
+                        Some(avg) => view! {
+                            <p data-testid="rating"><span class="stars">{super::reviews::stars((avg + 5) / 10)}</span> " "
+                                {format!("{}.{}", avg / 10, avg % 10)} " · " {r.count} " " {i18n.t("review.count")}</p>
+                            <ul class="review-list">
+                                {r.latest.into_iter().map(|v| view! {
+                                    <li><span class="stars">{super::reviews::stars(v.rating)}</span> " " <strong>{v.author}</strong>
+                                        " · " <span class="muted small">{v.sku} " · " {format_time(v.at)}</span>
+                                        {(!v.comment.is_empty()).then(|| view! { <p>{v.comment}</p> })}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The customer reviews each product of a completed order, once.
+#[component]
+fn ReviewForm(lines: Vec<super::OrderLine>, reviewed: Vec<i64>, on_done: RwSignal<usize>) -> impl IntoView {
+    let i18n = use_i18n();
+    let send = Action::new(|input: &super::reviews::ReviewInput| {
+        let input = input.clone();
+        async move { super::api::review_product(input).await }
+    });
+    let sent = successes(send);
+    Effect::new(move |_| {
+        if sent.get() > 0 {
+            on_done.update(|n| *n += 1);
+        }
+    });
+    let result = Signal::derive(move || send.value().get());
+    view! {
+        <section class="reviews" data-testid="review-products">
+            <h2>{i18n.t("review.yours")}</h2>
+            {lines.into_iter().map(|l| {
+                let done = reviewed.contains(&l.id);
+                let (rating, comment) = (RwSignal::new("5".to_string()), RwSignal::new(String::new()));
+                let line_id = l.id;
+                view! {
+                    <form class="form inline review" data-review-sku=l.sku.clone() on:submit=move |ev| {
+                        ev.prevent_default();
+                        send.dispatch(super::reviews::ReviewInput { order_line_id: line_id, rating: rating.get_untracked(), comment: comment.get_untracked() });
+                    }>
+                        <strong>{l.title.clone()}</strong>
+                        {if done {
+                            view! { <span class="ok" data-testid="reviewed">{i18n.t("review.thanks")}</span> }.into_any()
+                        } else {
+                            view! {
+                                <select name="rating" aria-label="rating" on:change=move |ev| rating.set(event_target_value(&ev))>
+                                    {(1..=5).rev().map(|n| view! { <option value=n.to_string()>{super::reviews::stars(n)}</option> }).collect_view()}
+                                </select>
+                                <input name="comment" maxlength="1000" placeholder=move || i18n.t("review.comment")() prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))/>
+                                <button type="submit" class="secondary">{i18n.t("review.send")}</button>
+                            }.into_any()
+                        }}
+                    </form>
+                }
+            }).collect_view()}
+            <FormError result/>
+        </section>
+    }
+}
+
 /// "Add to cart" beside one SKU of the catalog's product page.
 #[component]
 pub fn AddToCart(sku: String) -> impl IntoView {
@@ -314,6 +392,7 @@ fn MyOrderInner() -> impl IntoView {
                     let awaiting_payment = o.state == super::PLACED.id;
                     let can_cancel = d.actions.iter().any(|a| a == "cancel");
                     let returnable = ["delivered", "completed", "review_requested"].contains(&o.state.as_str());
+                    let reviewable = ["completed", "review_requested"].contains(&o.state.as_str());
                     let send = move |_: &'static str, fields: HashMap<String, String>| { cancel.dispatch((oid, version, fields)); };
                     let input = |sig: RwSignal<String>, name: &'static str, label: &'static str, mode: &'static str| view! {
                         <label data-field=name>{i18n.t(label)}
@@ -389,6 +468,7 @@ fn MyOrderInner() -> impl IntoView {
                                 </ul>
                                 <super::exception_pages::CustomerExceptions exceptions=d.exceptions/>
                                 <super::return_pages::CustomerReturns returns=d.returns/>
+                                {reviewable.then(|| view! { <ReviewForm lines=o.lines.clone() reviewed=d.reviewed_lines.clone() on_done=returned/> })}
                                 {returnable.then(|| view! { <super::return_pages::ReturnRequestForm order_id=oid lines=o.lines.clone() on_done=returned/> })}
                                 <FormError result=cancel_result fields=&[]/>
                                 {can_cancel.then(|| step_box(&ORDERS, "cancel", send))}

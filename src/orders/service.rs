@@ -686,7 +686,8 @@ pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDet
     let events = run::history(db, ORDERS.id, id).await?;
     let exceptions = super::exception_service::of_order(db, actor, id, true).await?;
     let returns = super::return_service::of_order(db, id).await?;
-    Ok(OrderDetail { order, exceptions, returns, events, actions })
+    let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
+    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions })
 }
 
 /// A customer's own order: anyone else's is "not found". Staff names are not shown.
@@ -713,7 +714,8 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
         .collect();
     let exceptions = super::exception_service::of_order(db, actor, id, false).await?;
     let returns = super::return_service::of_order(db, id).await?;
-    Ok(OrderDetail { order, exceptions, returns, events, actions })
+    let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
+    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions })
 }
 
 /// What changes on an order page: its version (every step) and its tracking events. The live

@@ -173,6 +173,8 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_return", json!({"id": 999_999, "version": 1, "action": "inspect"}), Needs(ReturnReceive)),
         form("/api/list_returns", "", Needs(OrderView)),
         form("/api/get_return", "id=999999", Needs(OrderView)),
+        json("/api/review_product", json!({"input": {"order_line_id": 999_999, "rating": "5", "comment": ""}}), Needs(OrderPlace)),
+        form("/api/product_reviews", "product_id=999999", Public),
         // The alert inbox.
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),

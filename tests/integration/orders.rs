@@ -549,3 +549,31 @@ on_both_backends!(returns_are_inspected_into_stock_or_scrap_and_refunded_or_exch
     assert_eq!(returns::list(&db, "").await.unwrap().len(), 0, "no open case left");
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
+
+on_both_backends!(customers_review_the_products_of_completed_orders_once, async |db: Db| {
+    use shopflow::orders::review_service as reviews;
+    use shopflow::orders::reviews::ReviewInput;
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let id = shipped_order(&db, "key-rev-0001", "SF900000201").await;
+    let line = service::my_order(&db, &cathy, id).await.unwrap().order.lines[0].id;
+    let review = |rating: &str| ReviewInput { order_line_id: line, rating: rating.into(), comment: "Fragrant, honeyed".into() };
+    assert!(matches!(reviews::submit(&db, &cathy, &review("5")).await, Err(AppError::Conflict(_))), "not before completion");
+    deliver(&db, id).await;
+    let clerk = demo_actor(&db, "orders@shopflow.test").await;
+    let v = service::order_detail(&db, &clerk, id).await.unwrap().order.version;
+    service::act_on_order(&db, &clerk, POLICY, id, v, "complete", &none(), &[]).await.unwrap();
+    assert!(reviews::submit(&db, &cathy, &review("6")).await.unwrap_err().field_message("rating").is_some());
+    let other = customer(&db, 9).await;
+    assert_eq!(reviews::submit(&db, &other, &review("1")).await.unwrap_err(), AppError::NotFound, "only the order's customer");
+    reviews::submit(&db, &cathy, &review("4")).await.unwrap();
+    assert!(matches!(reviews::submit(&db, &cathy, &review("5")).await, Err(AppError::Conflict(_))), "once per line");
+    assert_eq!(service::my_order(&db, &cathy, id).await.unwrap().reviewed_lines, vec![line]);
+    let (product,): (i64,) = sqlx::query_as("SELECT p.id FROM products p JOIN skus s ON s.product_id = p.id WHERE s.code = 'QM-200G'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let shown = reviews::of_product(&db, product).await.unwrap();
+    assert_eq!((shown.count, shown.average_x10), (1, Some(40)));
+    assert_eq!((shown.latest[0].author.as_str(), shown.latest[0].comment.as_str()), ("Cathy", "Fragrant, honeyed"));
+});
