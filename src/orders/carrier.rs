@@ -176,7 +176,7 @@ pub async fn log_refused(db: &Db, reason: &str, from: &str) {
     tracing::warn!(reason, from, "tracking webhook call refused");
 }
 
-/// Used by the order policy's background work: the simulated carrier's pace.
+/// The simulated carrier at the configured pace, or none when the simulation is turned off.
 pub fn simulated(policy: OrderPolicy) -> Option<Simulated> {
     (policy.carrier_step_seconds > 0).then(|| Simulated { step_ms: policy.carrier_step_seconds * 1000 })
 }
