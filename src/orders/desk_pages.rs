@@ -171,7 +171,7 @@ fn OrderDeskInner() -> impl IntoView {
                         .shipments
                         .iter()
                         .filter(|s| s.shipped_at.is_some())
-                        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier.clone().unwrap_or_default(), s.tracking_number.clone().unwrap_or_default())))
+                        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
                         .collect();
                     let can_report = current_user().is_some_and(|a| a.can(Permission::ExceptionHandle));
                     let steps = ["confirm", "allocate", "pick", "pack", "ship", "deliver", "complete", "request_review", "void"];

@@ -49,7 +49,7 @@ fn ExceptionListInner() -> impl IntoView {
                                             <tr data-exception=e.id>
                                                 <td>{e.id}</td>
                                                 <td><a href=format!("/orders/{}#exceptions", e.order_id)>"#" {e.order_id}</a></td>
-                                                <td>{e.parcel}</td>
+                                                <td>{e.parcel(i18n.lang())}</td>
                                                 <td>{move || kind_name(&kind, i18n.lang())}</td>
                                                 <td><StateBadge workflow=&EXCEPTIONS state=e.state/></td>
                                                 <td><SlaBadge sla=e.sla/></td>
@@ -99,7 +99,7 @@ pub fn exceptions_panel(
                 let kind = e.kind.clone();
                 view! {
                     <article class="exception" data-exception=e.id data-state=e.state.clone()>
-                        <h3>{move || kind_name(&kind, i18n.lang())} " · " {e.parcel.clone()} " "
+                        <h3>{move || kind_name(&kind, i18n.lang())} " · " {e.parcel(i18n.lang())} " "
                             <StateBadge workflow=&EXCEPTIONS state=e.state.clone()/> " " <SlaBadge sla=e.sla/></h3>
                         <p class="prose">{e.description.clone()}</p>
                         <p class="notice">{i18n.t("exception.customer_told")} " " {e.customer_note.clone()}</p>
@@ -133,7 +133,7 @@ pub fn CustomerExceptions(exceptions: Vec<ShippingException>) -> impl IntoView {
                     let (kind, resolution) = (e.kind.clone(), e.resolution.clone());
                     view! {
                         <li data-state=e.state.clone()>
-                            <strong>{move || kind_name(&kind, i18n.lang())}</strong> " · " {e.parcel.clone()} " "
+                            <strong>{move || kind_name(&kind, i18n.lang())}</strong> " · " {e.parcel(i18n.lang())} " "
                             <StateBadge workflow=&EXCEPTIONS state=e.state.clone()/>
                             <p>{e.customer_note.clone()}</p>
                             {resolution.map(|r| view! {

@@ -97,6 +97,13 @@ pub const EXCEPTIONS: Workflow = Workflow {
     ],
 };
 
+impl ShippingException {
+    /// "SF Express SF1020000002" in the interface language.
+    pub fn parcel(&self, lang: crate::i18n::Lang) -> String {
+        format!("{} {}", super::carrier_name(&self.carrier, lang), self.tracking_number)
+    }
+}
+
 pub fn kind_name(key: &str, lang: crate::i18n::Lang) -> String {
     KINDS.iter().chain(RESOLUTIONS).find(|k| k.0 == key).map(|k| k.1.get(lang).to_string()).unwrap_or_else(|| key.to_string())
 }
@@ -106,8 +113,9 @@ pub struct ShippingException {
     pub id: i64,
     pub order_id: i64,
     pub shipment_id: i64,
-    /// The parcel's carrier and tracking number.
-    pub parcel: String,
+    /// The parcel's carrier (its key) and tracking number.
+    pub carrier: String,
+    pub tracking_number: String,
     pub kind: String,
     /// Internal: what happened (empty for customers).
     pub description: String,
