@@ -3,7 +3,7 @@
 //! a step that cannot move all its stock moves none.
 
 use super::counts::{CountDetail, CountEntry, CountLine, CountPolicy, Differences, StockCount, COUNTS};
-use super::service::{move_stock, require_active_warehouse, sku_by_code};
+use super::service::{move_stock, on_sku, require_active_warehouse, sku_by_code};
 use super::transfers::{ArrivalInput, Transfer, TransferDetail, TransferLine, TransferLineInput, TRANSFERS};
 use super::{validate_sku_lines, MovementKind};
 use crate::accounts::Actor;
@@ -16,14 +16,6 @@ use crate::server::Db;
 use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
-
-/// Prefixes a stock conflict with the SKU it is about: "TEA-1: not enough stock: 3 available".
-fn on_sku(code: &str) -> impl Fn(AppError) -> AppError + '_ {
-    move |e| match e {
-        AppError::Conflict(m) => AppError::Conflict(format!("{code}: {m}")),
-        other => other,
-    }
-}
 
 /// Resolves the SKU codes of validated lines to ids; an unknown code is an error on its line.
 async fn resolve_lines(conn: &mut AnyConnection, lines: &[(String, i64)]) -> AppResult<Vec<(i64, i64)>> {

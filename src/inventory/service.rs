@@ -14,6 +14,14 @@ use std::collections::HashMap;
 
 // ---------------------------------------------------------------- the ledger
 
+/// Prefixes a stock conflict with the SKU it is about: "TEA-1: not enough stock: 3 available".
+pub fn on_sku(code: &str) -> impl Fn(AppError) -> AppError + '_ {
+    move |e| match e {
+        AppError::Conflict(m) => AppError::Conflict(format!("{code}: {m}")),
+        other => other,
+    }
+}
+
 /// Applies one movement: the balance row changes only if the result is allowed (nothing
 /// negative, never more reserved than on hand), the movement is recorded, and low-stock
 /// alerts are raised or cleared — all on `conn`, in the caller's transaction.

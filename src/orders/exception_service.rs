@@ -7,7 +7,8 @@ use crate::accounts::Actor;
 use crate::domain::{now_millis, parse_money, AppError, AppResult};
 use crate::engine::run::{self, Transition};
 use crate::engine::SlaStatus;
-use crate::inventory::{service::move_stock, MovementKind};
+use super::parse_tracking_number;
+use super::service::{add_refund, send_again};
 use crate::server::Db;
 use std::collections::HashMap;
 
@@ -60,20 +61,11 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
                 if a > total {
                     return Err(AppError::invalid("amount", "more than the order's total"));
                 }
-                sqlx::query("INSERT INTO refunds (order_id, amount, reason, state, created_by, created_at) VALUES ($1, $2, $3, 'requested', $4, $5)")
-                    .bind(order_id)
-                    .bind(a)
-                    .bind(format!("shipping exception #{id}: {resolution}"))
-                    .bind(actor.id)
-                    .bind(now_millis())
-                    .execute(step.conn())
-                    .await?;
+                add_refund(step.conn(), order_id, a, &format!("shipping exception #{id}: {resolution}"), Some(actor.id)).await?;
                 amount = Some(a);
             }
             "reship" => {
-                let tracking = v.get("replacement_tracking").cloned().unwrap_or_default();
-                let probe = super::ShipmentInput { shipment_id, carrier: super::CARRIERS[0].0.into(), tracking_number: tracking };
-                let (_, tracking) = probe.validate(1).map_err(|_| AppError::invalid("replacement_tracking", "give the replacement's tracking number (letters, digits, dashes)"))?;
+                let tracking = parse_tracking_number("replacement_tracking", v.get("replacement_tracking").map(String::as_str).unwrap_or(""))?;
                 // The same goods leave the parcel's warehouse again.
                 let items: Vec<(i64, i64, String, i64)> = sqlx::query_as(
                     "SELECT l.sku_id, s.warehouse_id, l.sku_code, CAST(SUM(a.quantity) AS BIGINT) FROM order_allocations a \
@@ -83,15 +75,7 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
                 .bind(shipment_id)
                 .fetch_all(step.conn())
                 .await?;
-                let reference = format!("shipping exception #{id}");
-                for (sku, wh, code, quantity) in items {
-                    move_stock(step.conn(), sku, wh, MovementKind::Adjust, -quantity, &reference, "replacement parcel", Some(actor.id))
-                        .await
-                        .map_err(|e| match e {
-                            AppError::Conflict(m) | AppError::Invalid { message: m, .. } => AppError::Conflict(format!("{code}: {m}")),
-                            other => other,
-                        })?;
-                }
+                send_again(step.conn(), &items, &format!("shipping exception #{id}"), "replacement parcel", actor.id).await?;
                 replacement = Some(tracking);
             }
             _ => {}

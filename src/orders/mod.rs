@@ -626,16 +626,22 @@ pub struct ShipmentInput {
     pub tracking_number: String,
 }
 
+/// A carrier's tracking number: letters, digits and dashes, at most 40.
+pub fn parse_tracking_number(field: &str, text: &str) -> AppResult<String> {
+    let tracking = required_text(field, text, 40)?;
+    if !tracking.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(AppError::invalid(field, "letters, digits and dashes only"));
+    }
+    Ok(tracking)
+}
+
 impl ShipmentInput {
     pub fn validate(&self, parcel_no: usize) -> AppResult<(String, String)> {
         let at = |e: AppError| e.at_line("shipments", parcel_no);
         if !CARRIERS.iter().any(|c| c.0 == self.carrier) {
             return Err(at(AppError::invalid("carrier", "choose a carrier")));
         }
-        let tracking = required_text("tracking_number", &self.tracking_number, 40).map_err(at)?;
-        if !tracking.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(at(AppError::invalid("tracking_number", "letters, digits and dashes only")));
-        }
+        let tracking = parse_tracking_number("tracking_number", &self.tracking_number).map_err(at)?;
         Ok((self.carrier.clone(), tracking))
     }
 }

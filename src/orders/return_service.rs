@@ -2,6 +2,8 @@
 //! be sold again go back to the warehouse they left from (a `return` movement in the ledger);
 //! an exchange takes the same goods out again; a refund is handed to finance.
 
+use super::parse_tracking_number;
+use super::service::{add_refund, send_again};
 use super::returns::{ReturnCase, ReturnDetail, ReturnInspection, ReturnLine, ReturnRequest, RETURNS};
 use crate::accounts::Actor;
 use crate::domain::{now_millis, AppError, AppResult};
@@ -133,14 +135,7 @@ pub async fn act(
                 return Err(AppError::Conflict("this case asks for an exchange, not a refund".into()));
             }
             let amount: i64 = lines.iter().map(|l| l.4 * l.5).sum();
-            sqlx::query("INSERT INTO refunds (order_id, amount, reason, state, created_by, created_at) VALUES ($1, $2, $3, 'requested', $4, $5)")
-                .bind(order_id)
-                .bind(amount)
-                .bind(&reference)
-                .bind(actor.id)
-                .bind(now_millis())
-                .execute(step.conn())
-                .await?;
+            add_refund(step.conn(), order_id, amount, &reference, Some(actor.id)).await?;
             sqlx::query("UPDATE return_cases SET solution = $1, refund_amount = $2 WHERE id = $3")
                 .bind(&v["solution"])
                 .bind(amount)
@@ -153,18 +148,13 @@ pub async fn act(
             if kind != "exchange" {
                 return Err(AppError::Conflict("this case asks for a refund, not an exchange".into()));
             }
-            let probe = super::ShipmentInput { shipment_id: 0, carrier: super::CARRIERS[0].0.into(), tracking_number: v["tracking_number"].clone() };
-            let (_, tracking) = probe.validate(1).map_err(|_| AppError::invalid("tracking_number", "letters, digits and dashes only"))?;
+            let tracking = parse_tracking_number("tracking_number", &v["tracking_number"])?;
             // The replacement goods leave the warehouse the originals came from.
+            let mut items = Vec::with_capacity(lines.len());
             for (_, order_line, sku, code, quantity, _) in &lines {
-                let wh = home_warehouse(step.conn(), *order_line).await?;
-                move_stock(step.conn(), *sku, wh, MovementKind::Adjust, -quantity, &reference, "exchange sent to the customer", Some(actor.id))
-                    .await
-                    .map_err(|e| match e {
-                        AppError::Conflict(m) | AppError::Invalid { message: m, .. } => AppError::Conflict(format!("{code}: {m}")),
-                        other => other,
-                    })?;
+                items.push((*sku, home_warehouse(step.conn(), *order_line).await?, code.clone(), *quantity));
             }
+            send_again(step.conn(), &items, &reference, "exchange sent to the customer", actor.id).await?;
             sqlx::query("UPDATE return_cases SET solution = $1, tracking_number = $2 WHERE id = $3")
                 .bind(&v["solution"])
                 .bind(&tracking)

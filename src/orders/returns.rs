@@ -5,7 +5,7 @@
 //! problem and the solution are recorded on every case, for later analysis.
 
 use crate::catalog::parse_quantity;
-use crate::domain::{optional_text, required_text, AppError, AppResult, Permission, Role};
+use crate::domain::{required_text, AppError, AppResult, Permission, Role};
 use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow};
 use serde::{Deserialize, Serialize};
 
@@ -201,7 +201,7 @@ impl ReturnInspection {
     pub fn validate(&self, line_no: usize, returned: i64) -> AppResult<(i64, i64)> {
         let at = |e: AppError| e.at_line("lines", line_no);
         let restock = parse_quantity("restock", &self.restock, 999).map_err(at)?;
-        let scrap = if optional_text("scrap", &self.scrap, 10).map_err(at)?.is_none() { 0 } else { parse_quantity("scrap", &self.scrap, 999).map_err(at)? };
+        let scrap = if self.scrap.trim().is_empty() { 0 } else { parse_quantity("scrap", &self.scrap, 999).map_err(at)? };
         if restock + scrap != returned {
             return Err(at(AppError::invalid("restock", "restocked and scrapped units must add up to the units returned")));
         }

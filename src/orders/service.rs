@@ -7,7 +7,8 @@ use super::*;
 use crate::accounts::Actor;
 use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit, Transition};
-use crate::inventory::service::{reserve_in, settle_in};
+use crate::inventory::service::{move_stock, on_sku, reserve_in, settle_in};
+use crate::inventory::MovementKind;
 use crate::server::db::{is_unique_violation, like_escape};
 use crate::server::Db;
 use serde_json::json;
@@ -142,15 +143,14 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
 
 async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheckout) -> AppResult<i64> {
     let (lines, goods_total) = cart_lines(db, actor).await?;
-    let cart = Cart { lines, goods_total, last_address: None };
-    if cart.lines.is_empty() {
+    if lines.is_empty() {
         return Err(AppError::invalid("cart", "your cart is empty"));
     }
-    if let Some(gone) = cart.lines.iter().find(|l| !l.listed) {
+    if let Some(gone) = lines.iter().find(|l| !l.listed) {
         return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
     }
-    let fee = v.method.fee_for(cart.goods_total);
-    let total = cart.goods_total + fee;
+    let fee = v.method.fee_for(goods_total);
+    let total = goods_total + fee;
     if total != input.expected_total {
         return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
     }
@@ -166,7 +166,7 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     .bind(&v.phone)
     .bind(&v.address)
     .bind(v.method.key)
-    .bind(cart.goods_total)
+    .bind(goods_total)
     .bind(fee)
     .bind(total)
     .bind(step.to_state())
@@ -180,9 +180,9 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
         Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict("this checkout is being placed already".into())),
         Err(e) => return Err(e.into()),
     };
-    let mut wanted = Vec::with_capacity(cart.lines.len());
-    let mut line_ids = Vec::with_capacity(cart.lines.len());
-    for l in &cart.lines {
+    let mut wanted = Vec::with_capacity(lines.len());
+    let mut line_ids = Vec::with_capacity(lines.len());
+    for l in &lines {
         let (line_id, sku_id): (i64, i64) = sqlx::query_as(
             "INSERT INTO order_lines (order_id, sku_id, title, sku_code, attributes, quantity, unit_price, line_total) \
              SELECT $1, id, $2, code, attributes, $3, $4, $5 FROM skus WHERE code = $6 RETURNING id, sku_id",
@@ -200,8 +200,8 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     }
     sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?;
     // Last: on PostgreSQL the balance rows stay locked from here to the commit.
-    hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &cart.lines).await?;
-    let payload = json!({ "total": format_money(total), "lines": cart.lines.len().to_string(), "shipping_method": v.method.key });
+    hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &lines).await?;
+    let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": v.method.key });
     Ok(step.commit_created(id, payload).await?.id)
 }
 
@@ -345,7 +345,8 @@ async fn record_payment(conn: &mut AnyConnection, id: i64, total: i64, outcome: 
     Ok(())
 }
 
-async fn add_refund(conn: &mut AnyConnection, order_id: i64, amount: i64, reason: &str, actor_id: Option<i64>) -> AppResult<()> {
+/// Hands `amount` of order `order_id` to finance for refund.
+pub(super) async fn add_refund(conn: &mut AnyConnection, order_id: i64, amount: i64, reason: &str, actor_id: Option<i64>) -> AppResult<()> {
     sqlx::query("INSERT INTO refunds (order_id, amount, reason, state, created_by, created_at) VALUES ($1, $2, $3, 'requested', $4, $5)")
         .bind(order_id)
         .bind(amount)
@@ -354,6 +355,15 @@ async fn add_refund(conn: &mut AnyConnection, order_id: i64, amount: i64, reason
         .bind(now_millis())
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Takes goods out of their warehouses once more, for a replacement or an exchange:
+/// `(sku id, warehouse id, sku code, quantity)` each; a SKU short of stock fails the whole step.
+pub(super) async fn send_again(conn: &mut AnyConnection, items: &[(i64, i64, String, i64)], reference: &str, reason: &str, actor_id: i64) -> AppResult<()> {
+    for (sku, wh, code, quantity) in items {
+        move_stock(conn, *sku, *wh, MovementKind::Adjust, -quantity, reference, reason, Some(actor_id)).await.map_err(on_sku(code))?;
+    }
     Ok(())
 }
 
@@ -410,9 +420,12 @@ pub async fn act_on_order(
 ) -> AppResult<Transition> {
     let action = ORDERS.action(action_id).filter(|a| !a.creates() && a.id != "pay").ok_or_else(|| AppError::invalid("action", "unknown action"))?;
     let (mut step, v) = run::begin(db, actor, &ORDERS, id, version, action_id, form).await?;
-    let (customer,): (i64,) = sqlx::query_as("SELECT customer_id FROM orders WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
-    if action.permission == crate::domain::Permission::OrderPlace && customer != actor.id {
-        return Err(AppError::NotFound);
+    // A customer's step (cancel) is only for the order's own customer.
+    if action.permission == crate::domain::Permission::OrderPlace {
+        let (customer,): (i64,) = sqlx::query_as("SELECT customer_id FROM orders WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
+        if customer != actor.id {
+            return Err(AppError::NotFound);
+        }
     }
     let mut payload = serde_json::to_value(&v).unwrap_or_default();
     match action_id {
