@@ -14,6 +14,10 @@ use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
 use crate::orders::exception_pages::ExceptionList;
 use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
+use crate::outbox::pages::OutboxPage;
+use crate::tickets::dashboard_page::ServiceDashboardPage;
+use crate::tickets::desk_pages::{DepartmentTasksPage, TicketDeskPage, TicketNewPage, TicketQueuePage};
+use crate::tickets::pages::{MyTicketList, MyTicketPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
@@ -98,12 +102,20 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/exceptions") view=ExceptionList ssr=SsrMode::Async/>
                     <Route path=path!("/returns") view=ReturnList ssr=SsrMode::Async/>
                     <Route path=path!("/returns/:id") view=ReturnPage ssr=SsrMode::Async/>
+                    <Route path=path!("/my/tickets") view=MyTicketList ssr=SsrMode::Async/>
+                    <Route path=path!("/my/tickets/:id") view=MyTicketPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view=TicketQueuePage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/new") view=TicketNewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/dashboard") view=ServiceDashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/:id") view=TicketDeskPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
                     <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -146,12 +158,14 @@ fn Nav() -> impl IntoView {
                 {item(Permission::PortalPage, "/catalog", "catalog.title", "catalog")}
                 {item(Permission::OrderPlace, "/cart", "cart.title", "cart")}
                 {item(Permission::OrderPlace, "/my/orders", "order.mine", "my-orders")}
+                {item(Permission::PortalPage, "/my/tickets", "ticket.mine", "my-tickets")}
                 {departments}
                 {item(Permission::StockAlertHandle, "/alerts", "alerts.title", "alerts")}
                 {item(Permission::SuggestionView, "/improvement", "nav.improvement", "improvement")}
                 {item(Permission::UserManage, "/admin/users", "nav.users", "users")}
                 {item(Permission::RoleManage, "/admin/roles", "nav.roles", "roles")}
                 {item(Permission::AuditLogView, "/admin/audit", "nav.audit", "audit")}
+                {item(Permission::OutboxView, "/admin/outbox", "outbox.title", "outbox")}
             </ul>
         </nav>
     }

@@ -17,13 +17,15 @@ pub mod i18n;
 pub mod improvement;
 pub mod inventory;
 pub mod orders;
+pub mod outbox;
+pub mod tickets;
 pub mod workspace;
 #[cfg(feature = "ssr")]
 pub mod server;
 
 /// Every declared process, for the SOP index and the checks that run over all of them.
 pub fn workflows() -> &'static [&'static engine::Workflow] {
-    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS, &orders::ORDERS, &orders::exceptions::EXCEPTIONS, &orders::returns::RETURNS]
+    &[&improvement::SUGGESTIONS, &catalog::LISTING, &catalog::PRICE_APPROVALS, &inventory::RECEIPTS, &inventory::transfers::TRANSFERS, &inventory::counts::COUNTS, &orders::ORDERS, &orders::exceptions::EXCEPTIONS, &orders::returns::RETURNS, &tickets::TICKETS]
 }
 
 #[cfg(feature = "hydrate")]

@@ -55,10 +55,10 @@ async fn run(config: Config) -> Result<(), String> {
         }
     });
 
-    // Unpaid orders past the payment window give their stock back, and imports abandoned by a
-    // stopped instance are closed. Every instance sweeps; both sweeps are idempotent (the
-    // engine's state check, the job's state).
-    let (sweep_db, policy) = (db.clone(), config.orders);
+    // Unpaid orders past the payment window give their stock back, resolved tickets past the
+    // reopen window close, and imports abandoned by a stopped instance are closed. Every
+    // instance sweeps; the sweeps are idempotent (the engine's state check, the job's state).
+    let (sweep_db, policy, tickets) = (db.clone(), config.orders, config.tickets);
     tokio::spawn(async move {
         loop {
             // Imports whose instance stopped mid-way are reported as interrupted.
@@ -72,6 +72,11 @@ async fn run(config: Config) -> Result<(), String> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(expired = n, "unpaid orders cancelled"),
                 Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
+            }
+            match shopflow::tickets::service::close_resolved(&sweep_db, tickets).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closed = n, "resolved tickets closed after the reopen window"),
+                Err(e) => tracing::warn!(error = %e, "closing resolved tickets failed"),
             }
         }
     });

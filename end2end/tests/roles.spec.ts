@@ -3,7 +3,7 @@ import { expectStatus, navKeys, signIn } from './helpers';
 
 // Each demo account sees exactly the sections its role may enter.
 const expected: Record<string, string[]> = {
-  'admin@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'users', 'roles', 'audit'],
+  'admin@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'users', 'roles', 'audit', 'outbox'],
   'pm@shopflow.test': ['home', 'product', 'alerts', 'improvement'],
   'specialist@shopflow.test': ['home', 'product', 'improvement'],
   'orders@shopflow.test': ['home', 'orders', 'improvement'],
@@ -14,7 +14,7 @@ const expected: Record<string, string[]> = {
   'marketing@shopflow.test': ['home', 'marketing', 'improvement'],
   'finance@shopflow.test': ['home', 'finance', 'improvement'],
   'ops@shopflow.test': ['home', 'product', 'orders', 'warehouse', 'logistics', 'service', 'marketing', 'finance', 'operations', 'alerts', 'improvement', 'audit'],
-  'customer@shopflow.test': ['home', 'portal', 'catalog', 'cart', 'my-orders'],
+  'customer@shopflow.test': ['home', 'portal', 'catalog', 'cart', 'my-orders', 'my-tickets'],
 };
 
 for (const [email, keys] of Object.entries(expected)) {

@@ -429,6 +429,10 @@ pub fn department_label_key(d: crate::domain::Department) -> &'static str {
     }
 }
 
+/// The people a step's staff field offers, (id, name): provided by a page whose steps have one.
+#[derive(Debug, Clone, Default)]
+pub struct StaffChoices(pub Vec<(i64, String)>);
+
 /// One step of a record page: its SOP text, the inputs of the step's declared form, and the
 /// button. `send` gets the action id and the form's values.
 pub fn step_box(
@@ -456,12 +460,18 @@ pub fn step_box(
                             {options.iter().map(|(v, l)| view! { <option value=*v>{move || l.get(i18n.lang())}</option> }).collect_view()}
                         </select>
                     }.into_any(),
+                    crate::engine::FieldKind::Staff => view! {
+                        <select name=f.name prop:value=move || sig.get() on:change=move |ev| sig.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {use_context::<StaffChoices>().unwrap_or_default().0.into_iter().map(|(id, n)| view! { <option value=id.to_string()>{n}</option> }).collect_view()}
+                        </select>
+                    }.into_any(),
                     _ => view! { <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }.into_any(),
                 };
                 view! { <label data-field=f.name>{move || f.label.get(i18n.lang())}{input}</label> }
             }).collect_view()}
             // Steps that undo or abandon are secondary, so the way forward stands out.
-            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "void" | "recount" | "reject")} on:click=move |_| {
+            <button type="button" data-testid=action class:secondary={matches!(action, "cancel" | "void" | "recount" | "reject" | "merge" | "close")} on:click=move |_| {
                 send(action, values.with_value(|v| v.iter().map(|(f, s)| (f.name.to_string(), s.get_untracked())).collect()));
             }>{label}</button>
         </div>

@@ -80,6 +80,12 @@ permissions! {
     ReturnReview = "return.review", "Approve or reject returns, hand refunds to finance, send exchanges", "审核退换货、转财务退款、发出换货";
     ReturnReceive = "return.receive", "Receive and inspect returned goods", "退货收货与质检";
     ExceptionHandle = "exception.handle", "Report, investigate and resolve shipping exceptions", "登记、调查、处理物流异常";
+    // Customer service.
+    TicketOpen = "ticket.open", "Open tickets (customers their own, agents for a caller) and write on them", "提交工单（客户本人；客服代来电客户）并留言";
+    TicketView = "ticket.view", "Read all tickets and the service queue", "查看全部工单及客服队列";
+    TicketHandle = "ticket.handle", "Triage, answer, escalate, resolve and merge tickets", "工单分类、回复、升级、解决与合并";
+    TicketTaskAnswer = "ticket.task_answer", "Answer questions customer service escalates to one's department", "答复客服升级到本部门的问题";
+    OutboxView = "outbox.view", "Read the email outbox", "查看待发邮件";
 }
 
 /// A department: a section of the navigation, entered with its page permission.
@@ -263,17 +269,20 @@ impl Role {
                 PromoSchedule,
                 StockView,
                 StockAlertHandle,
+                TicketTaskAnswer,
             ]),
             Role::ProductSpecialist => with_staff(&[ProductPage, ProductView, ProductEdit, PriceChange, StockView]),
             Role::OrderClerk => with_staff(&[OrdersPage, StockView, StockReserve, OrderView, OrderReview]),
             Role::WarehouseStaff => {
-                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip, ReturnReceive];
+                let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip, ReturnReceive, TicketTaskAnswer];
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
-            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle]),
-            Role::ServiceAgent | Role::SeniorServiceAgent => with_staff(&[ServicePage, StockView, OrderView, ReturnReview]),
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle, TicketTaskAnswer]),
+            Role::ServiceAgent | Role::SeniorServiceAgent => {
+                with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle])
+            }
             Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
-            Role::Finance => with_staff(&[FinancePage, OrderView]),
+            Role::Finance => with_staff(&[FinancePage, OrderView, TicketTaskAnswer]),
             Role::OperationsManager => with_staff(&[
                 ProductPage,
                 OrdersPage,
@@ -291,11 +300,12 @@ impl Role {
                 StockCount,
                 StockAdjustApprove,
                 OrderView,
+                TicketView,
                 SuggestionReview,
                 SuggestionAssign,
                 SuggestionImplement,
             ]),
-            Role::Customer => vec![PortalPage, OrderPlace],
+            Role::Customer => vec![PortalPage, OrderPlace, TicketOpen],
             Role::AnyStaff => staff.to_vec(),
         }
     }

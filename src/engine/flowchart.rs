@@ -29,7 +29,7 @@ fn ranks(wf: &Workflow) -> HashMap<&'static str, i32> {
     while i < queue.len() {
         let s = queue[i];
         let r = rank[s];
-        for a in wf.actions.iter().filter(|a| a.from.iter().any(|f| f.id == s)) {
+        for a in wf.actions.iter().filter(|a| !a.stays() && a.from.iter().any(|f| f.id == s)) {
             if !rank.contains_key(a.to.id) {
                 rank.insert(a.to.id, r + 1);
                 queue.push(a.to.id);
@@ -50,8 +50,20 @@ pub fn svg(wf: &Workflow, lang: Lang) -> String {
         pos.insert(s.id, (PAD + col * COL, PAD + 20 + *row * ROW));
         *row += 1;
     }
-    let width = PAD * 2 + (per_col.keys().max().copied().unwrap_or(0)) * COL + BOX_W;
-    let height = PAD * 2 + 20 + (per_col.values().max().copied().unwrap_or(1)) * ROW;
+    // Steps that keep the state (a reply, a note) would pile up as loops on one box; they are
+    // listed under the chart instead, one line per state.
+    let stays: Vec<(&str, String)> = wf
+        .states
+        .iter()
+        .filter_map(|s| {
+            let names: Vec<&str> = wf.actions.iter().filter(|a| a.stays() && a.from.contains(s)).map(|a| a.label.get(lang)).collect();
+            (!names.is_empty()).then(|| (s.name.get(lang), names.join(" · ")))
+        })
+        .collect();
+    let longest = stays.iter().map(|(s, n)| s.chars().count() + n.chars().count()).max().unwrap_or(0) as i32;
+    let width = (PAD * 2 + (per_col.keys().max().copied().unwrap_or(0)) * COL + BOX_W).max(PAD * 2 + longest * 7);
+    let chart_height = PAD * 2 + 20 + (per_col.values().max().copied().unwrap_or(1)) * ROW;
+    let height = chart_height + if stays.is_empty() { 0 } else { 24 + stays.len() as i32 * 20 };
 
     let mut out = String::new();
     let _ = write!(
@@ -59,12 +71,13 @@ pub fn svg(wf: &Workflow, lang: Lang) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" class="flowchart" viewBox="0 0 {width} {height}" role="img" aria-label="{}"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="#475569"/></marker></defs>"##,
         escape(wf.name.get(lang))
     );
-    for a in wf.actions.iter().filter(|a| !a.creates()) {
-        let (tx, ty) = pos[a.to.id];
-        for f in a.from {
+    for a in wf.actions.iter().filter(|a| !a.creates() && !a.stays()) {
+        for (n, f) in a.from.iter().enumerate() {
             let (fx, fy) = pos[f.id];
-            let label = escape(a.label.get(lang));
-            if f.id == a.to.id {
+            let (tx, ty) = pos[a.target(f).id];
+            // A step taken from several states is named on its first arrow only.
+            let label = if n == 0 { escape(a.label.get(lang)) } else { String::new() };
+            if a.target(f).id == f.id {
                 // A step that keeps the state (e.g. reassign): a loop above the box.
                 let x = fx + BOX_W / 2;
                 let _ = write!(
@@ -96,6 +109,12 @@ pub fn svg(wf: &Workflow, lang: Lang) -> String {
             escape(s.name.get(lang))
         );
     }
+    if !stays.is_empty() {
+        let _ = write!(out, r##"<text x="{PAD}" y="{chart_height}" class="edge-label stays-title">↻ {}</text>"##, if lang == Lang::Zh { "状态不变的步骤" } else { "Steps that keep the state" });
+        for (n, (state, names)) in stays.iter().enumerate() {
+            let _ = write!(out, r##"<text x="{PAD}" y="{}" class="edge-label stays">{}: {}</text>"##, chart_height + 20 + n as i32 * 20, escape(state), escape(names));
+        }
+    }
     out.push_str("</svg>");
     out
 }
@@ -114,5 +133,14 @@ mod tests {
         let edges: usize = SUGGESTIONS.actions.iter().map(|a| a.from.len()).sum();
         assert_eq!(svg.matches("marker-end").count(), edges);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn steps_that_keep_the_state_are_listed_not_drawn() {
+        let wf = &crate::tickets::TICKETS;
+        let svg = svg(wf, Lang::En);
+        let edges: usize = wf.actions.iter().filter(|a| !a.stays() && !a.creates()).map(|a| a.from.len()).sum();
+        assert_eq!(svg.matches("marker-end").count(), edges);
+        assert!(svg.contains("In progress: Reply to the customer · Customer writes · Internal note"), "{svg}");
     }
 }

@@ -78,9 +78,28 @@ pub struct Action {
     pub form: &'static [Field],
 }
 
+/// The target of a step that keeps the record in whatever state it is in: a reply, an internal
+/// note, an assignment. Such a step is checked, versioned and audited like any other; it
+/// just moves nothing.
+pub const STAY: State = State { id: "", name: Text::new("(state unchanged)", "（状态不变）"), terminal: false };
+
 impl Action {
     pub fn creates(&self) -> bool {
         self.from.is_empty()
+    }
+
+    /// Whether the step leaves the state as it is (its target is [`STAY`]).
+    pub fn stays(&self) -> bool {
+        self.to.id.is_empty()
+    }
+
+    /// The state the step moves a record in `from` to.
+    pub fn target(&'static self, from: &'static State) -> &'static State {
+        if self.stays() {
+            from
+        } else {
+            &self.to
+        }
     }
 }
 
@@ -136,7 +155,11 @@ impl Workflow {
             return Err(format!("{}: {creators} creating actions, expected 1", self.id));
         }
         for a in self.actions {
-            for s in a.from.iter().chain(std::iter::once(&a.to)) {
+            if a.creates() && a.stays() {
+                return Err(format!("{}.{}: a creating action must enter a state", self.id, a.id));
+            }
+            let to = (!a.stays()).then_some(&a.to);
+            for s in a.from.iter().chain(to) {
                 if self.state(s.id) != Some(s) {
                     return Err(format!("{}.{}: undeclared state {}", self.id, a.id, s.id));
                 }

@@ -109,6 +109,7 @@ impl Step {
             return Err(AppError::internal("commit called on a creating step; use commit_created"));
         };
         let now = now_millis();
+        let to_state = if self.action.stays() { from } else { self.action.to.id };
         // The table name comes from the static declaration, never from input.
         let updated = sqlx::query(&format!(
             "UPDATE {} SET state = $1, version = version + 1, updated_at = $2, \
@@ -116,7 +117,7 @@ impl Step {
              WHERE id = $3 AND version = $4",
             self.wf.table
         ))
-        .bind(self.action.to.id)
+        .bind(to_state)
         .bind(now)
         .bind(id)
         .bind(version)
@@ -125,10 +126,9 @@ impl Step {
         if updated.rows_affected() != 1 {
             return Err(AppError::StaleVersion);
         }
-        let to = Some(self.action.to.id);
-        audit(&mut self.tx, self.wf.id, id, self.action.id, Some(from), to, self.actor_id, &payload).await?;
+        audit(&mut self.tx, self.wf.id, id, self.action.id, Some(from), Some(to_state), self.actor_id, &payload).await?;
         self.tx.commit().await?;
-        Ok(Transition { id, state: self.action.to.id, version: version + 1 })
+        Ok(Transition { id, state: to_state, version: version + 1 })
     }
 
     /// Finishes a creating action: the process has inserted record `id` in [`Step::to_state`]
@@ -182,12 +182,38 @@ pub async fn begin(
     action: &str,
     form: &HashMap<String, String>,
 ) -> AppResult<(Step, FormValues)> {
+    begin_on(db, actor, wf, id, Some(version), action, form).await
+}
+
+/// Starts `action` on record `id` as it is now, whatever its version: for steps whose author
+/// did not look at a particular version (a customer's message, a department's answer). The
+/// permission, the form and the state are checked as by [`begin`].
+pub async fn begin_current(
+    db: &Db,
+    actor: &Actor,
+    wf: &'static Workflow,
+    id: i64,
+    action: &str,
+    form: &HashMap<String, String>,
+) -> AppResult<(Step, FormValues)> {
+    begin_on(db, actor, wf, id, None, action, form).await
+}
+
+async fn begin_on(
+    db: &Db,
+    actor: &Actor,
+    wf: &'static Workflow,
+    id: i64,
+    version: Option<i64>,
+    action: &str,
+    form: &HashMap<String, String>,
+) -> AppResult<(Step, FormValues)> {
     let action = permitted(wf, actor, action)?;
     if action.creates() {
         return Err(AppError::invalid("action", "this action creates a record"));
     }
     let values = validate_form(action, form)?;
-    Ok((open(db, wf, action, id, Some(version), Some(actor.id)).await?, values))
+    Ok((open(db, wf, action, id, version, Some(actor.id)).await?, values))
 }
 
 /// Starts `action` on record `id` on the system's behalf: no permission (nobody clicked), no

@@ -468,6 +468,7 @@ fn MyOrderInner() -> impl IntoView {
                                 </ul>
                                 <super::exception_pages::CustomerExceptions exceptions=d.exceptions/>
                                 <super::return_pages::CustomerReturns returns=d.returns/>
+                                <p><a href=format!("/my/tickets?order={oid}") data-testid="ask-about-order">{i18n.t("ticket.ask_about_order")}</a></p>
                                 {reviewable.then(|| view! { <ReviewForm lines=o.lines.clone() reviewed=d.reviewed_lines.clone() on_done=returned/> })}
                                 {returnable.then(|| view! { <super::return_pages::ReturnRequestForm order_id=oid lines=o.lines.clone() on_done=returned/> })}
                                 <FormError result=cancel_result fields=&[]/>

@@ -33,6 +33,8 @@ ENVIRONMENT:
                            order clerk instead of being confirmed at once (default 5000.00)
   SHOPFLOW_PAYMENT_WINDOW_MINUTES  unpaid orders are cancelled and their stock
                            released after this many minutes (default 30)
+  SHOPFLOW_TICKET_REOPEN_DAYS  a customer's reply reopens a resolved ticket within this
+                           many days; after them it closes (default 7)
   SHOPFLOW_CARRIER_STEP_SECONDS  the simulated carrier moves a shipped parcel one stage
                            on (picked up … delivered) every this many seconds; 0 turns
                            the simulation off (default 60)
@@ -51,6 +53,7 @@ pub struct Config {
     pub counts: crate::inventory::counts::CountPolicy,
     pub media_dir: std::path::PathBuf,
     pub orders: crate::orders::OrderPolicy,
+    pub tickets: crate::tickets::service::TicketPolicy,
     pub tracking_webhook_secret: Option<String>,
 }
 
@@ -99,6 +102,7 @@ impl Config {
                 payment_window_minutes: number("SHOPFLOW_PAYMENT_WINDOW_MINUTES", 30).max(1),
                 carrier_step_seconds: number("SHOPFLOW_CARRIER_STEP_SECONDS", 60),
             },
+            tickets: crate::tickets::service::TicketPolicy { reopen_days: number("SHOPFLOW_TICKET_REOPEN_DAYS", 7).max(1) },
             tracking_webhook_secret: std::env::var("SHOPFLOW_TRACKING_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
         }
     }

@@ -87,6 +87,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 9,
+        name: "tickets",
+        sql: include_str!("../../migrations/0009_tickets.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

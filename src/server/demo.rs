@@ -40,6 +40,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     }
     seed_catalog(db, &ids).await?;
     seed_orders(db, &ids).await?;
+    seed_tickets(db, &ids).await?;
     let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM suggestions").fetch_one(db.pool()).await?;
     if existing > 0 {
         return Ok(());
@@ -287,5 +288,41 @@ async fn seed_orders(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
         .map(|s| ShipmentInput { shipment_id: s.id, carrier: "sf".into(), tracking_number: format!("SF10{}", 20_000_000 + s.id) })
         .collect();
     orders::act_on_order(db, &logistics, policy, placed[1], t.version, "ship", &none, &parcels).await?;
+    Ok(())
+}
+
+/// Two requests of the demo customer for the service desk: a question nobody has triaged yet,
+/// and a complaint about the shipped order that an agent is working on.
+async fn seed_tickets(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
+    use crate::tickets::{service as tickets, TicketInput};
+    let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets").fetch_one(db.pool()).await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    let load = |role: Role| {
+        let id = ids[&role];
+        async move { load_actor(db, id).await?.ok_or(AppError::NotFound) }
+    };
+    let (customer, agent) = (load(Role::Customer).await?, load(Role::ServiceAgent).await?);
+    let (shipped,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM orders WHERE customer_id = $1").bind(customer.id).fetch_one(db.pool()).await?;
+    let late = TicketInput {
+        kind: "complaint".into(),
+        subject: "Where is my parcel?".into(),
+        message: "My tea was shipped days ago and the tracking has not moved since.".into(),
+        order: shipped.to_string(),
+        customer_email: String::new(),
+    };
+    let id = tickets::open(db, &customer, &late).await?.id;
+    let form = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>();
+    let t = tickets::act(db, &agent, id, 1, "triage", &form(&[("kind", "complaint"), ("category", "delivery"), ("priority", "high")])).await?;
+    let t = tickets::act(db, &agent, id, t.version, "start", &form(&[])).await?;
+    tickets::act(db, &agent, id, t.version, "reply", &form(&[("message", "Sorry for the wait. We have asked the carrier where your parcel is and will write again today.")])).await?;
+    let question = TicketInput {
+        kind: "inquiry".into(),
+        subject: "Do you ship to Hong Kong?".into(),
+        message: "I would like to send Longjing tea to my parents in Hong Kong. Is that possible?".into(),
+        ..Default::default()
+    };
+    tickets::open(db, &customer, &question).await?;
     Ok(())
 }

@@ -109,6 +109,10 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Logistics, Permission::OrderShip, "/orders?state=shipped", "order.in_transit"),
     (Department::Logistics, Permission::OrderView, "/exceptions", "exception.title"),
     (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
+    (Department::Service, Permission::TicketView, "/tickets", "ticket.title"),
+    (Department::Service, Permission::TicketView, "/tickets?mine=1", "ticket.mine_only"),
+    (Department::Service, Permission::TicketHandle, "/tickets/new", "ticket.log_call"),
+    (Department::Service, Permission::TicketView, "/tickets/dashboard", "ticket.dashboard"),
     (Department::Service, Permission::OrderView, "/orders", "order.title"),
     (Department::Service, Permission::ReturnReview, "/returns", "return.title"),
     (Department::Warehouse, Permission::ReturnReceive, "/returns?state=approved", "return.to_receive"),
@@ -117,6 +121,11 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Marketing, Permission::ProductView, "/products?state=listed", "product.list_title"),
     (Department::Marketing, Permission::MarketingPage, "/catalog", "catalog.title"),
     (Department::Operations, Permission::OperationsPage, "/sop", "sop.index"),
+    (Department::Operations, Permission::TicketView, "/tickets/dashboard", "ticket.dashboard"),
+    (Department::Warehouse, Permission::TicketTaskAnswer, "/tasks", "ticket.tasks_title"),
+    (Department::Logistics, Permission::TicketTaskAnswer, "/tasks", "ticket.tasks_title"),
+    (Department::Finance, Permission::TicketTaskAnswer, "/tasks", "ticket.tasks_title"),
+    (Department::Product, Permission::TicketTaskAnswer, "/tasks", "ticket.tasks_title"),
 ];
 
 /// `/sop`: every declared process, with a link to its SOP document.

@@ -16,7 +16,7 @@ on_both_backends!(customers_register_and_sign_in, async |db: Db| {
     let actor = load_actor(&db, id).await.unwrap().unwrap();
     assert_eq!(actor.email, "li.na@example.com");
     assert!(actor.is_customer);
-    assert_eq!(actor.permissions, vec![Permission::PortalPage, Permission::OrderPlace]);
+    assert_eq!(actor.permissions, vec![Permission::PortalPage, Permission::OrderPlace, Permission::TicketOpen]);
     assert_eq!(authenticate(&db, "LI.NA@example.com", "correct horse", "1.2.3.4").await.unwrap(), id);
 
     // The same email again, and bad input: clear field errors, nothing written.

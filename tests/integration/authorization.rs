@@ -175,11 +175,27 @@ fn cases() -> Vec<Case> {
         form("/api/get_return", "id=999999", Needs(OrderView)),
         json("/api/review_product", json!({"input": {"order_line_id": 999_999, "rating": "5", "comment": ""}}), Needs(OrderPlace)),
         form("/api/product_reviews", "product_id=999999", Public),
+        // The service desk.
+        json("/api/open_ticket", json!({"input": {"kind": "rant", "subject": "", "message": ""}}), Needs(TicketOpen)),
+        form("/api/list_my_tickets", "", Needs(TicketOpen)),
+        form("/api/get_my_ticket", "id=999999", Needs(TicketOpen)),
+        form("/api/write_on_ticket", "id=999999&message=x", Needs(TicketOpen)),
+        json("/api/answer_survey", json!({"input": {"ticket_id": 999_999, "score": "5"}}), Needs(TicketOpen)),
+        json("/api/list_tickets", json!({"filter": {"state": "nonsense"}}), Needs(TicketView)),
+        form("/api/get_ticket", "id=999999", Needs(TicketView)),
+        form("/api/list_department_tasks", "", Needs(TicketTaskAnswer)),
+        form("/api/answer_department_task", "task_id=999999&answer=x", Needs(TicketTaskAnswer)),
+        form("/api/list_agents", "", Needs(TicketHandle)),
+        form("/api/list_outbox", "", Needs(OutboxView)),
+        form("/api/service_dashboard", "days=7", Needs(TicketView)),
         // The alert inbox.
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),
         form("/api/resolve_alert", "id=999999&note=x", Staff),
     ];
+    for a in shopflow::tickets::TICKETS.actions.iter().filter(|a| !a.creates()) {
+        cases.push(json("/api/act_on_ticket", json!({"id": 999_999, "version": 1, "action": a.id}), Needs(a.permission)));
+    }
     for d in Department::ALL {
         let body = format!("department={}", d.key());
         cases.push(Case { path: "/api/department_home", body: Body::Form(body), rule: Needs(d.page_permission()) });
@@ -229,6 +245,14 @@ fn pages() -> Vec<(String, Rule)> {
         ("/exceptions".to_string(), Needs(OrderView)),
         ("/returns".to_string(), Needs(OrderView)),
         ("/alerts".to_string(), Staff),
+        ("/my/tickets".to_string(), Needs(PortalPage)),
+        ("/my/tickets/1".to_string(), Needs(PortalPage)),
+        ("/tickets".to_string(), Needs(TicketView)),
+        ("/tickets/new".to_string(), Needs(TicketHandle)),
+        ("/tickets/1".to_string(), Needs(TicketView)),
+        ("/tickets/dashboard".to_string(), Needs(TicketView)),
+        ("/tasks".to_string(), Needs(TicketTaskAnswer)),
+        ("/admin/outbox".to_string(), Needs(OutboxView)),
         ("/sop".to_string(), Staff),
         ("/sop/listing".to_string(), Staff),
     ];

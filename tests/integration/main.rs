@@ -14,3 +14,4 @@ mod transfers_counts;
 mod bulk;
 mod images;
 mod orders;
+mod tickets;

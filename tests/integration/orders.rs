@@ -42,7 +42,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
 }
 
 /// A customer account made directly (hashing 64 passwords would dominate the race test).
-async fn customer(db: &Db, n: usize) -> Actor {
+pub(crate) async fn customer(db: &Db, n: usize) -> Actor {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO users (email, display_name, password_hash, is_customer, active, created_at) VALUES ($1, $2, 'x', 1, 1, 0) RETURNING id",
     )

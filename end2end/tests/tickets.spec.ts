@@ -1,0 +1,107 @@
+import { expect, test } from '@playwright/test';
+import { hydrated, signIn, signOut } from './helpers';
+
+/** Fills and sends one step box of the ticket page. */
+async function step(page: import('@playwright/test').Page, action: string, fields: Record<string, string>, selects: Record<string, string> = {}) {
+  // Occasional steps are folded away under their name.
+  const folded = page.locator(`details[data-step="${action}"]`);
+  if (await folded.count()) await folded.locator('summary').click();
+  const box = page.locator(`.step[data-action="${action}"]`);
+  for (const [name, value] of Object.entries(fields)) await box.locator(`[name="${name}"]`).fill(value);
+  for (const [name, value] of Object.entries(selects)) await box.locator(`select[name="${name}"]`).selectOption(value);
+  await box.locator(`button[data-testid="${action}"]`).click();
+}
+
+test('a complaint about an order: triage, a question to the warehouse, resolution, the survey', async ({ page }) => {
+  test.setTimeout(120_000);
+  // The customer complains about their shipped order, from the order page.
+  await signIn(page, 'customer@shopflow.test');
+  await page.goto('/my/orders');
+  await page.locator('tr[data-order] a').first().click();
+  await page.waitForURL(/\/my\/orders\/\d+$/);
+  const orderId = new URL(page.url()).pathname.split('/').pop()!;
+  await hydrated(page);
+  await page.click('[data-testid="ask-about-order"]');
+  await page.waitForURL(/\/my\/tickets\?order=/);
+  await hydrated(page);
+  await expect(page.locator('select[name="order"]')).toHaveValue(orderId);
+  // An empty message is refused where the customer is.
+  await page.fill('input[name="subject"]', 'The cup arrived broken');
+  await page.click('[data-testid="send-ticket"]');
+  await expect(page.locator('.field-error[data-field="message"]')).toBeVisible();
+  await page.fill('textarea[name="message"]', 'One of the cups was in pieces when I opened the parcel.');
+  await page.click('[data-testid="send-ticket"]');
+  await page.waitForURL(/\/my\/tickets\/\d+$/);
+  const ticketId = new URL(page.url()).pathname.split('/').pop()!;
+  await expect(page.locator('.page-head [data-state="new"]')).toBeVisible();
+  await hydrated(page);
+  await signOut(page);
+
+  // The agent finds it in the queue, triages, notes, replies and asks the warehouse.
+  await signIn(page, 'service@shopflow.test');
+  await page.goto('/tickets');
+  await expect(page.locator(`tr[data-ticket="${ticketId}"]`)).toBeVisible();
+  await expect(page.locator(`tr[data-ticket="${ticketId}"] .badge[data-late]`)).toBeVisible();
+  await page.goto(`/tickets/${ticketId}`);
+  await hydrated(page);
+  await expect(page.locator('[data-testid="history-orders"]')).toContainText(`#${orderId}`);
+  await step(page, 'triage', {}, { kind: 'complaint', category: 'product', priority: 'urgent' });
+  await expect(page.locator('.page-head [data-state="triaged"]')).toBeVisible();
+  await step(page, 'start', {});
+  await expect(page.locator('.page-head [data-state="in_progress"]')).toBeVisible();
+  await step(page, 'note', { note: 'Third breakage this week from the same station.' });
+  await expect(page.locator('[data-internal="true"]')).toContainText('Third breakage');
+  await step(page, 'reply', { message: 'We are very sorry. We are checking with our warehouse.' });
+  await expect(page.locator('.message.staff')).toContainText('checking with our warehouse');
+  await step(page, 'escalate', { question: 'How was the cup packed?' }, { to: 'warehouse' });
+  await expect(page.locator('[data-testid="ticket-tasks"] [data-answered="false"]')).toBeVisible();
+  await signOut(page);
+
+  // The warehouse answers from its own queue.
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.goto('/tasks');
+  await hydrated(page);
+  const task = page.locator('li.task', { hasText: 'How was the cup packed?' });
+  await task.locator('textarea[name="answer"]').fill('Packed without bubble wrap; the station has been retrained.');
+  await task.locator('button[type="submit"]').click();
+  await expect(page.locator('li.task', { hasText: 'How was the cup packed?' }).locator('[data-testid="task-answer"]')).toBeVisible();
+  await signOut(page);
+
+  // The agent resolves it with the handbook's facts.
+  await signIn(page, 'service@shopflow.test');
+  await page.goto(`/tickets/${ticketId}`);
+  await hydrated(page);
+  await expect(page.locator('[data-testid="task-answer"]')).toContainText('retrained');
+  await step(page, 'resolve', {
+    problem: 'Cup broken: packed without bubble wrap',
+    solution: 'A replacement cup is sent; the packing station retrained',
+    customer_feedback: 'Customer accepts a replacement',
+    message: 'A new cup is on its way, properly wrapped this time.',
+  }, { root_cause: 'picking_error' });
+  await expect(page.locator('.page-head [data-state="resolved"]')).toBeVisible();
+  await expect(page.locator('[data-testid="root-cause"]')).toContainText('Wrong or missing item packed');
+  await signOut(page);
+
+  // The customer reads the replies, never the note, and rates the help once.
+  await signIn(page, 'customer@shopflow.test');
+  await page.goto(`/my/tickets/${ticketId}`);
+  await hydrated(page);
+  await expect(page.locator('[data-testid="conversation"]')).toContainText('A new cup is on its way');
+  await expect(page.locator('[data-testid="conversation"]')).not.toContainText('Third breakage');
+  await expect(page.locator('[data-testid="conversation"]')).not.toContainText('retrained');
+  await expect(page.locator('[data-testid="solution"]')).toContainText('replacement cup');
+  await page.click('[data-testid="send-survey"]');
+  await expect(page.locator('.field-error[data-field="score"]')).toBeVisible();
+  await page.check('input[name="score"][value="5"]');
+  await page.fill('textarea[name="comment"]', 'Quick and kind.');
+  await page.click('[data-testid="send-survey"]');
+  await expect(page.locator('[data-testid="survey-done"]')).toContainText('★★★★★');
+  await expect(page.locator('[data-testid="survey"]')).toHaveCount(0);
+  await signOut(page);
+
+  // The service dashboard counts it.
+  await signIn(page, 'senior@shopflow.test');
+  await page.goto('/tickets/dashboard');
+  await expect(page.locator('[data-testid="root-causes"] [data-cause="picking_error"]')).toBeVisible();
+  await expect(page.locator('[data-testid="survey-count"]')).toHaveText('1');
+});

@@ -1,0 +1,100 @@
+//! Server functions of the service desk. Each checks its permission first; a customer reaches
+//! only their own tickets (the service answers "not found" for anyone else's).
+
+use super::{QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
+use crate::domain::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use std::collections::HashMap;
+
+#[cfg(feature = "ssr")]
+use {
+    super::{service, service::TicketPolicy, TICKETS},
+    crate::domain::Permission,
+    crate::server::{db, require},
+};
+
+#[cfg(feature = "ssr")]
+fn policy() -> TicketPolicy {
+    use_context::<crate::server::AppState>().map(|s| s.config.tickets).unwrap_or_default()
+}
+
+/// A customer files a ticket, or an agent logs a caller's; returns the ticket's id.
+#[server(endpoint = "open_ticket", input = Json)]
+pub async fn open_ticket(input: TicketInput) -> Result<i64, AppError> {
+    let actor = require(Permission::TicketOpen).await?;
+    Ok(service::open(&db()?, &actor, &input).await?.id)
+}
+
+#[server(endpoint = "list_my_tickets")]
+pub async fn list_my_tickets() -> Result<Vec<TicketSummary>, AppError> {
+    let actor = require(Permission::TicketOpen).await?;
+    service::my_tickets(&db()?, &actor).await
+}
+
+#[server(endpoint = "get_my_ticket")]
+pub async fn get_my_ticket(id: i64) -> Result<TicketDetail, AppError> {
+    let actor = require(Permission::TicketOpen).await?;
+    service::my_ticket(&db()?, &actor, policy(), id).await
+}
+
+/// The customer's message on their ticket (an agent: what the caller said on the phone).
+#[server(endpoint = "write_on_ticket")]
+pub async fn write_on_ticket(id: i64, message: String) -> Result<(), AppError> {
+    let actor = require(Permission::TicketOpen).await?;
+    service::customer_write(&db()?, &actor, policy(), id, &message).await.map(|_| ())
+}
+
+#[server(endpoint = "answer_survey", input = Json)]
+pub async fn answer_survey(input: SurveyInput) -> Result<(), AppError> {
+    let actor = require(Permission::TicketOpen).await?;
+    service::answer_survey(&db()?, &actor, &input).await
+}
+
+#[server(endpoint = "list_tickets", input = Json)]
+pub async fn list_tickets(#[server(default)] filter: QueueFilter) -> Result<TicketQueue, AppError> {
+    let actor = require(Permission::TicketView).await?;
+    let tickets = service::queue(&db()?, &actor, &filter).await?;
+    Ok(TicketQueue { now: crate::domain::now_millis(), tickets })
+}
+
+#[server(endpoint = "get_ticket")]
+pub async fn get_ticket(id: i64) -> Result<TicketDetail, AppError> {
+    let actor = require(Permission::TicketView).await?;
+    service::ticket(&db()?, &actor, policy(), id).await
+}
+
+#[server(endpoint = "act_on_ticket", input = Json)]
+pub async fn act_on_ticket(id: i64, version: i64, action: String, #[server(default)] fields: HashMap<String, String>) -> Result<(), AppError> {
+    let step = TICKETS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
+    let actor = require(step.permission).await?;
+    service::act(&db()?, &actor, id, version, &action, &fields).await.map(|_| ())
+}
+
+/// The questions customer service asked the departments this user works in.
+#[server(endpoint = "list_department_tasks")]
+pub async fn list_department_tasks() -> Result<Vec<TicketTask>, AppError> {
+    let actor = require(Permission::TicketTaskAnswer).await?;
+    service::department_tasks(&db()?, &actor).await
+}
+
+#[server(endpoint = "answer_department_task")]
+pub async fn answer_department_task(task_id: i64, answer: String) -> Result<(), AppError> {
+    let actor = require(Permission::TicketTaskAnswer).await?;
+    service::answer_task(&db()?, &actor, task_id, &answer).await.map(|_| ())
+}
+
+/// The agents a ticket can be given to: (id, name).
+#[server(endpoint = "list_agents")]
+pub async fn list_agents() -> Result<Vec<(i64, String)>, AppError> {
+    require(Permission::TicketHandle).await?;
+    service::agents(&db()?).await
+}
+
+/// The customer-service dashboard over the last `days` days (default 30).
+#[server(endpoint = "service_dashboard")]
+pub async fn service_dashboard(#[server(default)] days: i64) -> Result<super::dashboard::ServiceDashboard, AppError> {
+    require(Permission::TicketView).await?;
+    let days = if days <= 0 { 30 } else { days.min(365) };
+    service::dashboard(&db()?, days).await
+}

@@ -1,0 +1,384 @@
+//! The service desk in the interface: the queue (`/tickets`) with SLA countdowns, logging a
+//! phone call (`/tickets/new`), one page per ticket with the conversation, internal notes,
+//! questions to departments, the steps and the customer's history, and the departments'
+//! own queue of questions (`/tasks`).
+
+use super::api::{act_on_ticket, answer_department_task, get_ticket, list_agents, list_department_tasks, list_tickets, open_ticket, write_on_ticket};
+use super::pages::Conversation;
+use super::{countdown, label, QueueFilter, TicketInput, KINDS, PRIORITIES, TICKETS};
+use crate::catalog::pages::failure;
+use crate::components::{
+    department_label_key, loading, open_when_saved, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, StaffChoices,
+    StateBadge, Timeline,
+};
+use crate::domain::{format_time, price_label, Department, Permission};
+use crate::engine::SlaStatus;
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use std::collections::HashMap;
+
+#[component]
+pub fn TicketQueuePage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::TicketView><QueueInner/></RequirePermission> }
+}
+
+/// The SLA of a queue row as a countdown: "due in 45 min" or "2 h late".
+fn sla_cell(sla: SlaStatus, now: i64) -> impl IntoView {
+    let i18n = use_i18n();
+    match sla {
+        SlaStatus::None => ().into_any(),
+        SlaStatus::OnTime { due_at } | SlaStatus::Breached { due_at } => {
+            let (text, late) = countdown(due_at, now);
+            let key = if late { "ticket.late" } else { "ticket.due_in" };
+            view! {
+                <span class="badge" class:sla-ok=!late class:sla-breached=late title=format_time(due_at) data-late=late.to_string()>
+                    {move || i18n.t(key)().replace("{}", &text)}
+                </span>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn QueueInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let get = move |k: &str| query.read().get(k).unwrap_or_default();
+    let filter = move || QueueFilter { state: get("state"), mine: get("mine") == "1", priority: get("priority"), q: get("q") };
+    let list = Resource::new(filter, list_tickets);
+    let can_log = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
+    view! {
+        <section class="page" data-page="tickets">
+            <div class="page-head">
+                <h1>{i18n.t("ticket.title")}</h1>
+                <div class="actions">
+                    {can_log.then(|| view! { <a href="/tickets/new" class="button">{i18n.t("ticket.log_call")}</a> })}
+                    <a href="/sop/ticket" class="button secondary">{i18n.t("improvement.sop")}</a>
+                </div>
+            </div>
+            <form method="get" action="/tickets" class="filters">
+                <label>{i18n.t("field.state")}
+                    <select name="state">
+                        <option value="open">{i18n.t("ticket.open_states")}</option>
+                        <option value="all" selected=move || get("state") == "all">{i18n.t("audit.all")}</option>
+                        {TICKETS.states.iter().map(|s| view! { <option value=s.id selected=move || get("state") == s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>{i18n.t("ticket.priority")}
+                    <select name="priority">
+                        <option value="">{i18n.t("audit.all")}</option>
+                        {PRIORITIES.iter().map(|(k, l)| view! { <option value=*k selected=move || get("priority") == *k>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="inline"><input type="checkbox" name="mine" value="1" checked=move || get("mine") == "1"/>{i18n.t("ticket.mine_only")}</label>
+                <label>{i18n.t("field.search")}<input name="q" value=move || get("q") placeholder="#12 / subject / customer"/></label>
+                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+            </form>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let queue = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if queue.tickets.is_empty() {
+                        return view! { <p class="empty">{i18n.t("ticket.none")}</p> }.into_any();
+                    }
+                    let now = queue.now;
+                    view! {
+                        <div class="table-wrap">
+                            <table class="data" data-testid="ticket-queue">
+                                <thead><tr>
+                                    <th>"#"</th><th>{i18n.t("ticket.subject")}</th><th>{i18n.t("order.customer")}</th><th>{i18n.t("field.kind")}</th>
+                                    <th>{i18n.t("ticket.priority")}</th><th>{i18n.t("field.state")}</th><th>{i18n.t("ticket.owner")}</th><th>"SLA"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {queue.tickets.into_iter().map(|t| {
+                                        let (kind, priority, channel) = (t.kind.clone(), t.priority.clone(), t.channel.clone());
+                                        view! {
+                                            <tr data-ticket=t.id data-priority=t.priority.clone()>
+                                                <td><a href=format!("/tickets/{}", t.id)>{t.id}</a></td>
+                                                <td><a href=format!("/tickets/{}", t.id)>{t.subject.clone()}</a>
+                                                    {(t.open_tasks > 0).then(|| view! { " " <span class="badge" title="">{i18n.t("ticket.asked_department")}</span> })}</td>
+                                                <td>{t.customer.clone()}<br/><span class="muted small">{move || label(&channel, i18n.lang())}</span></td>
+                                                <td>{move || label(&kind, i18n.lang())}</td>
+                                                <td><span class=format!("badge priority-{}", t.priority)>{move || label(&priority, i18n.lang())}</span></td>
+                                                <td><StateBadge workflow=&TICKETS state=t.state.clone()/></td>
+                                                <td>{t.assignee.clone().unwrap_or_else(|| "—".into())}</td>
+                                                <td>{sla_cell(t.sla, now)}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// `/tickets/new`: an agent logs a phone call as a new ticket of the caller.
+#[component]
+pub fn TicketNewPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::TicketHandle><TicketNewInner/></RequirePermission> }
+}
+
+#[component]
+fn TicketNewInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let fields: [RwSignal<String>; 5] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let [email, kind, subject, order, message] = fields;
+    kind.set("inquiry".into());
+    let save = Action::new(|input: &TicketInput| {
+        let input = input.clone();
+        async move { open_ticket(input).await }
+    });
+    open_when_saved(save, "/tickets");
+    let result = Signal::derive(move || save.value().get());
+    let input = move |sig: RwSignal<String>, name: &'static str, key: &'static str| view! {
+        <label data-field=name>{i18n.t(key)}
+            <input name=name prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+        </label>
+        <FieldError result field=name/>
+    };
+    view! {
+        <section class="page narrow" data-page="ticket-new">
+            <h1>{i18n.t("ticket.log_call")}</h1>
+            <form class="form" on:submit=move |ev| {
+                ev.prevent_default();
+                save.dispatch(TicketInput {
+                    kind: kind.get_untracked(),
+                    subject: subject.get_untracked(),
+                    message: message.get_untracked(),
+                    order: order.get_untracked(),
+                    customer_email: email.get_untracked(),
+                });
+            }>
+                {input(email, "customer_email", "ticket.caller_email")}
+                <label data-field="kind">{i18n.t("field.kind")}
+                    <select name="kind" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                        {KINDS.iter().map(|(k, l)| view! { <option value=*k>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                    </select>
+                </label>
+                {input(subject, "subject", "ticket.subject")}
+                {input(order, "order", "ticket.about_order")}
+                <label data-field="message">{i18n.t("ticket.caller_said")}
+                    <textarea name="message" rows="5" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+                </label>
+                <FieldError result field="message"/>
+                <FormError result fields=&["customer_email", "kind", "subject", "order", "message"]/>
+                <div class="actions"><button type="submit" disabled=move || save.pending().get()>{i18n.t("ticket.log_call")}</button></div>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn TicketDeskPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::TicketView><TicketDeskInner/></RequirePermission> }
+}
+
+type StepArgs = (i64, i64, String, HashMap<String, String>);
+
+/// Steps shown open on the ticket page; the others (notes, assignment, escalation, merging,
+/// questions to the customer) are one click away.
+const MAIN_STEPS: &[&str] = &["triage", "start", "reply", "resolve", "close"];
+
+#[component]
+fn TicketDeskInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let (act, done, result) = step_action(|(id, version, action, fields): StepArgs| act_on_ticket(id, version, action, fields));
+    let call = Action::new(|(id, message): &(i64, String)| {
+        let (id, message) = (*id, message.clone());
+        async move { write_on_ticket(id, message).await }
+    });
+    let called = successes(call);
+    let call_result = Signal::derive(move || call.value().get());
+    let detail = Resource::new(move || (id(), done.get(), called.get()), |(id, ..)| get_ticket(id));
+    let can_handle = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
+    let agents = Resource::new(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
+    view! {
+        <section class="page" data-page="ticket-detail">
+            <p><a href="/tickets">"← " {i18n.t("ticket.title")}</a></p>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    provide_context(StaffChoices(agents.await));
+                    let t = d.ticket.clone();
+                    let (tid, version) = (t.id, t.version);
+                    let send = move |action: &'static str, fields: HashMap<String, String>| { act.dispatch((tid, version, action.to_string(), fields)); };
+                    let steps: Vec<&'static str> = TICKETS.actions.iter().map(|a| a.id).filter(|a| d.actions.iter().any(|x| x == a)).collect();
+                    let said = RwSignal::new(String::new());
+                    let fact = |key: &'static str, value: Option<String>| value.map(|v| view! { <dt>{i18n.t(key)}</dt><dd class="prose">{v}</dd> });
+                    let (kind, priority, channel) = (t.kind.clone(), t.priority.clone(), t.channel.clone());
+                    let category = t.category.clone();
+                    let root = d.root_cause.clone();
+                    let open = super::OPEN.iter().any(|s| s.id == t.state);
+                    view! {
+                        <div class="page-head">
+                            <h1>"#" {t.id} " " {t.subject.clone()}</h1>
+                            <div><StateBadge workflow=&TICKETS state=t.state.clone()/> " " <crate::components::SlaBadge sla=t.sla/></div>
+                        </div>
+                        <div class="columns">
+                            <div>
+                                <dl class="facts">
+                                    <dt>{i18n.t("order.customer")}</dt><dd>{t.customer.clone()} " · " {d.history.email.clone()}</dd>
+                                    <dt>{i18n.t("field.kind")}</dt><dd>{move || label(&kind, i18n.lang())} " · " {move || label(&channel, i18n.lang())}</dd>
+                                    <dt>{i18n.t("ticket.priority")}</dt><dd><span class=format!("badge priority-{}", t.priority)>{move || label(&priority, i18n.lang())}</span>
+                                        {category.map(|c| view! { " · " {move || label(&c, i18n.lang())} })}</dd>
+                                    <dt>{i18n.t("ticket.owner")}</dt><dd data-testid="owner">{t.assignee.clone().unwrap_or_else(|| "—".into())}</dd>
+                                    {t.order_id.map(|o| view! {
+                                        <dt>{i18n.t("order.one")}</dt>
+                                        <dd><a href=format!("/orders/{o}")>"#" {o}</a> " · "
+                                            <a href=format!("/orders/{o}#exceptions")>{i18n.t("ticket.report_exception")}</a></dd>
+                                    })}
+                                    {d.first_response_at.map(|at| view! { <dt>{i18n.t("ticket.first_response")}</dt><dd>{format_time(at)}</dd> })}
+                                    {d.merged_into.map(|m| view! { <dt>{i18n.t("ticket.merged_into")}</dt><dd><a href=format!("/tickets/{m}")>"#" {m}</a></dd> })}
+                                    {fact("field.problem", d.problem.clone())}
+                                    {root.map(|r| view! { <dt>{i18n.t("ticket.root_cause")}</dt><dd data-testid="root-cause">{move || label(&r, i18n.lang())}</dd> })}
+                                    {fact("field.solution", d.solution.clone())}
+                                    {fact("ticket.customer_feedback", d.customer_feedback.clone())}
+                                    {d.survey.clone().map(|s| view! {
+                                        <dt>{i18n.t("ticket.survey")}</dt>
+                                        <dd data-testid="survey-result">{match s.score {
+                                            Some(n) => format!("{} {}", "★".repeat(n as usize), s.comment.unwrap_or_default()),
+                                            None => format!("{} {}", i18n.t("ticket.survey_sent")(), format_time(s.sent_at)),
+                                        }}</dd>
+                                    })}
+                                </dl>
+                                <h2>{i18n.t("ticket.conversation")}</h2>
+                                <Conversation messages=d.messages.clone()/>
+                                {(!d.tasks.is_empty()).then(|| view! {
+                                    <h2>{i18n.t("ticket.department_questions")}</h2>
+                                    <ul class="tasks" data-testid="ticket-tasks">
+                                        {d.tasks.iter().map(|k| view! { <li class="task">{task_item(k.clone())}</li> }).collect_view()}
+                                    </ul>
+                                })}
+                                <FormError result fields=&[]/>
+                                // The way forward stays open; the occasional steps fold away.
+                                {steps.into_iter().map(|a| if MAIN_STEPS.contains(&a) {
+                                    step_box(&TICKETS, a, send).into_any()
+                                } else {
+                                    let name = TICKETS.action(a).map(|x| x.label);
+                                    view! {
+                                        <details class="step-more" data-step=a>
+                                            <summary>{move || name.map(|n| n.get(i18n.lang())).unwrap_or(a)}</summary>
+                                            {step_box(&TICKETS, a, send)}
+                                        </details>
+                                    }.into_any()
+                                }).collect_view()}
+                                {(can_handle && open).then(|| view! {
+                                    <form class="form step" data-testid="log-call" on:submit=move |ev| { ev.prevent_default(); call.dispatch((tid, said.get_untracked())); }>
+                                        <h3>{i18n.t("ticket.log_call_here")}</h3>
+                                        <textarea name="said" rows="2" maxlength="4000" prop:value=move || said.get() on:input=move |ev| said.set(event_target_value(&ev))></textarea>
+                                        <FormError result=call_result/>
+                                        <button type="submit" class="secondary">{i18n.t("ticket.log_call_here")}</button>
+                                    </form>
+                                })}
+                            </div>
+                            <aside>
+                                <h2>{i18n.t("ticket.history")}</h2>
+                                <h3>{i18n.t("order.title")}</h3>
+                                {if d.history.orders.is_empty() { view! { <p class="muted">"—"</p> }.into_any() } else { view! {
+                                    <ul class="history" data-testid="history-orders">
+                                        {d.history.orders.iter().map(|(id, state, total, at)| view! {
+                                            <li><a href=format!("/orders/{id}")>"#" {*id}</a> " " <StateBadge workflow=&crate::orders::ORDERS state=state.clone()/>
+                                                " " {price_label(*total)} <span class="muted small">" " {format_time(*at)}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any() }}
+                                <h3>{i18n.t("ticket.earlier")}</h3>
+                                {if d.history.tickets.is_empty() { view! { <p class="muted">"—"</p> }.into_any() } else { view! {
+                                    <ul class="history">
+                                        {d.history.tickets.iter().map(|(id, subject, state, _)| view! {
+                                            <li><a href=format!("/tickets/{id}")>"#" {*id} " " {subject.clone()}</a> " " <StateBadge workflow=&TICKETS state=state.clone()/></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any() }}
+                                <h2>{i18n.t("improvement.history")}</h2>
+                                <Timeline workflow=&TICKETS events=d.events.clone()/>
+                            </aside>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// A question to a department as the ticket shows it.
+fn task_item(k: super::TicketTask) -> impl IntoView {
+    let i18n = use_i18n();
+    let dept = Department::from_key(&k.department);
+    view! {
+        <div class="task-body" data-task=k.id data-answered=k.answered_at.is_some().to_string()>
+            <strong>{dept.map(|d| i18n.t(department_label_key(d)))}</strong>
+            <span class="muted small">" · " {k.asked_by.clone()} " · " {format_time(k.asked_at)}</span>
+            <p class="prose">{k.question.clone()}</p>
+            {match (k.answer.clone(), k.answered_by.clone()) {
+                (Some(a), by) => view! {
+                    <p class="notice" data-testid="task-answer"><strong>{by.unwrap_or_default()}</strong> " " {a}</p>
+                }.into_any(),
+                _ => view! { <p class="muted">{i18n.t("ticket.awaiting_answer")}</p> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// `/tasks`: the questions customer service asked the departments this user works in.
+#[component]
+pub fn DepartmentTasksPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::TicketTaskAnswer><TasksInner/></RequirePermission> }
+}
+
+#[component]
+fn TasksInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let answer = Action::new(|(id, text): &(i64, String)| {
+        let (id, text) = (*id, text.clone());
+        async move { answer_department_task(id, text).await }
+    });
+    let answered = successes(answer);
+    let result = Signal::derive(move || answer.value().get());
+    let list = Resource::new(move || answered.get(), |_| list_department_tasks());
+    view! {
+        <section class="page" data-page="tasks">
+            <h1>{i18n.t("ticket.tasks_title")}</h1>
+            <p class="muted">{i18n.t("ticket.tasks_hint")}</p>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    if list.is_empty() {
+                        return view! { <p class="empty">{i18n.t("ticket.no_tasks")}</p> }.into_any();
+                    }
+                    view! {
+                        <ul class="tasks" data-testid="department-tasks">
+                            {list.into_iter().map(|k| {
+                                let text = RwSignal::new(String::new());
+                                let id = k.id;
+                                let open = k.answered_at.is_none();
+                                view! {
+                                    <li class="task">
+                                        <p class="muted small">{i18n.t("ticket.one")} " #" {k.ticket_id} " · " {k.ticket_subject.clone()}</p>
+                                        {task_item(k)}
+                                        {open.then(|| view! {
+                                            <form class="form" data-testid="answer-task" on:submit=move |ev| { ev.prevent_default(); answer.dispatch((id, text.get_untracked())); }>
+                                                <label data-field="answer">{i18n.t("ticket.your_answer")}
+                                                    <textarea name="answer" rows="3" maxlength="2000" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                                                </label>
+                                                <button type="submit">{i18n.t("ticket.send_answer")}</button>
+                                            </form>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <FieldError result field="answer"/>
+                        <FormError result fields=&["answer"]/>
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}

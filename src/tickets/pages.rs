@@ -1,0 +1,242 @@
+//! The customer's side of the service desk: their requests (`/my/tickets`) with the form that
+//! files a new one, and one page per request with the conversation, the reply box and the
+//! satisfaction survey. Internal notes never reach these pages (the server leaves them out).
+
+use super::api::{answer_survey, get_my_ticket, list_my_tickets, open_ticket, write_on_ticket};
+use super::{label, SurveyInput, TicketDetail, TicketInput, TicketMessage, KINDS, TICKETS};
+use crate::catalog::pages::failure;
+use crate::components::{loading, open_when_saved, param_id, successes, FieldError, FormError, RequirePermission, StateBadge};
+use crate::domain::{format_time, Permission};
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn MyTicketList() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::PortalPage><MyTicketListInner/></RequirePermission> }
+}
+
+#[component]
+fn MyTicketListInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let list = Resource::new(|| (), |_| list_my_tickets());
+    view! {
+        <section class="page" data-page="my-tickets">
+            <h1>{i18n.t("ticket.mine")}</h1>
+            <div class="columns">
+                <div>
+                    <Suspense fallback=loading>
+                        {move || Suspend::new(async move {
+                            let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                            if list.is_empty() {
+                                return view! { <p class="empty">{i18n.t("ticket.none_mine")}</p> }.into_any();
+                            }
+                            view! {
+                                <div class="table-wrap">
+                                    <table class="data" data-testid="my-tickets">
+                                        <thead><tr><th>"#"</th><th>{i18n.t("ticket.subject")}</th><th>{i18n.t("field.kind")}</th><th>{i18n.t("field.state")}</th><th>{i18n.t("ticket.updated")}</th></tr></thead>
+                                        <tbody>
+                                            {list.into_iter().map(|t| {
+                                                let kind = t.kind.clone();
+                                                view! {
+                                                    <tr data-ticket=t.id>
+                                                        <td><a href=format!("/my/tickets/{}", t.id)>{t.id}</a></td>
+                                                        <td><a href=format!("/my/tickets/{}", t.id)>{t.subject}</a></td>
+                                                        <td>{move || label(&kind, i18n.lang())}</td>
+                                                        <td><StateBadge workflow=&TICKETS state=t.state/></td>
+                                                        <td>{format_time(t.updated_at)}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }.into_any()
+                        })}
+                    </Suspense>
+                </div>
+                <aside><NewTicketForm/></aside>
+            </div>
+        </section>
+    }
+}
+
+/// The customer's form: type, subject, optionally one of their orders, and the message.
+/// `/my/tickets?order=12` comes preset with that order (the "ask about this order" link).
+#[component]
+fn NewTicketForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let preset = query.read_untracked().get("order").unwrap_or_default();
+    let orders = Resource::new(|| (), |_| crate::orders::api::my_orders());
+    let kind = RwSignal::new(if preset.is_empty() { "inquiry" } else { "complaint" }.to_string());
+    let (subject, order, message) = (RwSignal::new(String::new()), RwSignal::new(preset), RwSignal::new(String::new()));
+    let save = Action::new(|input: &TicketInput| {
+        let input = input.clone();
+        async move { open_ticket(input).await }
+    });
+    open_when_saved(save, "/my/tickets");
+    let result = Signal::derive(move || save.value().get());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(TicketInput {
+            kind: kind.get_untracked(),
+            subject: subject.get_untracked(),
+            message: message.get_untracked(),
+            order: order.get_untracked(),
+            customer_email: String::new(),
+        });
+    };
+    view! {
+        <form class="form" data-testid="new-ticket" on:submit=submit>
+            <h2>{i18n.t("ticket.new")}</h2>
+            <fieldset class="methods">
+                {KINDS.iter().map(|(k, l)| view! {
+                    <label class="inline"><input type="radio" name="kind" value=*k prop:checked=move || kind.get() == *k on:change=move |_| kind.set(k.to_string())/>
+                        {move || l.get(i18n.lang())}</label>
+                }).collect_view()}
+            </fieldset>
+            <FieldError result field="kind"/>
+            <label data-field="subject">{i18n.t("ticket.subject")}
+                <input name="subject" maxlength="200" prop:value=move || subject.get() on:input=move |ev| subject.set(event_target_value(&ev))/>
+            </label>
+            <FieldError result field="subject"/>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let orders = orders.await.unwrap_or_default();
+                    view! {
+                        <label data-field="order">{i18n.t("ticket.about_order")}
+                            <select name="order" prop:value=move || order.get() on:change=move |ev| order.set(event_target_value(&ev))>
+                                <option value="">{i18n.t("ticket.no_order")}</option>
+                                {orders.into_iter().map(|o| {
+                                    let id = o.id.to_string();
+                                    let selected = order.get_untracked() == id;
+                                    view! { <option value=id.clone() selected=selected>"#" {id.clone()} " · " {format_time(o.created_at)}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+            </Suspense>
+            <FieldError result field="order"/>
+            <label data-field="message">{i18n.t("ticket.message")}
+                <textarea name="message" rows="5" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+            </label>
+            <FieldError result field="message"/>
+            <FormError result fields=&["kind", "subject", "order", "message"]/>
+            <div class="actions"><button type="submit" data-testid="send-ticket" disabled=move || save.pending().get()>{i18n.t("ticket.send")}</button></div>
+        </form>
+    }
+}
+
+/// The conversation of a ticket, oldest first. Staff see internal notes marked as such.
+#[component]
+pub fn Conversation(messages: Vec<TicketMessage>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <ol class="conversation" data-testid="conversation">
+            {messages.into_iter().map(|m| {
+                let class = if m.internal { "message internal" } else if m.from_customer { "message customer" } else { "message staff" };
+                let channel = m.channel.clone();
+                view! {
+                    <li class=class data-message=m.id data-internal=m.internal.to_string()>
+                        <div class="message-meta">
+                            <strong>{m.author.clone()}</strong> " · " {format_time(m.at)}
+                            {m.internal.then(|| view! { " · " <span class="badge">{i18n.t("ticket.internal")}</span> })}
+                            {(m.from_customer && channel != "portal").then(|| view! { " · " {move || label(&channel, i18n.lang())}})}
+                        </div>
+                        <p class="prose">{m.body.clone()}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+pub fn MyTicketPage() -> impl IntoView {
+    view! { <RequirePermission permission=Permission::PortalPage><MyTicketInner/></RequirePermission> }
+}
+
+#[component]
+fn MyTicketInner() -> impl IntoView {
+    let i18n = use_i18n();
+    let id = param_id("id");
+    let write = Action::new(|(id, message): &(i64, String)| {
+        let (id, message) = (*id, message.clone());
+        async move { write_on_ticket(id, message).await }
+    });
+    let rate = Action::new(|input: &SurveyInput| {
+        let input = input.clone();
+        async move { answer_survey(input).await }
+    });
+    let (written, rated) = (successes(write), successes(rate));
+    let detail = Resource::new(move || (id(), written.get(), rated.get()), |(id, ..)| get_my_ticket(id));
+    let write_result = Signal::derive(move || write.value().get());
+    let rate_result = Signal::derive(move || rate.value().get());
+    view! {
+        <section class="page" data-page="my-ticket">
+            <p><a href="/my/tickets">"← " {i18n.t("ticket.mine")}</a></p>
+            <Transition fallback=loading>
+                {move || Suspend::new(async move {
+                    let d: TicketDetail = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let t = d.ticket.clone();
+                    let tid = t.id;
+                    let can = |a: &str| d.actions.iter().any(|x| x == a);
+                    let message = RwSignal::new(String::new());
+                    let (score, comment) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+                    let kind = t.kind.clone();
+                    view! {
+                        <div class="page-head">
+                            <h1>"#" {t.id} " " {t.subject.clone()}</h1>
+                            <div><StateBadge workflow=&TICKETS state=t.state.clone()/></div>
+                        </div>
+                        <p class="muted">{move || label(&kind, i18n.lang())} " · " {format_time(t.created_at)}
+                            {t.order_id.map(|o| view! { " · " <a href=format!("/my/orders/{o}")>{i18n.t("order.one")} " #" {o}</a> })}
+                        </p>
+                        {d.merged_into.map(|m| view! { <p class="notice">{i18n.t("ticket.merged_into")} " " <a href=format!("/my/tickets/{m}")>"#" {m}</a></p> })}
+                        {d.solution.clone().map(|s| view! { <p class="notice" data-testid="solution"><strong>{i18n.t("field.solution")}</strong> " " {s}</p> })}
+                        <Conversation messages=d.messages.clone()/>
+                        {can("write").then(|| view! {
+                            <form class="form" data-testid="write" on:submit=move |ev| { ev.prevent_default(); write.dispatch((tid, message.get_untracked())); }>
+                                <label data-field="message">{i18n.t("ticket.your_reply")}
+                                    <textarea name="message" rows="4" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+                                </label>
+                                {d.reopen_until.map(|u| view! { <p class="hint">{i18n.t("ticket.reopen_hint")} " " {format_time(u)}</p> })}
+                                <FieldError result=write_result field="message"/>
+                                <FormError result=write_result fields=&["message"]/>
+                                <div class="actions"><button type="submit" data-testid="send-reply" disabled=move || write.pending().get()>{i18n.t("ticket.send")}</button></div>
+                            </form>
+                        })}
+                        {d.survey.clone().map(|s| match s.score {
+                            Some(n) => view! {
+                                <p class="notice" id="survey" data-testid="survey-done">{i18n.t("ticket.survey_thanks")} " " {"★".repeat(n as usize)}
+                                    {s.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { " — " {c} })}</p>
+                            }.into_any(),
+                            None => view! {
+                                <form class="form survey" id="survey" data-testid="survey" on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    rate.dispatch(SurveyInput { ticket_id: tid, score: score.get_untracked(), comment: comment.get_untracked() });
+                                }>
+                                    <h2>{i18n.t("ticket.survey")}</h2>
+                                    <fieldset class="stars">
+                                        {(1..=5).map(|n| view! {
+                                            <label class="inline"><input type="radio" name="score" value=n.to_string()
+                                                prop:checked=move || score.get() == n.to_string() on:change=move |_| score.set(n.to_string())/>{n}</label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <FieldError result=rate_result field="score"/>
+                                    <label data-field="comment">{i18n.t("field.comment")}
+                                        <textarea name="comment" rows="2" maxlength="1000" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                                    </label>
+                                    <FormError result=rate_result fields=&["score"]/>
+                                    <div class="actions"><button type="submit" data-testid="send-survey">{i18n.t("ticket.survey_send")}</button></div>
+                                </form>
+                            }.into_any(),
+                        })}
+                    }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,709 @@
+//! Tickets on the server. Every step goes through the engine; messages, department questions,
+//! the survey and the mail to the customer are written in the step's own transaction, so a
+//! reply is either on the ticket, in the audit trail and in the outbox, or nowhere.
+
+use super::*;
+use crate::accounts::Actor;
+use crate::domain::{now_millis, AppError, AppResult};
+use crate::engine::run::{self, audit, Step, Transition};
+use crate::outbox::service::enqueue;
+use crate::server::db::like_escape;
+use crate::server::Db;
+use serde_json::json;
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+
+/// How long a customer may reopen a resolved ticket by replying; after it the ticket closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketPolicy {
+    pub reopen_days: i64,
+}
+
+impl Default for TicketPolicy {
+    fn default() -> Self {
+        TicketPolicy { reopen_days: 7 }
+    }
+}
+
+impl TicketPolicy {
+    fn window_ms(self) -> i64 {
+        self.reopen_days * 24 * 3_600_000
+    }
+}
+
+const DAY_MS: i64 = 24 * 3_600_000;
+
+async fn add_message(conn: &mut AnyConnection, ticket: i64, author: i64, from_customer: bool, internal: bool, channel: &str, body: &str) -> AppResult<()> {
+    sqlx::query("INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(ticket)
+        .bind(author)
+        .bind(i64::from(from_customer))
+        .bind(i64::from(internal))
+        .bind(channel)
+        .bind(body)
+        .bind(now_millis())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Mail to the ticket's contact, with the reference that routes a reply back to the ticket.
+async fn mail_customer(conn: &mut AnyConnection, ticket: i64, body: &str) -> AppResult<()> {
+    let (to, subject): (String, String) = sqlx::query_as("SELECT contact_email, subject FROM tickets WHERE id = $1").bind(ticket).fetch_one(&mut *conn).await?;
+    let text = format!("{body}\n\n—\nShopflow customer service. Reply to this mail, or read and answer in your portal: /my/tickets/{ticket}");
+    enqueue(conn, &to, &format!("{} {subject}", reference(ticket)), &text, TICKETS.id, ticket).await
+}
+
+/// A customer's order, or "not an order of this customer".
+async fn check_order(conn: &mut AnyConnection, customer: i64, order: Option<i64>) -> AppResult<Option<i64>> {
+    let Some(order) = order else { return Ok(None) };
+    let owner: Option<(i64,)> = sqlx::query_as("SELECT customer_id FROM orders WHERE id = $1").bind(order).fetch_optional(conn).await?;
+    match owner {
+        Some((c,)) if c == customer => Ok(Some(order)),
+        _ => Err(AppError::invalid("order", "not an order of this customer")),
+    }
+}
+
+/// An active member of staff who handles tickets.
+async fn check_agent(conn: &mut AnyConnection, field: &str, id: i64) -> AppResult<i64> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "SELECT u.id FROM users u WHERE u.id = $1 AND u.is_customer = 0 AND u.active = 1 AND EXISTS \
+         (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = $2)",
+    )
+    .bind(id)
+    .bind(crate::domain::Permission::TicketHandle.key())
+    .fetch_optional(conn)
+    .await?;
+    found.map(|f| f.0).ok_or_else(|| AppError::invalid(field, "choose an agent who handles tickets"))
+}
+
+/// Opens a ticket: a customer's own from the portal, or an agent's log of a phone call.
+pub async fn open(db: &Db, actor: &Actor, input: &TicketInput) -> AppResult<Transition> {
+    let (mut step, _) = run::begin_create(db, actor, &TICKETS, "open", &HashMap::new()).await?;
+    let v = input.validate()?;
+    let (customer, email, channel) = if actor.is_customer {
+        (actor.id, actor.email.clone(), "portal")
+    } else {
+        if !actor.can(crate::domain::Permission::TicketHandle) {
+            return Err(AppError::Forbidden);
+        }
+        let email = input.customer_email.trim().to_lowercase();
+        let found: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, email FROM users WHERE email = $1 AND is_customer = 1").bind(&email).fetch_optional(step.conn()).await?;
+        let (id, email) = found.ok_or_else(|| AppError::invalid("customer_email", "no customer has this email"))?;
+        (id, email, "phone")
+    };
+    let order = check_order(step.conn(), customer, v.order).await?;
+    // A complaint is a high priority until triage says otherwise.
+    let priority = if v.kind == "complaint" { "high" } else { "normal" };
+    let now = now_millis();
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO tickets (customer_id, contact_email, order_id, kind, channel, subject, priority, assignee_id, state, version, created_at, updated_at, state_since) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $10) RETURNING id",
+    )
+    .bind(customer)
+    .bind(&email)
+    .bind(order)
+    .bind(&v.kind)
+    .bind(channel)
+    .bind(&v.subject)
+    .bind(priority)
+    .bind((!actor.is_customer).then_some(actor.id))
+    .bind(step.to_state())
+    .bind(now)
+    .fetch_one(step.conn())
+    .await?;
+    add_message(step.conn(), id, actor.id, true, false, channel, &v.message).await?;
+    let ack = format!(
+        "We have received your {} \"{}\" and will answer within one working hour. Your ticket number is #{id}.",
+        label(&v.kind, Lang::En).to_lowercase(),
+        v.subject
+    );
+    mail_customer(step.conn(), id, &ack).await?;
+    step.commit_created(id, json!({ "kind": v.kind, "channel": channel, "order": order.map(|o| o.to_string()) })).await
+}
+
+/// A step of the service desk on a ticket the agent has open at `version`.
+pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, form: &HashMap<String, String>) -> AppResult<Transition> {
+    if matches!(action, "customer_reply" | "customer_answer" | "reopen" | "department_answer") {
+        return Err(AppError::invalid("action", "this step has its own form"));
+    }
+    let (mut step, v) = run::begin(db, actor, &TICKETS, id, version, action, form).await?;
+    let get = |k: &str| v.get(k).map(String::as_str).unwrap_or("");
+    let (customer, _): (Option<i64>, String) =
+        sqlx::query_as("SELECT customer_id, state FROM tickets WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
+    let mut payload = serde_json::to_value(&v).unwrap_or_default();
+    match action {
+        "triage" => {
+            let order = match customer {
+                Some(c) => check_order(step.conn(), c, parse_order_number("order", get("order"))?).await?,
+                None => None,
+            };
+            let assignee = match get("assignee") {
+                "" => actor.id,
+                a => check_agent(step.conn(), "assignee", a.parse().unwrap_or(0)).await?,
+            };
+            sqlx::query("UPDATE tickets SET kind = $1, category = $2, priority = $3, order_id = COALESCE($4, order_id), assignee_id = $5 WHERE id = $6")
+                .bind(get("kind"))
+                .bind(get("category"))
+                .bind(get("priority"))
+                .bind(order)
+                .bind(assignee)
+                .bind(id)
+                .execute(step.conn())
+                .await?;
+        }
+        "start" | "close" => {}
+        "reply" | "ask" => {
+            add_message(step.conn(), id, actor.id, false, false, "portal", get("message")).await?;
+            first_response(&mut step, id).await?;
+            mail_customer(step.conn(), id, get("message")).await?;
+        }
+        "note" => add_message(step.conn(), id, actor.id, false, true, "note", get("note")).await?,
+        "assign" => {
+            let to = check_agent(step.conn(), "assignee", get("assignee").parse().unwrap_or(0)).await?;
+            sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2").bind(to).bind(id).execute(step.conn()).await?;
+        }
+        "escalate" => escalate(&mut step, actor, id, get("to"), get("question"), &mut payload).await?,
+        "resolve" => {
+            let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_tasks WHERE ticket_id = $1 AND answered_at IS NULL")
+                .bind(id)
+                .fetch_one(step.conn())
+                .await?;
+            if open > 0 {
+                return Err(AppError::Conflict("questions to other departments are still unanswered".into()));
+            }
+            let now = now_millis();
+            sqlx::query(
+                "UPDATE tickets SET problem = $1, root_cause = $2, solution = $3, customer_feedback = $4, resolved_at = $5 WHERE id = $6",
+            )
+            .bind(get("problem"))
+            .bind(get("root_cause"))
+            .bind(get("solution"))
+            .bind(get("customer_feedback"))
+            .bind(now)
+            .bind(id)
+            .execute(step.conn())
+            .await?;
+            add_message(step.conn(), id, actor.id, false, false, "portal", get("message")).await?;
+            first_response(&mut step, id).await?;
+            // One survey per ticket, however often it is reopened and resolved again.
+            let sent: Option<(i64,)> = sqlx::query_as("SELECT sent_at FROM ticket_surveys WHERE ticket_id = $1").bind(id).fetch_optional(step.conn()).await?;
+            let mut mail = get("message").to_string();
+            if sent.is_none() {
+                sqlx::query("INSERT INTO ticket_surveys (ticket_id, sent_at) VALUES ($1, $2)").bind(id).bind(now).execute(step.conn()).await?;
+                mail.push_str(&format!("\n\nHow did we do? Rate our help from 1 to 5 in your portal: /my/tickets/{id}#survey"));
+            }
+            mail_customer(step.conn(), id, &mail).await?;
+        }
+        "merge" => {
+            let into = parse_order_number("into", get("into"))?.ok_or_else(|| AppError::invalid("into", "a ticket number"))?;
+            let target: Option<(Option<i64>, String)> =
+                sqlx::query_as("SELECT customer_id, state FROM tickets WHERE id = $1").bind(into).fetch_optional(step.conn()).await?;
+            match target {
+                Some((c, state)) if into != id && c == customer && OPEN.iter().any(|s| s.id == state) => {}
+                _ => return Err(AppError::invalid("into", "choose another open ticket of the same customer")),
+            }
+            // The conversation and any questions to departments continue on the kept ticket.
+            sqlx::query(
+                "INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) \
+                 SELECT $1, author_id, from_customer, internal, channel, body, at FROM ticket_messages WHERE ticket_id = $2 ORDER BY id",
+            )
+            .bind(into)
+            .bind(id)
+            .execute(step.conn())
+            .await?;
+            sqlx::query("UPDATE ticket_tasks SET ticket_id = $1 WHERE ticket_id = $2").bind(into).bind(id).execute(step.conn()).await?;
+            sqlx::query("UPDATE tickets SET merged_into = $1 WHERE id = $2").bind(into).bind(id).execute(step.conn()).await?;
+            add_message(step.conn(), into, actor.id, false, true, "note", &format!("Ticket #{id} was merged into this one.")).await?;
+            audit(step.conn(), TICKETS.id, into, "merged_in", None, None, Some(actor.id), &json!({ "from": id.to_string() })).await?;
+        }
+        _ => return Err(AppError::invalid("action", "unknown action")),
+    }
+    step.commit(payload).await
+}
+
+/// The first answer the customer gets stops the first-response clock.
+async fn first_response(step: &mut Step, id: i64) -> AppResult<()> {
+    sqlx::query("UPDATE tickets SET first_response_at = COALESCE(first_response_at, $1) WHERE id = $2")
+        .bind(now_millis())
+        .bind(id)
+        .execute(step.conn())
+        .await?;
+    Ok(())
+}
+
+/// To a senior agent: the least busy active one becomes the owner. To a department: a question
+/// in its queue. Either way the ticket says so in an internal note.
+async fn escalate(step: &mut Step, actor: &Actor, id: i64, to: &str, question: &str, payload: &mut serde_json::Value) -> AppResult<()> {
+    if to == "senior" {
+        let senior: Option<(i64, String)> = sqlx::query_as(
+            "SELECT u.id, u.display_name FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
+             WHERE r.role_key = 'senior_service_agent' AND u.active = 1 AND u.id <> $1 \
+             ORDER BY (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = u.id AND t.state IN ('new', 'triaged', 'in_progress', 'waiting')), u.id LIMIT 1",
+        )
+        .bind(actor.id)
+        .fetch_optional(step.conn())
+        .await?;
+        let (senior, name) = senior.ok_or_else(|| AppError::Conflict("no senior agent is active to take the ticket".into()))?;
+        sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2").bind(senior).bind(id).execute(step.conn()).await?;
+        add_message(step.conn(), id, actor.id, false, true, "note", &format!("Escalated to {name}: {question}")).await?;
+        payload["assignee"] = json!(senior.to_string());
+    } else {
+        let dept = crate::domain::Department::from_key(to).ok_or_else(|| AppError::invalid("to", "choose one of the options"))?;
+        sqlx::query("INSERT INTO ticket_tasks (ticket_id, department, question, asked_by, asked_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(dept.key())
+            .bind(question)
+            .bind(actor.id)
+            .bind(now_millis())
+            .execute(step.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// The customer's message (or, logged by an agent, what they said on the phone). It answers a
+/// question the ticket waits on, reopens a resolved ticket within the window, or just adds to
+/// the conversation.
+pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64, body: &str) -> AppResult<Transition> {
+    let body = parse_message("message", body)?;
+    let row: Option<(Option<i64>, String, i64)> =
+        sqlx::query_as("SELECT customer_id, state, state_since FROM tickets WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let (customer, state, since) = row.ok_or(AppError::NotFound)?;
+    let channel = if actor.is_customer {
+        if customer != Some(actor.id) {
+            return Err(AppError::NotFound);
+        }
+        "portal"
+    } else if actor.can(crate::domain::Permission::TicketHandle) {
+        "phone"
+    } else {
+        return Err(AppError::Forbidden);
+    };
+    let action = match state.as_str() {
+        "waiting" => "customer_answer",
+        "resolved" if now_millis() - since <= policy.window_ms() => "reopen",
+        "resolved" | "closed" => {
+            return Err(AppError::Conflict("this ticket is closed; please open a new one".into()));
+        }
+        _ => "customer_reply",
+    };
+    let (mut step, _) = run::begin_current(db, actor, &TICKETS, id, action, &HashMap::new()).await?;
+    add_message(step.conn(), id, actor.id, true, false, channel, &body).await?;
+    step.commit(json!({ "channel": channel })).await
+}
+
+/// A department's answer to the question customer service escalated to it.
+pub async fn answer_task(db: &Db, actor: &Actor, task_id: i64, answer: &str) -> AppResult<Transition> {
+    let answer = crate::domain::required_text("answer", answer, 2000)?;
+    let task: Option<(i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT ticket_id, department, answered_at FROM ticket_tasks WHERE id = $1").bind(task_id).fetch_optional(db.pool()).await?;
+    let (ticket, dept, answered) = task.ok_or(AppError::NotFound)?;
+    let department = crate::domain::Department::from_key(&dept).ok_or_else(|| AppError::internal("task of an unknown department"))?;
+    // Only the department that was asked answers.
+    if !actor.can(department.page_permission()) {
+        return Err(AppError::Forbidden);
+    }
+    if answered.is_some() {
+        return Err(AppError::Conflict("this question has been answered already".into()));
+    }
+    let (mut step, _) = run::begin_current(db, actor, &TICKETS, ticket, "department_answer", &HashMap::new()).await?;
+    let done = sqlx::query("UPDATE ticket_tasks SET answer = $1, answered_by = $2, answered_at = $3 WHERE id = $4 AND answered_at IS NULL")
+        .bind(&answer)
+        .bind(actor.id)
+        .bind(now_millis())
+        .bind(task_id)
+        .execute(step.conn())
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::Conflict("this question has been answered already".into()));
+    }
+    step.commit(json!({ "department": dept, "task": task_id.to_string() })).await
+}
+
+/// The customer's satisfaction score, once per ticket.
+pub async fn answer_survey(db: &Db, actor: &Actor, input: &SurveyInput) -> AppResult<()> {
+    let (score, comment) = input.validate()?;
+    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT t.customer_id, s.answered_at FROM tickets t JOIN ticket_surveys s ON s.ticket_id = t.id WHERE t.id = $1",
+    )
+    .bind(input.ticket_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let (customer, answered) = row.ok_or(AppError::NotFound)?;
+    if customer != Some(actor.id) {
+        return Err(AppError::NotFound);
+    }
+    if answered.is_some() {
+        return Err(AppError::Conflict("you have answered this survey already".into()));
+    }
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("UPDATE ticket_surveys SET score = $1, comment = $2, answered_at = $3 WHERE ticket_id = $4 AND answered_at IS NULL")
+        .bind(score)
+        .bind(&comment)
+        .bind(now_millis())
+        .bind(input.ticket_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::Conflict("you have answered this survey already".into()));
+    }
+    audit(&mut tx, TICKETS.id, input.ticket_id, "survey", None, None, Some(actor.id), &json!({ "score": score.to_string() })).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes resolved tickets whose reopen window has passed. Every instance runs it; the
+/// engine's state check makes a twin run harmless.
+pub async fn close_resolved(db: &Db, policy: TicketPolicy) -> AppResult<usize> {
+    let due: Vec<(i64,)> = sqlx::query_as("SELECT id FROM tickets WHERE state = 'resolved' AND state_since < $1 ORDER BY id LIMIT 500")
+        .bind(now_millis() - policy.window_ms())
+        .fetch_all(db.pool())
+        .await?;
+    let mut closed = 0;
+    for (id,) in due {
+        match run::begin_system(db, &TICKETS, id, "close").await {
+            Ok(step) => {
+                step.commit(json!({ "reason": "reopen window passed" })).await?;
+                closed += 1;
+            }
+            Err(AppError::InvalidTransition { .. } | AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(closed)
+}
+
+// ------------------------------------------------------------------------------ reading
+
+/// A ticket row as the lists read it (more columns than sqlx's tuples take).
+#[derive(sqlx::FromRow)]
+struct TicketDb {
+    id: i64,
+    subject: String,
+    kind: String,
+    channel: String,
+    category: Option<String>,
+    priority: String,
+    customer_id: Option<i64>,
+    customer: String,
+    assignee_id: Option<i64>,
+    assignee: Option<String>,
+    order_id: Option<i64>,
+    open_tasks: i64,
+    state: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    state_since: i64,
+}
+
+const SELECT: &str = "SELECT t.id, t.subject, t.kind, t.channel, t.category, t.priority, t.customer_id, COALESCE(c.display_name, t.contact_email) AS customer, \
+     t.assignee_id, a.display_name AS assignee, t.order_id, \
+     CAST((SELECT COUNT(*) FROM ticket_tasks k WHERE k.ticket_id = t.id AND k.answered_at IS NULL) AS BIGINT) AS open_tasks, \
+     t.state, t.version, t.created_at, t.updated_at, t.state_since \
+     FROM tickets t LEFT JOIN users c ON c.id = t.customer_id LEFT JOIN users a ON a.id = t.assignee_id";
+
+fn summary(r: TicketDb, now: i64) -> TicketSummary {
+    // Waiting on the customer stops the clock.
+    let sla = if r.state == WAITING.id { SlaStatus::None } else { SlaStatus::compute(&TICKETS, &r.state, r.state_since, now) };
+    TicketSummary {
+        sla,
+        id: r.id,
+        subject: r.subject,
+        kind: r.kind,
+        channel: r.channel,
+        category: r.category,
+        priority: r.priority,
+        customer_id: r.customer_id,
+        customer: r.customer,
+        assignee_id: r.assignee_id,
+        assignee: r.assignee,
+        order_id: r.order_id,
+        open_tasks: r.open_tasks,
+        state: r.state,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// A value bound to the queue's query, which is built from the filter.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Adds `value` to the arguments and returns its placeholder.
+fn arg(args: &mut Vec<Arg>, value: Arg) -> String {
+    args.push(value);
+    format!("${}", args.len())
+}
+
+/// The desk's queue: open tickets by default, most urgent and oldest first.
+pub async fn queue(db: &Db, actor: &Actor, filter: &QueueFilter) -> AppResult<Vec<TicketSummary>> {
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let mut args = Vec::new();
+    match filter.state.as_str() {
+        "" | "open" => sql.push_str(" AND t.state IN ('new', 'triaged', 'in_progress', 'waiting')"),
+        "all" => {}
+        s if TICKETS.state(s).is_some() => sql.push_str(&format!(" AND t.state = {}", arg(&mut args, Arg::Text(s.to_string())))),
+        _ => return Err(AppError::invalid("state", "unknown state")),
+    }
+    if !filter.priority.is_empty() {
+        if !PRIORITIES.iter().any(|p| p.0 == filter.priority) {
+            return Err(AppError::invalid("priority", "choose one of the options"));
+        }
+        sql.push_str(&format!(" AND t.priority = {}", arg(&mut args, Arg::Text(filter.priority.clone()))));
+    }
+    let q = filter.q.trim();
+    if let Ok(n) = q.trim_start_matches('#').parse::<i64>() {
+        sql.push_str(&format!(" AND t.id = {}", arg(&mut args, Arg::Int(n))));
+    } else if !q.is_empty() {
+        let p = arg(&mut args, Arg::Text(format!("%{}%", like_escape(&q.to_lowercase()))));
+        sql.push_str(&format!(
+            " AND (LOWER(t.subject) LIKE {p} ESCAPE '\\' OR LOWER(t.contact_email) LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(c.display_name, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if filter.mine {
+        sql.push_str(&format!(" AND t.assignee_id = {}", arg(&mut args, Arg::Int(actor.id))));
+    }
+    sql.push_str(" ORDER BY CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.state_since, t.id LIMIT 200");
+    let mut query = sqlx::query_as::<_, TicketDb>(&sql);
+    for a in args {
+        query = match a {
+            Arg::Text(t) => query.bind(t),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    let rows = query.fetch_all(db.pool()).await?;
+    let now = now_millis();
+    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+}
+
+/// A customer's own tickets, newest first.
+pub async fn my_tickets(db: &Db, actor: &Actor) -> AppResult<Vec<TicketSummary>> {
+    let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.customer_id = $1 ORDER BY t.id DESC LIMIT 200")).bind(actor.id).fetch_all(db.pool()).await?;
+    let now = now_millis();
+    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+}
+
+type ExtraDb = (Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<i64>, String);
+
+async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail> {
+    let row: Option<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.id = $1")).bind(id).fetch_optional(db.pool()).await?;
+    let ticket = summary(row.ok_or(AppError::NotFound)?, now_millis());
+    let extra: ExtraDb = sqlx::query_as(
+        "SELECT problem, root_cause, solution, customer_feedback, merged_into, first_response_at, resolved_at, contact_email FROM tickets WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(db.pool())
+    .await?;
+    let messages: Vec<(i64, Option<String>, i64, i64, String, String, i64)> = sqlx::query_as(
+        "SELECT m.id, u.display_name, m.from_customer, m.internal, m.channel, m.body, m.at FROM ticket_messages m \
+         LEFT JOIN users u ON u.id = m.author_id WHERE m.ticket_id = $1 ORDER BY m.id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    let tasks = tasks_where(db, "k.ticket_id = $1", id).await?;
+    let survey: Option<(i64, Option<i64>, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT sent_at, score, comment, answered_at FROM ticket_surveys WHERE ticket_id = $1").bind(id).fetch_optional(db.pool()).await?;
+    let reopen_until = (ticket.state == RESOLVED.id).then(|| {
+        // The window runs from the resolution.
+        extra.6.unwrap_or(ticket.updated_at) + policy.window_ms()
+    });
+    Ok(TicketDetail {
+        problem: extra.0,
+        root_cause: extra.1,
+        solution: extra.2,
+        customer_feedback: extra.3,
+        merged_into: extra.4,
+        first_response_at: extra.5,
+        resolved_at: extra.6,
+        reopen_until,
+        messages: messages
+            .into_iter()
+            .map(|m| TicketMessage { id: m.0, author: m.1.unwrap_or_default(), from_customer: m.2 == 1, internal: m.3 == 1, channel: m.4, body: m.5, at: m.6 })
+            .collect(),
+        tasks,
+        survey: survey.map(|s| Survey { sent_at: s.0, score: s.1, comment: s.2, answered_at: s.3 }),
+        history: CustomerHistory { email: extra.7, ..Default::default() },
+        events: Vec::new(),
+        actions: Vec::new(),
+        ticket,
+    })
+}
+
+/// A ticket as the desk sees it: every message and note, the questions to departments, the
+/// customer's history, the trail, and the steps this agent may take.
+pub async fn ticket(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail> {
+    let mut d = load(db, policy, id).await?;
+    if let Some(customer) = d.ticket.customer_id {
+        d.history.orders = sqlx::query_as("SELECT id, state, total, created_at FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 10")
+            .bind(customer)
+            .fetch_all(db.pool())
+            .await?;
+        d.history.tickets = sqlx::query_as("SELECT id, subject, state, created_at FROM tickets WHERE customer_id = $1 AND id <> $2 ORDER BY id DESC LIMIT 10")
+            .bind(customer)
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    }
+    d.events = run::history(db, TICKETS.id, id).await?;
+    d.actions = TICKETS
+        .available(&d.ticket.state, &actor.permissions)
+        .filter(|a| a.permission == crate::domain::Permission::TicketHandle)
+        .map(|a| a.id.to_string())
+        .collect();
+    Ok(d)
+}
+
+/// A customer's own ticket: anyone else's is "not found". Internal notes, department
+/// questions, the analysis and staff names stay inside.
+pub async fn my_ticket(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail> {
+    let mut d = load(db, policy, id).await?;
+    if d.ticket.customer_id != Some(actor.id) {
+        return Err(AppError::NotFound);
+    }
+    d.messages.retain(|m| !m.internal);
+    for m in &mut d.messages {
+        if !m.from_customer {
+            m.author = "Shopflow".into();
+        }
+    }
+    d.tasks.clear();
+    d.problem = None;
+    d.root_cause = None;
+    d.customer_feedback = None;
+    d.ticket.assignee = None;
+    d.ticket.assignee_id = None;
+    let writable = OPEN.iter().any(|s| s.id == d.ticket.state) || d.reopen_until.is_some_and(|u| now_millis() <= u);
+    if writable {
+        d.actions.push("write".into());
+    }
+    if d.survey.as_ref().is_some_and(|s| s.answered_at.is_none()) {
+        d.actions.push("survey".into());
+    }
+    Ok(d)
+}
+
+type TaskDb = (i64, i64, String, i64, String, String, String, i64, Option<String>, Option<String>, Option<i64>);
+
+async fn tasks_where(db: &Db, clause: &str, value: i64) -> AppResult<Vec<TicketTask>> {
+    let rows: Vec<TaskDb> = sqlx::query_as(&format!(
+        "SELECT k.id, k.ticket_id, t.subject, t.version, k.department, k.question, q.display_name, k.asked_at, k.answer, a.display_name, k.answered_at \
+         FROM ticket_tasks k JOIN tickets t ON t.id = k.ticket_id JOIN users q ON q.id = k.asked_by LEFT JOIN users a ON a.id = k.answered_by \
+         WHERE {clause} ORDER BY k.id"
+    ))
+    .bind(value)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TicketTask {
+            id: r.0,
+            ticket_id: r.1,
+            ticket_subject: r.2,
+            ticket_version: r.3,
+            department: r.4,
+            question: r.5,
+            asked_by: r.6,
+            asked_at: r.7,
+            answer: r.8,
+            answered_by: r.9,
+            answered_at: r.10,
+        })
+        .collect())
+}
+
+/// The questions waiting for the departments this member of staff works in, oldest first,
+/// then those answered in the last week.
+pub async fn department_tasks(db: &Db, actor: &Actor) -> AppResult<Vec<TicketTask>> {
+    let mine: Vec<&str> = crate::domain::Department::ALL.iter().filter(|d| actor.can(d.page_permission())).map(|d| d.key()).collect();
+    let all = tasks_where(db, "(k.answered_at IS NULL OR k.answered_at > $1)", now_millis() - 7 * DAY_MS).await?;
+    let mut tasks: Vec<TicketTask> = all.into_iter().filter(|t| mine.contains(&t.department.as_str())).collect();
+    tasks.sort_by_key(|t| (t.answered_at.is_some(), t.answered_at.unwrap_or(t.asked_at)));
+    Ok(tasks)
+}
+
+/// Active staff who handle tickets, by name.
+pub async fn agents(db: &Db) -> AppResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT u.id, u.display_name FROM users u JOIN user_roles ur ON ur.user_id = u.id \
+         JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE rp.permission = $1 AND u.active = 1 AND u.is_customer = 0 ORDER BY u.display_name",
+    )
+    .bind(crate::domain::Permission::TicketHandle.key())
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// The service desk's figures over the last `days` days (the backlog is as of now).
+pub async fn dashboard(db: &Db, days: i64) -> AppResult<super::dashboard::ServiceDashboard> {
+    use super::dashboard::{weekly_scores, ServiceDashboard, Spread, AGE_BUCKETS_MS};
+    let now = now_millis();
+    let since = now - days * DAY_MS;
+    let bucket = |lo: Option<i64>, hi: Option<i64>| {
+        let cond = match (lo, hi) {
+            (None, Some(h)) => format!("created_at > {}", now - h),
+            (Some(l), Some(h)) => format!("created_at <= {} AND created_at > {}", now - l, now - h),
+            (Some(l), None) => format!("created_at <= {}", now - l),
+            (None, None) => "1 = 1".to_string(),
+        };
+        format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)")
+    };
+    let [a, b, c] = AGE_BUCKETS_MS;
+    let backlog: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "SELECT state, {}, {}, {}, {} FROM tickets WHERE state IN ('new', 'triaged', 'in_progress', 'waiting') GROUP BY state",
+        bucket(None, Some(a)),
+        bucket(Some(a), Some(b)),
+        bucket(Some(b), Some(c)),
+        bucket(Some(c), None)
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    let backlog = OPEN
+        .iter()
+        .map(|s| {
+            let row = backlog.iter().find(|r| r.0 == s.id);
+            (s.id.to_string(), row.map(|r| [r.1, r.2, r.3, r.4]).unwrap_or_default())
+        })
+        .collect();
+    let durations = |sql: &'static str| async move {
+        let rows: Vec<(i64,)> = sqlx::query_as(sql).bind(since).fetch_all(db.pool()).await?;
+        AppResult::Ok(rows.into_iter().map(|r| r.0).collect::<Vec<i64>>())
+    };
+    let first = durations("SELECT first_response_at - created_at FROM tickets WHERE first_response_at IS NOT NULL AND created_at >= $1").await?;
+    let on_time = first.iter().filter(|d| **d <= 3_600_000).count() as i64;
+    let first_total = first.len() as i64;
+    let resolution = durations("SELECT resolved_at - created_at FROM tickets WHERE resolved_at IS NOT NULL AND resolved_at >= $1").await?;
+    let answers: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT answered_at, score FROM ticket_surveys WHERE answered_at IS NOT NULL AND answered_at >= $1").bind(since).fetch_all(db.pool()).await?;
+    let causes: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT root_cause, COUNT(*) FROM tickets WHERE root_cause IS NOT NULL AND resolved_at >= $1 GROUP BY root_cause ORDER BY COUNT(*) DESC, root_cause",
+    )
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    let products: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT p.title, COUNT(DISTINCT t.id) FROM tickets t JOIN order_lines l ON l.order_id = t.order_id JOIN skus s ON s.id = l.sku_id \
+         JOIN products p ON p.id = s.product_id WHERE t.kind = 'complaint' AND t.created_at >= $1 GROUP BY p.title ORDER BY COUNT(DISTINCT t.id) DESC, p.title LIMIT 5",
+    )
+    .bind(since)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(ServiceDashboard {
+        backlog,
+        period_days: days,
+        first_response_on_time: (on_time, first_total),
+        first_response: Spread::of(first),
+        resolution: Spread::of(resolution),
+        satisfaction: weekly_scores(&answers),
+        root_causes: causes.into_iter().map(|(c, n)| {
+            let dept = root_cause_department(&c).map(|d| d.key().to_string());
+            (c, n, dept)
+        }).collect(),
+        products,
+    })
+}

@@ -1,0 +1,278 @@
+//! The service desk on both backends: a customer's complaint about an order is triaged,
+//! escalated to the warehouse, answered there, resolved with the handbook's facts and rated
+//! once; the customer never reads an internal note nor anyone else's ticket; every reply is
+//! in the outbox; bad input and wrong steps change nothing.
+
+use crate::on_both_backends;
+use crate::support::{app, demo_actor, Client};
+use serde_json::json;
+use shopflow::domain::AppError;
+use shopflow::server::demo::{self, DEMO_PASSWORD};
+use shopflow::server::Db;
+use shopflow::tickets::service::{self, TicketPolicy};
+use shopflow::tickets::{QueueFilter, SurveyInput, TicketInput};
+use std::collections::HashMap;
+
+const POLICY: TicketPolicy = TicketPolicy { reopen_days: 7 };
+
+fn form(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn complaint(order: &str) -> TicketInput {
+    TicketInput {
+        kind: "complaint".into(),
+        subject: "Cup arrived broken".into(),
+        message: "The celadon cup in my parcel was in pieces.".into(),
+        order: order.into(),
+        customer_email: String::new(),
+    }
+}
+
+async fn count(db: &Db, sql: &str, id: i64) -> i64 {
+    sqlx::query_as::<_, (i64,)>(sql).bind(id).fetch_one(db.pool()).await.unwrap().0
+}
+
+/// The id of the demo customer's shipped order.
+async fn shipped_order(db: &Db) -> i64 {
+    sqlx::query_as::<_, (i64,)>("SELECT MIN(o.id) FROM orders o JOIN users u ON u.id = o.customer_id WHERE u.email = 'customer@shopflow.test' AND o.state = 'shipped'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .0
+}
+
+on_both_backends!(a_complaint_runs_from_the_portal_to_the_survey, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let senior = demo_actor(&db, "senior@shopflow.test").await;
+    let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
+    let finance = demo_actor(&db, "finance@shopflow.test").await;
+    let order = shipped_order(&db).await;
+
+    let t = service::open(&db, &cathy, &complaint(&format!("#{order}"))).await.unwrap();
+    assert_eq!(t.state, "new");
+    let id = t.id;
+    let mine = service::my_tickets(&db, &cathy).await.unwrap();
+    assert_eq!((mine[0].id, mine[0].priority.as_str(), mine[0].order_id), (id, "high", Some(order)));
+    // The acknowledgement is in the outbox, addressed to the customer, with the reference.
+    let mail = shopflow::outbox::service::about(&db, "ticket", id).await.unwrap();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to_address, "customer@shopflow.test");
+    assert!(mail[0].subject.starts_with(&format!("[Ticket #{id}]")), "{}", mail[0].subject);
+
+    // In the agent's queue, most urgent first; found by number and by words.
+    let queue = service::queue(&db, &agent, &QueueFilter::default()).await.unwrap();
+    assert!(queue.iter().any(|q| q.id == id));
+    let by_words = service::queue(&db, &agent, &QueueFilter { q: "BROKEN".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(by_words.iter().map(|q| q.id).collect::<Vec<_>>(), vec![id]);
+    let by_number = service::queue(&db, &agent, &QueueFilter { q: format!("#{id}"), ..Default::default() }).await.unwrap();
+    assert_eq!(by_number.len(), 1);
+    let bad = service::queue(&db, &agent, &QueueFilter { state: "lost".into(), ..Default::default() }).await.unwrap_err();
+    assert!(bad.field_message("state").is_some());
+
+    // Resolving a new ticket is not a step of the procedure.
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    let err = service::act(&db, &agent, id, d.ticket.version, "resolve", &form(&[])).await.unwrap_err();
+    assert!(matches!(err, AppError::InvalidTransition { .. } | AppError::Invalid { .. }), "{err:?}");
+
+    let v = service::act(&db, &agent, id, 1, "triage", &form(&[("kind", "complaint"), ("category", "delivery"), ("priority", "urgent")])).await.unwrap().version;
+    let v = service::act(&db, &agent, id, v, "start", &form(&[])).await.unwrap().version;
+    // A stale version is refused: someone else acted in between.
+    let err = service::act(&db, &agent, id, v - 1, "note", &form(&[("note", "x")])).await.unwrap_err();
+    assert_eq!(err, AppError::StaleVersion);
+    let v = service::act(&db, &agent, id, v, "note", &form(&[("note", "Customer sounds upset; check the packing station.")])).await.unwrap().version;
+    let v = service::act(&db, &agent, id, v, "reply", &form(&[("message", "We are sorry. We are checking with the warehouse.")])).await.unwrap().version;
+    let t = service::act(&db, &agent, id, v, "escalate", &form(&[("to", "warehouse"), ("question", "Was cup CUP-CEL-80 packed with bubble wrap?")])).await.unwrap();
+    assert_eq!(t.state, "in_progress", "escalating keeps the state");
+
+    // Resolving with the warehouse's answer outstanding is refused.
+    let all = form(&[
+        ("problem", "Cup broken in transit"),
+        ("root_cause", "picking_error"),
+        ("solution", "Replacement sent"),
+        ("customer_feedback", "Happy with a replacement"),
+        ("message", "A new cup is on its way."),
+    ]);
+    let err = service::act(&db, &agent, id, t.version, "resolve", &all).await.unwrap_err();
+    assert!(matches!(&err, AppError::Conflict(m) if m.contains("unanswered")), "{err:?}");
+
+    // The warehouse sees the question; finance does not, and may not answer it.
+    let tasks = service::department_tasks(&db, &warehouse).await.unwrap();
+    let task = tasks.iter().find(|k| k.ticket_id == id).expect("the warehouse's question").id;
+    assert!(service::department_tasks(&db, &finance).await.unwrap().iter().all(|k| k.ticket_id != id));
+    assert_eq!(service::answer_task(&db, &finance, task, "No idea").await.unwrap_err(), AppError::Forbidden);
+    let err = service::answer_task(&db, &warehouse, task, "  ").await.unwrap_err();
+    assert!(err.field_message("answer").is_some());
+    service::answer_task(&db, &warehouse, task, "Packed without wrap; station retrained.").await.unwrap();
+    let err = service::answer_task(&db, &warehouse, task, "Again").await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "answered once");
+
+    // Every handbook fact is required.
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert_eq!(d.tasks[0].answer.as_deref(), Some("Packed without wrap; station retrained."));
+    let mut missing = all.clone();
+    missing.remove("root_cause");
+    let err = service::act(&db, &agent, id, d.ticket.version, "resolve", &missing).await.unwrap_err();
+    assert!(err.field_message("root_cause").is_some(), "{err:?}");
+    let t = service::act(&db, &agent, id, d.ticket.version, "resolve", &all).await.unwrap();
+    assert_eq!(t.state, "resolved");
+
+    // The customer reads the replies and the solution — not the note, nor the warehouse's answer.
+    let mine = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
+    let bodies: Vec<&str> = mine.messages.iter().map(|m| m.body.as_str()).collect();
+    assert!(bodies.contains(&"A new cup is on its way.") && bodies.contains(&"We are sorry. We are checking with the warehouse."), "{bodies:?}");
+    assert!(mine.messages.iter().all(|m| !m.internal && !m.body.contains("upset") && !m.body.contains("retrained")));
+    assert!(mine.messages.iter().filter(|m| !m.from_customer).all(|m| m.author == "Shopflow"));
+    assert!(mine.tasks.is_empty() && mine.root_cause.is_none() && mine.events.is_empty());
+    assert_eq!(mine.solution.as_deref(), Some("Replacement sent"));
+    assert!(mine.actions.contains(&"survey".to_string()));
+    // Replies and the resolution went out by mail too.
+    assert_eq!(shopflow::outbox::service::about(&db, "ticket", id).await.unwrap().len(), 3);
+
+    // Another customer cannot read it, write on it, or rate it.
+    let other = crate::orders::customer(&db, 1).await;
+    assert_eq!(service::my_ticket(&db, &other, POLICY, id).await.unwrap_err(), AppError::NotFound);
+    assert_eq!(service::customer_write(&db, &other, POLICY, id, "hello").await.unwrap_err(), AppError::NotFound);
+    let survey = |score: &str| SurveyInput { ticket_id: id, score: score.into(), comment: "Quick and kind".into() };
+    assert_eq!(service::answer_survey(&db, &other, &survey("1")).await.unwrap_err(), AppError::NotFound);
+    // Nor can another customer's order be attached to a ticket.
+    let err = service::open(&db, &other, &complaint(&order.to_string())).await.unwrap_err();
+    assert!(err.field_message("order").is_some());
+
+    // The survey is answered once.
+    assert!(service::answer_survey(&db, &cathy, &survey("9")).await.unwrap_err().field_message("score").is_some());
+    service::answer_survey(&db, &cathy, &survey("5")).await.unwrap();
+    let err = service::answer_survey(&db, &cathy, &survey("1")).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert_eq!(d.survey.as_ref().and_then(|s| s.score), Some(5));
+    assert_eq!(d.root_cause.as_deref(), Some("picking_error"));
+
+    // The dashboard counts it: the root cause points at the warehouse, the score is in.
+    let dash = service::dashboard(&db, 30).await.unwrap();
+    assert!(dash.root_causes.iter().any(|c| c == &("picking_error".to_string(), 1, Some("warehouse".to_string()))), "{:?}", dash.root_causes);
+    assert_eq!(dash.satisfaction.iter().map(|s| (s.1, s.2)).collect::<Vec<_>>(), vec![(500, 1)]);
+    assert_eq!(dash.resolution.count, 1);
+    assert!(dash.first_response_on_time.0 >= 1 && dash.first_response_on_time.0 <= dash.first_response_on_time.1);
+    assert!(!dash.products.is_empty(), "the complained-about order's products");
+    // The demo's two open tickets, neither an hour old.
+    let open: Vec<i64> = dash.backlog.iter().map(|b| b.1.iter().sum()).collect();
+    assert_eq!(open.iter().sum::<i64>(), 2, "{:?}", dash.backlog);
+
+    // A reply within the window reopens the ticket with its owner.
+    let t = service::customer_write(&db, &cathy, POLICY, id, "The new cup is chipped too.").await.unwrap();
+    assert_eq!(t.state, "in_progress");
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert_eq!(d.ticket.assignee_id, Some(agent.id));
+
+    // Escalating to a senior agent hands them the ticket.
+    let t = service::act(&db, &agent, id, d.ticket.version, "escalate", &form(&[("to", "senior"), ("question", "Second breakage: compensation?")])).await.unwrap();
+    let d = service::ticket(&db, &senior, POLICY, id).await.unwrap();
+    assert_eq!((d.ticket.assignee_id, d.ticket.version), (Some(senior.id), t.version));
+
+    // Every step is in the trail, with its actor.
+    let actions: Vec<&str> = d.events.iter().map(|e| e.action.as_str()).collect();
+    for a in ["open", "triage", "start", "note", "reply", "escalate", "department_answer", "resolve", "survey", "reopen"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+});
+
+on_both_backends!(waiting_on_the_customer_and_the_reopen_window, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let inquiry = TicketInput { kind: "inquiry".into(), subject: "Gift wrap?".into(), message: "Can you gift-wrap?".into(), ..Default::default() };
+    let id = service::open(&db, &cathy, &inquiry).await.unwrap().id;
+    let v = service::act(&db, &agent, id, 1, "triage", &form(&[("kind", "inquiry"), ("category", "other"), ("priority", "low")])).await.unwrap().version;
+    let v = service::act(&db, &agent, id, v, "start", &form(&[])).await.unwrap().version;
+    let t = service::act(&db, &agent, id, v, "ask", &form(&[("message", "Which order is it for?")])).await.unwrap();
+    assert_eq!(t.state, "waiting");
+    // The clock stops while waiting on the customer.
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert_eq!(d.ticket.sla, shopflow::engine::SlaStatus::None);
+    assert!(d.first_response_at.is_some());
+    // An empty message is refused and changes nothing.
+    let err = service::customer_write(&db, &cathy, POLICY, id, "   ").await.unwrap_err();
+    assert!(err.field_message("message").is_some());
+    let t = service::customer_write(&db, &cathy, POLICY, id, "My next one.").await.unwrap();
+    assert_eq!(t.state, "in_progress");
+    let all = form(&[("problem", "Wants gift wrap"), ("root_cause", "other"), ("solution", "Note added"), ("customer_feedback", "Fine"), ("message", "Done.")]);
+    let t = service::act(&db, &agent, id, t.version, "resolve", &all).await.unwrap();
+    // Past the window the ticket closes by itself, and a reply no longer reopens it.
+    sqlx::query("UPDATE tickets SET state_since = state_since - $1 WHERE id = $2").bind(8 * 24 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
+    assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 1);
+    assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 0, "idempotent");
+    let err = service::customer_write(&db, &cathy, POLICY, id, "One more thing").await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = $1 AND body = 'One more thing'", id).await, 0);
+    assert!(t.version > 1);
+});
+
+on_both_backends!(phone_calls_merges_and_assignments, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
+    let call = |email: &str| TicketInput { kind: "inquiry".into(), subject: "Called about delivery".into(), message: "When will it arrive?".into(), customer_email: email.into(), ..Default::default() };
+    let err = service::open(&db, &agent, &call("nobody@example.test")).await.unwrap_err();
+    assert!(err.field_message("customer_email").is_some());
+    // Staff are not customers.
+    assert!(service::open(&db, &agent, &call("orders@shopflow.test")).await.is_err());
+    let first = service::open(&db, &agent, &call(" Customer@Shopflow.test ")).await.unwrap().id;
+    let second = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
+    let d = service::ticket(&db, &agent, POLICY, first).await.unwrap();
+    assert_eq!((d.ticket.channel.as_str(), d.ticket.customer_id, d.ticket.assignee_id), ("phone", Some(cathy.id), Some(agent.id)));
+    // A warehouse clerk is no ticket owner.
+    let err = service::act(&db, &agent, first, d.ticket.version, "assign", &form(&[("assignee", &warehouse.id.to_string())])).await.unwrap_err();
+    assert!(err.field_message("assignee").is_some());
+    // The agent logs the customer's next call on the ticket.
+    service::customer_write(&db, &agent, POLICY, first, "Called again, still waiting.").await.unwrap();
+    // Merging into itself or a missing ticket is refused; into the customer's other ticket works.
+    let v = service::ticket(&db, &agent, POLICY, first).await.unwrap().ticket.version;
+    let err = service::act(&db, &agent, first, v, "merge", &form(&[("into", &first.to_string())])).await.unwrap_err();
+    assert!(err.field_message("into").is_some());
+    let t = service::act(&db, &agent, first, v, "merge", &form(&[("into", &format!("#{second}"))])).await.unwrap();
+    assert_eq!(t.state, "closed");
+    let kept = service::ticket(&db, &agent, POLICY, second).await.unwrap();
+    assert!(kept.messages.iter().any(|m| m.body == "Called again, still waiting." && m.from_customer && m.channel == "phone"));
+    assert!(kept.events.iter().any(|e| e.action == "merged_in"));
+    let merged = service::my_ticket(&db, &cathy, POLICY, first).await.unwrap();
+    assert_eq!(merged.merged_into, Some(second));
+});
+
+on_both_backends!(tickets_over_http_keep_customers_apart, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut cathy = Client::new(&app);
+    assert_eq!(cathy.login("customer@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    let r = cathy.json("/api/open_ticket", json!({"input": {"kind": "inquiry", "subject": "Hello", "message": ""}})).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("message"), "{}", r.body);
+    let r = cathy.json("/api/open_ticket", json!({"input": {"kind": "inquiry", "subject": "Hello", "message": "Is the tea organic?"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id: i64 = r.body.trim().parse().unwrap();
+    let mut agent = Client::new(&app);
+    agent.login("service@shopflow.test", DEMO_PASSWORD).await;
+    let r = agent.json("/api/act_on_ticket", json!({"id": id, "version": 1, "action": "note", "fields": {"note": "secret note"}})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The customer's page has no internal note; the desk's has.
+    let mine = cathy.form("/api/get_my_ticket", &format!("id={id}")).await;
+    assert_eq!(mine.status, 200);
+    assert!(!mine.body.contains("secret note"));
+    assert!(agent.form("/api/get_ticket", &format!("id={id}")).await.body.contains("secret note"));
+    // Customers do not reach the desk's functions; another customer's ticket is "not found".
+    assert_eq!(cathy.form("/api/get_ticket", &format!("id={id}")).await.status, 403);
+    let mut other = Client::new(&app);
+    let r = other.form("/api/register", "name=Olga&email=olga%40example.test&password=olga-password-1").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(other.form("/api/get_my_ticket", &format!("id={id}")).await.status, 404);
+    assert_eq!(other.form("/api/write_on_ticket", &format!("id={id}&message=hi")).await.status, 404);
+    // The pages follow the same rules.
+    assert_eq!(cathy.get(&format!("/my/tickets/{id}")).await.status, 200);
+    assert_eq!(cathy.get(&format!("/tickets/{id}")).await.status, 403);
+    let page = agent.get(&format!("/tickets/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("secret note"));
+});
