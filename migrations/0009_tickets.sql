@@ -67,6 +67,23 @@ CREATE TABLE ticket_surveys (
     answered_at BIGINT
 );
 
+-- The service desk's business calendar (one row; absent: Monday to Friday 09:00–18:00 at
+-- UTC+8) and its holidays. Service levels are counted in these hours.
+CREATE TABLE service_calendar (
+    id BIGINT PRIMARY KEY,
+    tz_offset_minutes BIGINT NOT NULL,
+    open_minute BIGINT NOT NULL,
+    close_minute BIGINT NOT NULL,
+    -- Seven characters, Monday first: 1 for a working day.
+    workdays TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE service_holidays (
+    day TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+
 -- Mail to customers, written in the same transaction as what it reports, sent afterwards.
 CREATE TABLE outbox_emails (
     id {{PK}},

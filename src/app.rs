@@ -15,6 +15,7 @@ use crate::orders::exception_pages::ExceptionList;
 use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::outbox::pages::OutboxPage;
+use crate::tickets::calendar_page::CalendarPage;
 use crate::tickets::dashboard_page::ServiceDashboardPage;
 use crate::tickets::desk_pages::{DepartmentTasksPage, TicketDeskPage, TicketNewPage, TicketQueuePage};
 use crate::tickets::pages::{MyTicketList, MyTicketPage};
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets") view=TicketQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/new") view=TicketNewPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/dashboard") view=ServiceDashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/calendar") view=CalendarPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/:id") view=TicketDeskPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>

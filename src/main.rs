@@ -56,7 +56,7 @@ async fn run(config: Config) -> Result<(), String> {
     });
 
     // Unpaid orders past the payment window give their stock back, resolved tickets past the
-    // reopen window close, and imports abandoned by a stopped instance are closed. Every
+    // reopen window close, tickets near or past their service level alert, and imports abandoned by a stopped instance are closed. Every
     // instance sweeps; the sweeps are idempotent (the engine's state check, the job's state).
     let (sweep_db, policy, tickets) = (db.clone(), config.orders, config.tickets);
     tokio::spawn(async move {
@@ -77,6 +77,9 @@ async fn run(config: Config) -> Result<(), String> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(closed = n, "resolved tickets closed after the reopen window"),
                 Err(e) => tracing::warn!(error = %e, "closing resolved tickets failed"),
+            }
+            if let Err(e) = shopflow::tickets::service::sweep_sla(&sweep_db).await {
+                tracing::warn!(error = %e, "checking ticket service levels failed");
             }
         }
     });

@@ -44,6 +44,12 @@ pub fn describe(alert: &Alert, lang: Lang) -> String {
             crate::domain::price_label(num("cost")),
         ),
         "transfer_shortfall" => format!("{} {}", tr(lang, "alerts.transfer_shortfall"), num("missing")),
+        "ticket_sla" => {
+            let late = d.get("late").and_then(|v| v.as_bool()).unwrap_or(false);
+            let owner = d.get("owner").and_then(|v| v.as_str()).filter(|o| !o.is_empty()).unwrap_or("—");
+            let key = if late { "alerts.ticket_sla_late" } else { "alerts.ticket_sla_soon" };
+            format!("{} {} · {} {owner}", tr(lang, key), crate::domain::format_time(num("due_at")), tr(lang, "ticket.owner"))
+        }
         other => other.to_string(),
     }
 }

@@ -84,6 +84,7 @@ permissions! {
     TicketOpen = "ticket.open", "Open tickets (customers their own, agents for a caller) and write on them", "提交工单（客户本人；客服代来电客户）并留言";
     TicketView = "ticket.view", "Read all tickets and the service queue", "查看全部工单及客服队列";
     TicketHandle = "ticket.handle", "Triage, answer, escalate, resolve and merge tickets", "工单分类、回复、升级、解决与合并";
+    TicketSupervise = "ticket.supervise", "Supervise the service desk: SLA breach alerts and the business calendar", "客服主管：SLA 超时预警与工作日历";
     TicketTaskAnswer = "ticket.task_answer", "Answer questions customer service escalates to one's department", "答复客服升级到本部门的问题";
     OutboxView = "outbox.view", "Read the email outbox", "查看待发邮件";
 }
@@ -278,8 +279,9 @@ impl Role {
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
             Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle, TicketTaskAnswer]),
-            Role::ServiceAgent | Role::SeniorServiceAgent => {
-                with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle])
+            Role::ServiceAgent => with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle]),
+            Role::SeniorServiceAgent => {
+                with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle, TicketSupervise])
             }
             Role::Marketing => with_staff(&[MarketingPage, ProductView, PromoSchedule]),
             Role::Finance => with_staff(&[FinancePage, OrderView, TicketTaskAnswer]),
@@ -301,6 +303,7 @@ impl Role {
                 StockAdjustApprove,
                 OrderView,
                 TicketView,
+                TicketSupervise,
                 SuggestionReview,
                 SuggestionAssign,
                 SuggestionImplement,

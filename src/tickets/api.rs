@@ -1,7 +1,7 @@
 //! Server functions of the service desk. Each checks its permission first; a customer reaches
 //! only their own tickets (the service answers "not found" for anyone else's).
 
-use super::{QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
+use super::{CalendarInput, CalendarSettings, QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -97,4 +97,17 @@ pub async fn service_dashboard(#[server(default)] days: i64) -> Result<super::da
     require(Permission::TicketView).await?;
     let days = if days <= 0 { 30 } else { days.min(365) };
     service::dashboard(&db()?, days).await
+}
+
+/// The business calendar service levels are counted in.
+#[server(endpoint = "get_service_calendar")]
+pub async fn get_service_calendar() -> Result<CalendarSettings, AppError> {
+    require(Permission::TicketView).await?;
+    service::calendar_page(&db()?).await
+}
+
+#[server(endpoint = "save_service_calendar", input = Json)]
+pub async fn save_service_calendar(input: CalendarInput) -> Result<(), AppError> {
+    let actor = require(Permission::TicketSupervise).await?;
+    service::save_calendar(&db()?, &actor, &input).await
 }

@@ -55,9 +55,15 @@ fn QueueInner() -> impl IntoView {
                 <h1>{i18n.t("ticket.title")}</h1>
                 <div class="actions">
                     {can_log.then(|| view! { <a href="/tickets/new" class="button">{i18n.t("ticket.log_call")}</a> })}
+                    <a href="/tickets/dashboard" class="button secondary">{i18n.t("ticket.dashboard")}</a>
+                    <a href="/tickets/calendar" class="button secondary">{i18n.t("ticket.calendar")}</a>
                     <a href="/sop/ticket" class="button secondary">{i18n.t("improvement.sop")}</a>
                 </div>
             </div>
+            <details class="sla-alerts" open>
+                <summary>{i18n.t("ticket.sla_alerts")}</summary>
+                <crate::alerts::pages::AlertInbox kind="ticket_sla"/>
+            </details>
             <form method="get" action="/tickets" class="filters">
                 <label>{i18n.t("field.state")}
                     <select name="state">
@@ -215,6 +221,8 @@ fn TicketDeskInner() -> impl IntoView {
                     let category = t.category.clone();
                     let root = d.root_cause.clone();
                     let open = super::OPEN.iter().any(|s| s.id == t.state);
+                    // The clocks' "due in" reads against the time the server answered.
+                    let now = d.served_at;
                     view! {
                         <div class="page-head">
                             <h1>"#" {t.id} " " {t.subject.clone()}</h1>
@@ -234,6 +242,14 @@ fn TicketDeskInner() -> impl IntoView {
                                             <a href=format!("/orders/{o}#exceptions")>{i18n.t("ticket.report_exception")}</a></dd>
                                     })}
                                     {d.first_response_at.map(|at| view! { <dt>{i18n.t("ticket.first_response")}</dt><dd>{format_time(at)}</dd> })}
+                                    {d.clocks.map(|c| view! {
+                                        <dt>{i18n.t("ticket.clocks")}</dt>
+                                        <dd><ul class="clocks" data-testid="clocks">
+                                            <li data-clock="first">{i18n.t("ticket.clock_first")} ": " {clock_text(c.first_response, now)}</li>
+                                            <li data-clock="next">{i18n.t("ticket.clock_next")} ": " {clock_text(c.next_response, now)}</li>
+                                            <li data-clock="resolution">{i18n.t("ticket.clock_resolution")} ": " {clock_text(c.resolution, now)}</li>
+                                        </ul></dd>
+                                    })}
                                     {d.merged_into.map(|m| view! { <dt>{i18n.t("ticket.merged_into")}</dt><dd><a href=format!("/tickets/{m}")>"#" {m}</a></dd> })}
                                     {fact("field.problem", d.problem.clone())}
                                     {root.map(|r| view! { <dt>{i18n.t("ticket.root_cause")}</dt><dd data-testid="root-cause">{move || label(&r, i18n.lang())}</dd> })}
@@ -304,6 +320,20 @@ fn TicketDeskInner() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// One service-level clock in words.
+fn clock_text(c: super::sla::Clock, now: i64) -> impl IntoView {
+    use super::sla::Clock;
+    let i18n = use_i18n();
+    let used = |ms: i64| super::countdown(ms, 0).0;
+    match c {
+        Clock::Met { used_ms } => view! { <span class="badge sla-ok">{i18n.t("ticket.clock_met")} " " {used(used_ms)}</span> }.into_any(),
+        Clock::Breached { used_ms } => view! { <span class="badge sla-breached">{i18n.t("ticket.clock_breached")} " " {used(used_ms)}</span> }.into_any(),
+        Clock::Paused { used_ms } => view! { <span class="badge">{i18n.t("ticket.clock_paused")} " " {used(used_ms)}</span> }.into_any(),
+        Clock::Running { due_at } => sla_cell(SlaStatus::OnTime { due_at }, now).into_any(),
+        Clock::None => view! { <span class="muted">"—"</span> }.into_any(),
     }
 }
 

@@ -9,10 +9,12 @@
 #[cfg(feature = "ssr")]
 pub mod service;
 pub mod api;
+pub mod calendar_page;
 pub mod dashboard;
 pub mod dashboard_page;
 pub mod desk_pages;
 pub mod pages;
+pub mod sla;
 
 use crate::domain::{required_text, AppError, AppResult, Department, Permission, Role};
 use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow, STAY};
@@ -483,6 +485,8 @@ pub struct CustomerHistory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketDetail {
     pub ticket: TicketSummary,
+    /// The service-level clocks in business hours (staff only).
+    pub clocks: Option<sla::TicketSla>,
     /// The handbook's facts, filled on resolution (staff only, except the solution).
     pub problem: Option<String>,
     pub root_cause: Option<String>,
@@ -500,6 +504,8 @@ pub struct TicketDetail {
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,
+    /// When the server read it: what the page's countdowns count from.
+    pub served_at: i64,
 }
 
 /// The desk's queue, with the server's clock so countdowns read the same on every screen.
@@ -529,6 +535,65 @@ pub struct QueueFilter {
     /// A ticket number, or words of the subject or the customer's name or email.
     #[serde(default)]
     pub q: String,
+}
+
+/// The business calendar as its page shows it: the hours and each holiday's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalendarSettings {
+    pub calendar: sla::Calendar,
+    /// ("2026-10-01", "National Day")
+    pub holidays: Vec<(String, String)>,
+}
+
+/// The calendar form: "+08:00", "09:00", "18:00", the working days (Monday first) and one
+/// holiday per line ("2026-10-01 National Day").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalendarInput {
+    pub time_zone: String,
+    pub opens: String,
+    pub closes: String,
+    pub workdays: Vec<bool>,
+    #[serde(default)]
+    pub holidays: String,
+}
+
+impl CalendarInput {
+    pub fn validate(&self) -> AppResult<(sla::Calendar, Vec<(chrono::NaiveDate, String)>)> {
+        let minutes = |field: &str, v: &str| -> AppResult<u32> {
+            let (h, m) = v.trim().split_once(':').ok_or_else(|| AppError::invalid(field, "a time such as 09:00"))?;
+            match (h.parse::<u32>(), m.parse::<u32>()) {
+                (Ok(h), Ok(m)) if (h < 24 && m < 60) || (h == 24 && m == 0) => Ok(h * 60 + m),
+                _ => Err(AppError::invalid(field, "a time such as 09:00")),
+            }
+        };
+        let tz = self.time_zone.trim();
+        let sign = if tz.starts_with('-') { -1 } else { 1 };
+        let offset = minutes("time_zone", tz.trim_start_matches(['+', '-'])).map_err(|_| AppError::invalid("time_zone", "an offset such as +08:00"))?;
+        if self.workdays.len() != 7 {
+            return Err(AppError::invalid("workdays", "choose at least one working day"));
+        }
+        let mut holidays = Vec::new();
+        for (n, line) in self.holidays.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+            let (day, name) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map_err(|_| AppError::invalid("holidays", &format!("line {}: a date such as 2026-10-01, then a name", n + 1)))?;
+            holidays.push((day, name.trim().chars().take(100).collect()));
+        }
+        holidays.sort();
+        holidays.dedup_by(|a, b| a.0 == b.0);
+        let cal = sla::Calendar {
+            tz_offset_minutes: sign * offset as i32,
+            open_minute: minutes("opens", &self.opens)?,
+            close_minute: minutes("closes", &self.closes)?,
+            workdays: std::array::from_fn(|i| self.workdays[i]),
+            holidays: holidays.iter().map(|h| h.0).collect(),
+        };
+        cal.validate().map_err(|e| match e {
+            AppError::Invalid { field, message } if field == "hours" => AppError::invalid("closes", &message),
+            e => e,
+        })?;
+        Ok((cal, holidays))
+    }
 }
 
 /// The ticket's reference in email subjects: replies quoting it land on the ticket.
@@ -584,6 +649,28 @@ mod tests {
         let m = 60_000;
         assert_eq!(countdown(45 * m, 0), ("45 min".to_string(), false));
         assert_eq!(countdown(0, 130 * m), ("2 h 10 min".to_string(), true));
+    }
+
+    #[test]
+    fn the_calendar_form_is_checked() {
+        let ok = CalendarInput {
+            time_zone: "+08:00".into(),
+            opens: "09:00".into(),
+            closes: "18:30".into(),
+            workdays: vec![true, true, true, true, true, false, false],
+            holidays: "2026-10-01 National Day\n\n2026-10-02 National Day".into(),
+        };
+        let (cal, days) = ok.validate().unwrap();
+        assert_eq!((cal.tz_offset_minutes, cal.open_minute, cal.close_minute, days.len()), (480, 540, 1110, 2));
+        assert_eq!(days[0].1, "National Day");
+        let bad = |c: CalendarInput, field: &str| assert!(c.validate().unwrap_err().field_message(field).is_some(), "{field}");
+        bad(CalendarInput { opens: "9".into(), ..ok.clone() }, "opens");
+        bad(CalendarInput { closes: "08:00".into(), ..ok.clone() }, "closes");
+        bad(CalendarInput { workdays: vec![false; 7], ..ok.clone() }, "workdays");
+        bad(CalendarInput { holidays: "1 Oct".into(), ..ok.clone() }, "holidays");
+        bad(CalendarInput { time_zone: "CST".into(), ..ok.clone() }, "time_zone");
+        let west = CalendarInput { time_zone: "-05:00".into(), ..ok }.validate().unwrap().0;
+        assert_eq!(west.tz_offset_minutes, -300);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the survey and the mail to the customer are written in the step's own transaction, so a
 //! reply is either on the ticket, in the audit trail and in the outbox, or nowhere.
 
+use super::sla::{self, Calendar, TicketSla};
 use super::*;
 use crate::accounts::Actor;
 use crate::domain::{now_millis, AppError, AppResult};
@@ -396,20 +397,19 @@ struct TicketDb {
     version: i64,
     created_at: i64,
     updated_at: i64,
-    state_since: i64,
 }
 
 const SELECT: &str = "SELECT t.id, t.subject, t.kind, t.channel, t.category, t.priority, t.customer_id, COALESCE(c.display_name, t.contact_email) AS customer, \
      t.assignee_id, a.display_name AS assignee, t.order_id, \
      CAST((SELECT COUNT(*) FROM ticket_tasks k WHERE k.ticket_id = t.id AND k.answered_at IS NULL) AS BIGINT) AS open_tasks, \
-     t.state, t.version, t.created_at, t.updated_at, t.state_since \
+     t.state, t.version, t.created_at, t.updated_at \
      FROM tickets t LEFT JOIN users c ON c.id = t.customer_id LEFT JOIN users a ON a.id = t.assignee_id";
 
-fn summary(r: TicketDb, now: i64) -> TicketSummary {
-    // Waiting on the customer stops the clock.
-    let sla = if r.state == WAITING.id { SlaStatus::None } else { SlaStatus::compute(&TICKETS, &r.state, r.state_since, now) };
+/// A ticket row as a summary; its SLA is filled in from the business-hours clocks
+/// (`clocks_of`) where it is shown.
+fn summary(r: TicketDb) -> TicketSummary {
     TicketSummary {
-        sla,
+        sla: SlaStatus::None,
         id: r.id,
         subject: r.subject,
         kind: r.kind,
@@ -479,21 +479,164 @@ pub async fn queue(db: &Db, actor: &Actor, filter: &QueueFilter) -> AppResult<Ve
     }
     let rows = query.fetch_all(db.pool()).await?;
     let now = now_millis();
-    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+    let mut tickets: Vec<TicketSummary> = rows.into_iter().map(summary).collect();
+    let clocks = clocks_of(db, &tickets, now).await?;
+    for (t, c) in tickets.iter_mut().zip(clocks) {
+        t.sla = sla_status(&c, now);
+    }
+    Ok(tickets)
+}
+
+/// The service-level clocks of tickets, from their audit events and the business calendar.
+async fn clocks_of(db: &Db, tickets: &[TicketSummary], now: i64) -> AppResult<Vec<TicketSla>> {
+    if tickets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let cal = calendar(db).await?;
+    // Ids are numbers from the database: safe to list in the statement.
+    let ids: Vec<String> = tickets.iter().map(|t| t.id.to_string()).collect();
+    let events: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+        "SELECT entity_id, at, action FROM audit_events WHERE entity = 'ticket' AND entity_id IN ({}) ORDER BY entity_id, id",
+        ids.join(", ")
+    ))
+    .fetch_all(db.pool())
+    .await?;
+    Ok(tickets
+        .iter()
+        .map(|t| {
+            let mine: Vec<(i64, String)> = events.iter().filter(|e| e.0 == t.id).map(|e| (e.1, e.2.clone())).collect();
+            sla::clocks(&mine, &t.priority, &cal, now)
+        })
+        .collect())
+}
+
+/// The queue's badge: the running clock due first, or nothing when none runs.
+fn sla_status(c: &TicketSla, now: i64) -> SlaStatus {
+    match c.next_due() {
+        Some(due_at) if due_at < now => SlaStatus::Breached { due_at },
+        Some(due_at) => SlaStatus::OnTime { due_at },
+        None => SlaStatus::None,
+    }
+}
+
+/// The business calendar service levels are counted in.
+pub async fn calendar(db: &Db) -> AppResult<Calendar> {
+    let row: Option<(i64, i64, i64, String)> =
+        sqlx::query_as("SELECT tz_offset_minutes, open_minute, close_minute, workdays FROM service_calendar WHERE id = 1").fetch_optional(db.pool()).await?;
+    let mut cal = match row {
+        Some((tz, open, close, days)) => Calendar {
+            tz_offset_minutes: tz as i32,
+            open_minute: open as u32,
+            close_minute: close as u32,
+            workdays: std::array::from_fn(|i| days.as_bytes().get(i) == Some(&b'1')),
+            holidays: Vec::new(),
+        },
+        None => Calendar::default(),
+    };
+    let days: Vec<(String,)> = sqlx::query_as("SELECT day FROM service_holidays ORDER BY day").fetch_all(db.pool()).await?;
+    cal.holidays = days.iter().filter_map(|d| chrono::NaiveDate::parse_from_str(&d.0, "%Y-%m-%d").ok()).collect();
+    Ok(cal)
+}
+
+/// The calendar with its holidays' names, for the page that edits it.
+pub async fn calendar_page(db: &Db) -> AppResult<CalendarSettings> {
+    let cal = calendar(db).await?;
+    let holidays: Vec<(String, String)> = sqlx::query_as("SELECT day, name FROM service_holidays ORDER BY day").fetch_all(db.pool()).await?;
+    Ok(CalendarSettings { calendar: cal, holidays })
+}
+
+/// Replaces the calendar and its holidays. Every clock is derived from the audit events with
+/// the calendar of the moment, so the change applies to open tickets at once.
+pub async fn save_calendar(db: &Db, actor: &Actor, input: &CalendarInput) -> AppResult<()> {
+    let (cal, holidays) = input.validate()?;
+    let mut tx = db.begin().await?;
+    let days: String = cal.workdays.iter().map(|d| if *d { '1' } else { '0' }).collect();
+    sqlx::query("DELETE FROM service_calendar WHERE id = 1").execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO service_calendar (id, tz_offset_minutes, open_minute, close_minute, workdays, updated_at) VALUES (1, $1, $2, $3, $4, $5)")
+        .bind(i64::from(cal.tz_offset_minutes))
+        .bind(i64::from(cal.open_minute))
+        .bind(i64::from(cal.close_minute))
+        .bind(&days)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM service_holidays").execute(&mut *tx).await?;
+    for (day, name) in &holidays {
+        sqlx::query("INSERT INTO service_holidays (day, name) VALUES ($1, $2)").bind(day.format("%Y-%m-%d").to_string()).bind(name).execute(&mut *tx).await?;
+    }
+    audit(
+        &mut tx,
+        "service_calendar",
+        1,
+        "change",
+        None,
+        None,
+        Some(actor.id),
+        &json!({ "hours": format!("{}–{}", input.opens, input.closes), "workdays": days, "holidays": holidays.len().to_string() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How long before a clock runs out the owner is warned.
+pub const WARN_BEFORE_MS: i64 = 30 * 60_000;
+
+/// Raises an alert for every open ticket whose clock runs out within [`WARN_BEFORE_MS`] (for
+/// the agents) or has run out (for senior agents), and resolves those whose condition went
+/// away. Every instance runs it; an alert per ticket stays single (the inbox's unique subject).
+pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
+    use crate::alerts::service::{raise, resolve_subject, NewAlert};
+    use crate::domain::{Permission, Role};
+    let now = now_millis();
+    let open = queue_all_open(db).await?;
+    let clocks = clocks_of(db, &open, now).await?;
+    let mut raised = 0;
+    let mut conn = db.pool().acquire().await?;
+    for (t, c) in open.iter().zip(clocks) {
+        let (soon, late) = (format!("ticket-sla-soon:{}", t.id), format!("ticket-sla-late:{}", t.id));
+        let due = c.next_due();
+        let detail = |late: bool| json!({ "late": late, "due_at": due, "owner": t.assignee.clone().unwrap_or_default() });
+        match due {
+            Some(d) if d < now => {
+                resolve_subject(&mut conn, &soon, "ran out").await?;
+                raise(&mut conn, NewAlert { kind: "ticket_sla", subject: late, permission: Permission::TicketSupervise, owner: Role::SeniorServiceAgent,
+                    title: format!("#{} {}", t.id, t.subject), detail: detail(true), link: format!("/tickets/{}", t.id) }).await?;
+                raised += 1;
+            }
+            Some(d) if d - now <= WARN_BEFORE_MS => {
+                raise(&mut conn, NewAlert { kind: "ticket_sla", subject: soon, permission: Permission::TicketHandle, owner: Role::ServiceAgent,
+                    title: format!("#{} {}", t.id, t.subject), detail: detail(false), link: format!("/tickets/{}", t.id) }).await?;
+                raised += 1;
+            }
+            _ => {
+                resolve_subject(&mut conn, &soon, "answered in time").await?;
+                resolve_subject(&mut conn, &late, "answered").await?;
+            }
+        }
+    }
+    Ok(raised)
+}
+
+/// Every open ticket (the sweep's working set).
+async fn queue_all_open(db: &Db) -> AppResult<Vec<TicketSummary>> {
+    let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.state IN ('new', 'triaged', 'in_progress', 'waiting') ORDER BY t.id"))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows.into_iter().map(summary).collect())
 }
 
 /// A customer's own tickets, newest first.
 pub async fn my_tickets(db: &Db, actor: &Actor) -> AppResult<Vec<TicketSummary>> {
     let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.customer_id = $1 ORDER BY t.id DESC LIMIT 200")).bind(actor.id).fetch_all(db.pool()).await?;
-    let now = now_millis();
-    Ok(rows.into_iter().map(|r| summary(r, now)).collect())
+    Ok(rows.into_iter().map(summary).collect())
 }
 
 type ExtraDb = (Option<String>, Option<String>, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<i64>, String);
 
 async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail> {
     let row: Option<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.id = $1")).bind(id).fetch_optional(db.pool()).await?;
-    let ticket = summary(row.ok_or(AppError::NotFound)?, now_millis());
+    let ticket = summary(row.ok_or(AppError::NotFound)?);
     let extra: ExtraDb = sqlx::query_as(
         "SELECT problem, root_cause, solution, customer_feedback, merged_into, first_response_at, resolved_at, contact_email FROM tickets WHERE id = $1",
     )
@@ -530,6 +673,8 @@ async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail>
         tasks,
         survey: survey.map(|s| Survey { sent_at: s.0, score: s.1, comment: s.2, answered_at: s.3 }),
         history: CustomerHistory { email: extra.7, ..Default::default() },
+        clocks: None,
+        served_at: now_millis(),
         events: Vec::new(),
         actions: Vec::new(),
         ticket,
@@ -552,6 +697,12 @@ pub async fn ticket(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64) -> Ap
             .await?;
     }
     d.events = run::history(db, TICKETS.id, id).await?;
+    let now = now_millis();
+    let clocks = clocks_of(db, std::slice::from_ref(&d.ticket), now).await?.pop();
+    if let Some(c) = &clocks {
+        d.ticket.sla = sla_status(c, now);
+    }
+    d.clocks = clocks;
     d.actions = TICKETS
         .available(&d.ticket.state, &actor.permissions)
         .filter(|a| a.permission == crate::domain::Permission::TicketHandle)

@@ -188,6 +188,8 @@ fn cases() -> Vec<Case> {
         form("/api/list_agents", "", Needs(TicketHandle)),
         form("/api/list_outbox", "", Needs(OutboxView)),
         form("/api/service_dashboard", "days=7", Needs(TicketView)),
+        form("/api/get_service_calendar", "", Needs(TicketView)),
+        json("/api/save_service_calendar", json!({"input": {"time_zone": "x", "opens": "", "closes": "", "workdays": []}}), Needs(TicketSupervise)),
         // The alert inbox.
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),
@@ -251,6 +253,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/tickets/new".to_string(), Needs(TicketHandle)),
         ("/tickets/1".to_string(), Needs(TicketView)),
         ("/tickets/dashboard".to_string(), Needs(TicketView)),
+        ("/tickets/calendar".to_string(), Needs(TicketView)),
         ("/tasks".to_string(), Needs(TicketTaskAnswer)),
         ("/admin/outbox".to_string(), Needs(OutboxView)),
         ("/sop".to_string(), Staff),

@@ -276,3 +276,56 @@ on_both_backends!(tickets_over_http_keep_customers_apart, async |db: Db| {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("secret note"));
 });
+
+on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| {
+    use shopflow::engine::SlaStatus;
+    use shopflow::tickets::sla::Clock;
+    use shopflow::tickets::CalendarInput;
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let senior = demo_actor(&db, "senior@shopflow.test").await;
+    // Around the clock: business time is wall time, so the test does not depend on the hour.
+    let always = CalendarInput { time_zone: "+00:00".into(), opens: "00:00".into(), closes: "24:00".into(), workdays: vec![true; 7], holidays: String::new() };
+    service::save_calendar(&db, &senior, &always).await.unwrap();
+    let bad = CalendarInput { workdays: vec![false; 7], ..always.clone() };
+    assert!(service::save_calendar(&db, &senior, &bad).await.unwrap_err().field_message("workdays").is_some());
+
+    let id = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
+    let v = service::act(&db, &agent, id, 1, "triage", &form(&[("kind", "complaint"), ("category", "product"), ("priority", "urgent")])).await.unwrap().version;
+    let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    let opened = d.events[0].at;
+    let clocks = d.clocks.unwrap();
+    // Urgent: an answer within one hour.
+    assert_eq!(clocks.first_response, Clock::Running { due_at: opened + 3_600_000 });
+    assert_eq!(d.ticket.sla, SlaStatus::OnTime { due_at: opened + 3_600_000 });
+
+    // Changing the calendar recomputes the clock: open one hour a day only.
+    let short = CalendarInput { opens: "09:00".into(), closes: "10:00".into(), ..always.clone() };
+    service::save_calendar(&db, &senior, &short).await.unwrap();
+    let due = service::ticket(&db, &agent, POLICY, id).await.unwrap().clocks.unwrap().first_response.due_at().unwrap();
+    assert!(due > opened + 3_600_000, "fewer hours, later due");
+    service::save_calendar(&db, &senior, &always).await.unwrap();
+
+    // Two hours pass unanswered: the queue shows it late, and senior agents are alerted.
+    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(2 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
+    let queue = service::queue(&db, &agent, &QueueFilter { q: id.to_string(), ..Default::default() }).await.unwrap();
+    assert!(matches!(queue[0].sla, SlaStatus::Breached { .. }), "{:?}", queue[0].sla);
+    assert!(service::sweep_sla(&db).await.unwrap() >= 1);
+    let alerts = |actor| {
+        let db = db.clone();
+        async move { shopflow::alerts::service::list(&db, &actor, &Default::default()).await.unwrap() }
+    };
+    let seen = alerts(senior.clone()).await;
+    assert!(seen.iter().any(|a| a.kind == "ticket_sla" && a.link == format!("/tickets/{id}")), "{seen:?}");
+    assert!(alerts(agent.clone()).await.iter().all(|a| a.link != format!("/tickets/{id}")), "the late alert is the supervisors'");
+
+    // Answered (late): the first response is recorded as missed, the alert goes away.
+    service::act(&db, &agent, id, v, "start", &form(&[])).await.unwrap();
+    let v = service::ticket(&db, &agent, POLICY, id).await.unwrap().ticket.version;
+    service::act(&db, &agent, id, v, "reply", &form(&[("message", "Looking into it.")])).await.unwrap();
+    let clocks = service::ticket(&db, &agent, POLICY, id).await.unwrap().clocks.unwrap();
+    assert!(matches!(clocks.first_response, Clock::Breached { used_ms } if used_ms >= 2 * 3_600_000));
+    service::sweep_sla(&db).await.unwrap();
+    assert!(alerts(senior.clone()).await.iter().all(|a| a.link != format!("/tickets/{id}")));
+});
