@@ -67,6 +67,13 @@ CREATE TABLE ticket_surveys (
     answered_at BIGINT
 );
 
+-- Mail taken in, by Message-ID: a message delivered twice lands once.
+CREATE TABLE inbound_emails (
+    message_id TEXT PRIMARY KEY,
+    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+    received_at BIGINT NOT NULL
+);
+
 -- The service desk's business calendar (one row; absent: Monday to Friday 09:00–18:00 at
 -- UTC+8) and its holidays. Service levels are counted in these hours.
 CREATE TABLE service_calendar (
@@ -99,3 +106,12 @@ CREATE TABLE outbox_emails (
 );
 CREATE INDEX outbox_by_entity ON outbox_emails (entity, entity_id);
 CREATE INDEX outbox_unsent ON outbox_emails (sent_at, id);
+
+-- Ready answers agents start from; with the SOP texts they make the desk's knowledge base.
+CREATE TABLE canned_replies (
+    id {{PK}},
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_by BIGINT NOT NULL REFERENCES users (id),
+    updated_at BIGINT NOT NULL
+);

@@ -17,6 +17,8 @@ use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::outbox::pages::OutboxPage;
 use crate::tickets::calendar_page::CalendarPage;
 use crate::tickets::dashboard_page::ServiceDashboardPage;
+use crate::tickets::import_page::EmailImportPage;
+use crate::tickets::replies_page::CannedRepliesPage;
 use crate::tickets::desk_pages::{DepartmentTasksPage, TicketDeskPage, TicketNewPage, TicketQueuePage};
 use crate::tickets::pages::{MyTicketList, MyTicketPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
@@ -109,6 +111,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/new") view=TicketNewPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/dashboard") view=ServiceDashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/import") view=EmailImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets/replies") view=CannedRepliesPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets/:id") view=TicketDeskPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>

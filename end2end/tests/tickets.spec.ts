@@ -51,8 +51,13 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('.page-head [data-state="in_progress"]')).toBeVisible();
   await step(page, 'note', { note: 'Third breakage this week from the same station.' });
   await expect(page.locator('[data-internal="true"]')).toContainText('Third breakage');
-  await step(page, 'reply', { message: 'We are very sorry. We are checking with our warehouse.' });
-  await expect(page.locator('.message.staff')).toContainText('checking with our warehouse');
+  // The reply starts from the knowledge base's canned reply.
+  await page.fill('[data-testid="knowledge"] input[name="kb"]', 'damaged');
+  await page.click('[data-testid="search-knowledge"]');
+  await page.locator('[data-testid="knowledge"] li[data-kind="reply"] [data-testid="use-reply"]').first().click();
+  await expect(page.locator('.step[data-action="reply"] textarea')).toHaveValue(/send us a photo/);
+  await page.click('button[data-testid="reply"]');
+  await expect(page.locator('.message.staff').last()).toContainText('send us a photo');
   await step(page, 'escalate', { question: 'How was the cup packed?' }, { to: 'warehouse' });
   await expect(page.locator('[data-testid="ticket-tasks"] [data-answered="false"]')).toBeVisible();
   await signOut(page);
@@ -87,6 +92,7 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await page.goto(`/my/tickets/${ticketId}`);
   await hydrated(page);
   await expect(page.locator('[data-testid="conversation"]')).toContainText('A new cup is on its way');
+  await expect(page.locator('[data-testid="conversation"]')).toContainText('send us a photo');
   await expect(page.locator('[data-testid="conversation"]')).not.toContainText('Third breakage');
   await expect(page.locator('[data-testid="conversation"]')).not.toContainText('retrained');
   await expect(page.locator('[data-testid="solution"]')).toContainText('replacement cup');

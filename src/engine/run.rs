@@ -224,6 +224,13 @@ pub async fn begin_system(db: &Db, wf: &'static Workflow, id: i64, action: &str)
     open(db, wf, action, id, None, None).await
 }
 
+/// Starts the creating action on the system's behalf: no permission, no form, no actor in
+/// the audit event. Used when a record arrives from outside (mail from an unknown sender).
+pub async fn begin_system_create(db: &Db, wf: &'static Workflow, action: &str) -> AppResult<Step> {
+    let action = wf.action(action).filter(|a| a.creates()).ok_or_else(|| AppError::internal(format!("{}: no creating step {action}", wf.id)))?;
+    Ok(Step { tx: db.begin().await?, wf, action, actor_id: None, current: None })
+}
+
 /// Opens the transaction of a step on an existing record and checks its state and version.
 async fn open(db: &Db, wf: &'static Workflow, action: &'static Action, id: i64, version: Option<i64>, actor_id: Option<i64>) -> AppResult<Step> {
     let mut tx = db.begin().await?;

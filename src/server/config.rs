@@ -41,6 +41,9 @@ ENVIRONMENT:
   SHOPFLOW_TRACKING_WEBHOOK_SECRET  shared secret of the carriers' tracking webhook
                            (POST /webhooks/tracking, header X-Shopflow-Signature:
                            sha256=<hex HMAC-SHA256 of the body>); unset: webhook off
+  SHOPFLOW_EMAIL_WEBHOOK_SECRET  shared secret of the inbound-mail webhook (POST
+                           /webhooks/email, the raw message as the body, signed the
+                           same way); unset: webhook off
 ";
 
 #[derive(Debug, Clone, Default)]
@@ -55,6 +58,7 @@ pub struct Config {
     pub orders: crate::orders::OrderPolicy,
     pub tickets: crate::tickets::service::TicketPolicy,
     pub tracking_webhook_secret: Option<String>,
+    pub email_webhook_secret: Option<String>,
 }
 
 fn flag(name: &str) -> bool {
@@ -104,6 +108,7 @@ impl Config {
             },
             tickets: crate::tickets::service::TicketPolicy { reopen_days: number("SHOPFLOW_TICKET_REOPEN_DAYS", 7).max(1) },
             tracking_webhook_secret: std::env::var("SHOPFLOW_TRACKING_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
+            email_webhook_secret: std::env::var("SHOPFLOW_EMAIL_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
         }
     }
 }

@@ -324,5 +324,13 @@ async fn seed_tickets(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
         ..Default::default()
     };
     tickets::open(db, &customer, &question).await?;
+    let senior = load(Role::SeniorServiceAgent).await?;
+    for (title, body) in [
+        ("Parcel late", "We are sorry your parcel is late. We have asked the carrier where it is and will write to you again within one working day with news."),
+        ("Damaged goods", "We are sorry your goods arrived damaged. Please send us a photo of the item and the parcel; we will send a replacement or refund you, as you prefer."),
+        ("Refund timing", "Your refund has been handed to our finance team. It reaches your card within 3 to 5 working days."),
+    ] {
+        tickets::save_canned_reply(db, &senior, 0, &crate::tickets::knowledge::CannedReplyInput { title: title.into(), body: body.into() }).await?;
+    }
     Ok(())
 }

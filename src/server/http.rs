@@ -31,6 +31,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/products/export.csv", get(export_products).with_state(state.clone()))
         .route("/webhooks/tracking", axum::routing::post(tracking_webhook).with_state(state.clone()))
+        .route("/webhooks/email", axum::routing::post(email_webhook).with_state(state.clone()))
         .route("/api/live/orders/{id}", get(order_live).with_state(state.clone()))
         // Uploaded images: random names, so a draft's images are not guessable.
         .nest_service("/media", tower_http::services::ServeDir::new(&state.config.media_dir))
@@ -99,6 +100,26 @@ async fn tracking_webhook(State(state): State<AppState>, req: Request) -> Respon
     };
     match carrier::record_tracking(&state.db, &update).await {
         Ok(n) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "recorded": n }).to_string()).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+/// Inbound customer mail from the mail gateway: the raw message as the body, signed like the
+/// tracking webhook. Answers which ticket the mail landed on.
+async fn email_webhook(State(state): State<AppState>, req: Request) -> Response {
+    use crate::orders::carrier;
+    let Some(secret) = state.config.email_webhook_secret.as_deref() else {
+        return refuse(AppError::Unavailable);
+    };
+    let signature = req.headers().get("x-shopflow-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let Ok(body) = axum::body::to_bytes(req.into_body(), crate::tickets::email::MAX_EMAIL_BYTES).await else {
+        return refuse(AppError::invalid("email", "the message is larger than 2 MB"));
+    };
+    if !carrier::signature_matches(secret, &body, &signature) {
+        return refuse(AppError::Unauthenticated);
+    }
+    match crate::tickets::email::ingest(&state.db, state.config.tickets, &body).await {
+        Ok(o) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&o).unwrap_or_default()).into_response(),
         Err(e) => refuse(e),
     }
 }

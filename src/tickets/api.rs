@@ -1,7 +1,7 @@
 //! Server functions of the service desk. Each checks its permission first; a customer reaches
 //! only their own tickets (the service answers "not found" for anyone else's).
 
-use super::{CalendarInput, CalendarSettings, QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
+use super::{CalendarInput, CalendarSettings, EmailOutcome, QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
 use crate::domain::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -110,4 +110,68 @@ pub async fn get_service_calendar() -> Result<CalendarSettings, AppError> {
 pub async fn save_service_calendar(input: CalendarInput) -> Result<(), AppError> {
     let actor = require(Permission::TicketSupervise).await?;
     service::save_calendar(&db()?, &actor, &input).await
+}
+
+/// An agent imports customer mail saved as `.eml` files (a multipart form, one or more
+/// `file` fields); each file's outcome, in order.
+#[server(endpoint = "import_email", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn import_email(data: leptos::server_fn::codec::MultipartData) -> Result<Vec<(String, Result<EmailOutcome, AppError>)>, AppError> {
+    use super::email::{ingest, MAX_EMAIL_BYTES};
+    require(Permission::TicketHandle).await?;
+    let db = db()?;
+    let mut form = data.into_inner().ok_or_else(|| AppError::invalid("file", "choose .eml files"))?;
+    let mut results = Vec::new();
+    while let Ok(Some(mut field)) = form.next_field().await {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_string();
+        let mut bytes = Vec::new();
+        let mut too_large = false;
+        while let Ok(Some(chunk)) = field.chunk().await {
+            if bytes.len() + chunk.len() > MAX_EMAIL_BYTES {
+                too_large = true;
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let outcome = if too_large {
+            Err(AppError::invalid("email", "the message is larger than 2 MB"))
+        } else if bytes.is_empty() {
+            continue;
+        } else {
+            ingest(&db, policy(), &bytes).await
+        };
+        results.push((name, outcome));
+    }
+    if results.is_empty() {
+        return Err(AppError::invalid("file", "choose .eml files"));
+    }
+    Ok(results)
+}
+
+/// The knowledge base: canned replies and the SOP steps of every process matching `q`.
+#[server(endpoint = "search_knowledge")]
+pub async fn search_knowledge(q: String) -> Result<Vec<super::knowledge::KnowledgeHit>, AppError> {
+    require(Permission::TicketView).await?;
+    service::search_knowledge(&db()?, &q).await
+}
+
+#[server(endpoint = "list_canned_replies")]
+pub async fn list_canned_replies() -> Result<Vec<super::knowledge::CannedReply>, AppError> {
+    require(Permission::TicketView).await?;
+    service::canned_replies(&db()?).await
+}
+
+/// Adds (`id` 0) or changes a canned reply; returns its id.
+#[server(endpoint = "save_canned_reply", input = Json)]
+pub async fn save_canned_reply(id: i64, input: super::knowledge::CannedReplyInput) -> Result<i64, AppError> {
+    let actor = require(Permission::TicketSupervise).await?;
+    service::save_canned_reply(&db()?, &actor, id, &input).await
+}
+
+#[server(endpoint = "delete_canned_reply")]
+pub async fn delete_canned_reply(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::TicketSupervise).await?;
+    service::delete_canned_reply(&db()?, &actor, id).await
 }

@@ -54,9 +54,13 @@ fn QueueInner() -> impl IntoView {
             <div class="page-head">
                 <h1>{i18n.t("ticket.title")}</h1>
                 <div class="actions">
-                    {can_log.then(|| view! { <a href="/tickets/new" class="button">{i18n.t("ticket.log_call")}</a> })}
+                    {can_log.then(|| view! {
+                        <a href="/tickets/new" class="button">{i18n.t("ticket.log_call")}</a>
+                        <a href="/tickets/import" class="button secondary">{i18n.t("ticket.import_email")}</a>
+                    })}
                     <a href="/tickets/dashboard" class="button secondary">{i18n.t("ticket.dashboard")}</a>
                     <a href="/tickets/calendar" class="button secondary">{i18n.t("ticket.calendar")}</a>
+                    <a href="/tickets/replies" class="button secondary">{i18n.t("ticket.canned_replies")}</a>
                     <a href="/sop/ticket" class="button secondary">{i18n.t("improvement.sop")}</a>
                 </div>
             </div>
@@ -204,6 +208,13 @@ fn TicketDeskInner() -> impl IntoView {
     let detail = Resource::new(move || (id(), done.get(), called.get()), |(id, ..)| get_ticket(id));
     let can_handle = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
     let agents = Resource::new(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
+    // The reply being written: a canned reply from the knowledge base starts it.
+    let draft = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if done.get() > 0 {
+            draft.set(String::new());
+        }
+    });
     view! {
         <section class="page" data-page="ticket-detail">
             <p><a href="/tickets">"← " {i18n.t("ticket.title")}</a></p>
@@ -273,7 +284,9 @@ fn TicketDeskInner() -> impl IntoView {
                                 })}
                                 <FormError result fields=&[]/>
                                 // The way forward stays open; the occasional steps fold away.
-                                {steps.into_iter().map(|a| if MAIN_STEPS.contains(&a) {
+                                {steps.into_iter().map(|a| if a == "reply" {
+                                    reply_box(draft, send).into_any()
+                                } else if MAIN_STEPS.contains(&a) {
                                     step_box(&TICKETS, a, send).into_any()
                                 } else {
                                     let name = TICKETS.action(a).map(|x| x.label);
@@ -294,6 +307,7 @@ fn TicketDeskInner() -> impl IntoView {
                                 })}
                             </div>
                             <aside>
+                                <KnowledgePanel draft can_use=can_handle/>
                                 <h2>{i18n.t("ticket.history")}</h2>
                                 <h3>{i18n.t("order.title")}</h3>
                                 {if d.history.orders.is_empty() { view! { <p class="muted">"—"</p> }.into_any() } else { view! {
@@ -319,6 +333,66 @@ fn TicketDeskInner() -> impl IntoView {
                     }.into_any()
                 })}
             </Transition>
+        </section>
+    }
+}
+
+/// The reply step, with its text in `draft` so the knowledge base can fill it.
+fn reply_box(draft: RwSignal<String>, send: impl Fn(&'static str, HashMap<String, String>) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let a = TICKETS.action("reply");
+    view! {
+        <div class="form step" data-action="reply">
+            <h3>{move || a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply")}</h3>
+            <p class="sop">{move || a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
+            <label data-field="message">{move || a.and_then(|x| x.form.first()).map(|f| f.label.get(i18n.lang())).unwrap_or("")}
+                <textarea name="message" rows="4" maxlength=super::MESSAGE_CHARS prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+            </label>
+            <button type="button" data-testid="reply" on:click=move |_| {
+                send("reply", HashMap::from([("message".to_string(), draft.get_untracked())]));
+            }>{move || a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply")}</button>
+        </div>
+    }
+}
+
+/// The knowledge base beside a ticket: canned replies (which start the reply) and the SOP
+/// steps of every process.
+#[component]
+fn KnowledgePanel(draft: RwSignal<String>, can_use: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let q = RwSignal::new(String::new());
+    let search = Action::new(|q: &String| {
+        let q = q.clone();
+        async move { super::api::search_knowledge(q).await }
+    });
+    view! {
+        <section class="knowledge" data-testid="knowledge">
+            <h2>{i18n.t("ticket.knowledge")}</h2>
+            <form class="inline" on:submit=move |ev| { ev.prevent_default(); search.dispatch(q.get_untracked()); }>
+                <input name="kb" placeholder=move || i18n.t("ticket.knowledge_hint")() prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
+                <button type="submit" class="secondary" data-testid="search-knowledge">{i18n.t("field.search")}</button>
+            </form>
+            {move || search.value().get().map(|r| match r {
+                Err(e) => view! { <p class="form-error">{crate::components::error_text(&e, i18n.lang())}</p> }.into_any(),
+                Ok(hits) if hits.is_empty() => view! { <p class="muted">{i18n.t("ticket.knowledge_none")}</p> }.into_any(),
+                Ok(hits) => view! {
+                    <ul class="kb-hits">
+                        {hits.into_iter().map(|h| {
+                            let body = h.text.clone();
+                            view! {
+                                <li data-kind=h.kind.clone()>
+                                    <strong>{h.title.clone()}</strong>
+                                    <p class="prose small">{h.text.clone()}</p>
+                                    {(h.kind == "reply" && can_use).then(|| view! {
+                                        <button type="button" class="secondary" data-testid="use-reply" on:click=move |_| draft.set(body.clone())>{i18n.t("ticket.use_reply")}</button>
+                                    })}
+                                    {(!h.link.is_empty()).then(|| view! { <a href=h.link.clone()>{i18n.t("improvement.sop")}</a> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
         </section>
     }
 }

@@ -13,7 +13,12 @@ pub mod calendar_page;
 pub mod dashboard;
 pub mod dashboard_page;
 pub mod desk_pages;
+#[cfg(feature = "ssr")]
+pub mod email;
+pub mod import_page;
+pub mod knowledge;
 pub mod pages;
+pub mod replies_page;
 pub mod sla;
 
 use crate::domain::{required_text, AppError, AppResult, Department, Permission, Role};
@@ -594,6 +599,16 @@ impl CalendarInput {
         })?;
         Ok((cal, holidays))
     }
+}
+
+/// What became of an inbound mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailOutcome {
+    pub ticket_id: i64,
+    /// A new ticket (else a message on an existing one).
+    pub created: bool,
+    /// Seen before (same Message-ID): nothing was added.
+    pub duplicate: bool,
 }
 
 /// The ticket's reference in email subjects: replies quoting it land on the ticket.

@@ -34,7 +34,7 @@ impl TicketPolicy {
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-async fn add_message(conn: &mut AnyConnection, ticket: i64, author: i64, from_customer: bool, internal: bool, channel: &str, body: &str) -> AppResult<()> {
+async fn add_message(conn: &mut AnyConnection, ticket: i64, author: Option<i64>, from_customer: bool, internal: bool, channel: &str, body: &str) -> AppResult<()> {
     sqlx::query("INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(ticket)
         .bind(author)
@@ -95,33 +95,60 @@ pub async fn open(db: &Db, actor: &Actor, input: &TicketInput) -> AppResult<Tran
         (id, email, "phone")
     };
     let order = check_order(step.conn(), customer, v.order).await?;
+    let assignee = (!actor.is_customer).then_some(actor.id);
+    let id = insert_ticket(
+        &mut step,
+        NewTicket { customer: Some(customer), email: &email, order, kind: &v.kind, channel, subject: &v.subject, assignee, author: Some(actor.id), message: &v.message },
+    )
+    .await?;
+    step.commit_created(id, json!({ "kind": v.kind, "channel": channel, "order": order.map(|o| o.to_string()) })).await
+}
+
+/// A ticket to insert in a creating step.
+pub(super) struct NewTicket<'a> {
+    pub customer: Option<i64>,
+    pub email: &'a str,
+    pub order: Option<i64>,
+    pub kind: &'a str,
+    pub channel: &'a str,
+    pub subject: &'a str,
+    pub assignee: Option<i64>,
+    /// Who wrote the first message: the customer, the agent who took the call, or nobody
+    /// known (mail from an address without an account).
+    pub author: Option<i64>,
+    pub message: &'a str,
+}
+
+/// Inserts the ticket, its first message and the acknowledgement mail; returns its id.
+pub(super) async fn insert_ticket(step: &mut Step, t: NewTicket<'_>) -> AppResult<i64> {
     // A complaint is a high priority until triage says otherwise.
-    let priority = if v.kind == "complaint" { "high" } else { "normal" };
+    let priority = if t.kind == "complaint" { "high" } else { "normal" };
     let now = now_millis();
+    let state = step.to_state();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO tickets (customer_id, contact_email, order_id, kind, channel, subject, priority, assignee_id, state, version, created_at, updated_at, state_since) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $10) RETURNING id",
     )
-    .bind(customer)
-    .bind(&email)
-    .bind(order)
-    .bind(&v.kind)
-    .bind(channel)
-    .bind(&v.subject)
+    .bind(t.customer)
+    .bind(t.email)
+    .bind(t.order)
+    .bind(t.kind)
+    .bind(t.channel)
+    .bind(t.subject)
     .bind(priority)
-    .bind((!actor.is_customer).then_some(actor.id))
-    .bind(step.to_state())
+    .bind(t.assignee)
+    .bind(state)
     .bind(now)
     .fetch_one(step.conn())
     .await?;
-    add_message(step.conn(), id, actor.id, true, false, channel, &v.message).await?;
+    add_message(step.conn(), id, t.author, true, false, t.channel, t.message).await?;
     let ack = format!(
         "We have received your {} \"{}\" and will answer within one working hour. Your ticket number is #{id}.",
-        label(&v.kind, Lang::En).to_lowercase(),
-        v.subject
+        label(t.kind, Lang::En).to_lowercase(),
+        t.subject
     );
     mail_customer(step.conn(), id, &ack).await?;
-    step.commit_created(id, json!({ "kind": v.kind, "channel": channel, "order": order.map(|o| o.to_string()) })).await
+    Ok(id)
 }
 
 /// A step of the service desk on a ticket the agent has open at `version`.
@@ -156,11 +183,11 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
         }
         "start" | "close" => {}
         "reply" | "ask" => {
-            add_message(step.conn(), id, actor.id, false, false, "portal", get("message")).await?;
+            add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
             first_response(&mut step, id).await?;
             mail_customer(step.conn(), id, get("message")).await?;
         }
-        "note" => add_message(step.conn(), id, actor.id, false, true, "note", get("note")).await?,
+        "note" => add_message(step.conn(), id, Some(actor.id), false, true, "note", get("note")).await?,
         "assign" => {
             let to = check_agent(step.conn(), "assignee", get("assignee").parse().unwrap_or(0)).await?;
             sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2").bind(to).bind(id).execute(step.conn()).await?;
@@ -186,7 +213,7 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
             .bind(id)
             .execute(step.conn())
             .await?;
-            add_message(step.conn(), id, actor.id, false, false, "portal", get("message")).await?;
+            add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
             first_response(&mut step, id).await?;
             // One survey per ticket, however often it is reopened and resolved again.
             let sent: Option<(i64,)> = sqlx::query_as("SELECT sent_at FROM ticket_surveys WHERE ticket_id = $1").bind(id).fetch_optional(step.conn()).await?;
@@ -216,7 +243,7 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
             .await?;
             sqlx::query("UPDATE ticket_tasks SET ticket_id = $1 WHERE ticket_id = $2").bind(into).bind(id).execute(step.conn()).await?;
             sqlx::query("UPDATE tickets SET merged_into = $1 WHERE id = $2").bind(into).bind(id).execute(step.conn()).await?;
-            add_message(step.conn(), into, actor.id, false, true, "note", &format!("Ticket #{id} was merged into this one.")).await?;
+            add_message(step.conn(), into, Some(actor.id), false, true, "note", &format!("Ticket #{id} was merged into this one.")).await?;
             audit(step.conn(), TICKETS.id, into, "merged_in", None, None, Some(actor.id), &json!({ "from": id.to_string() })).await?;
         }
         _ => return Err(AppError::invalid("action", "unknown action")),
@@ -248,7 +275,7 @@ async fn escalate(step: &mut Step, actor: &Actor, id: i64, to: &str, question: &
         .await?;
         let (senior, name) = senior.ok_or_else(|| AppError::Conflict("no senior agent is active to take the ticket".into()))?;
         sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2").bind(senior).bind(id).execute(step.conn()).await?;
-        add_message(step.conn(), id, actor.id, false, true, "note", &format!("Escalated to {name}: {question}")).await?;
+        add_message(step.conn(), id, Some(actor.id), false, true, "note", &format!("Escalated to {name}: {question}")).await?;
         payload["assignee"] = json!(senior.to_string());
     } else {
         let dept = crate::domain::Department::from_key(to).ok_or_else(|| AppError::invalid("to", "choose one of the options"))?;
@@ -268,7 +295,7 @@ async fn escalate(step: &mut Step, actor: &Actor, id: i64, to: &str, question: &
 /// question the ticket waits on, reopens a resolved ticket within the window, or just adds to
 /// the conversation.
 pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64, body: &str) -> AppResult<Transition> {
-    let body = parse_message("message", body)?;
+    parse_message("message", body)?;
     let row: Option<(Option<i64>, String, i64)> =
         sqlx::query_as("SELECT customer_id, state, state_since FROM tickets WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
     let (customer, state, since) = row.ok_or(AppError::NotFound)?;
@@ -282,7 +309,26 @@ pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i6
     } else {
         return Err(AppError::Forbidden);
     };
-    let action = match state.as_str() {
+    customer_step(db, Some(actor), policy, id, &state, since, &body, channel, None).await
+}
+
+/// The customer's message as the step its ticket's state calls for; `author` is `None` for
+/// mail from an address without an account (the system takes the step). `message_id`, for
+/// mail, is recorded in the same transaction so a second delivery is recognised.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn customer_step(
+    db: &Db,
+    author: Option<&Actor>,
+    policy: TicketPolicy,
+    id: i64,
+    state: &str,
+    since: i64,
+    body: &str,
+    channel: &str,
+    message_id: Option<&str>,
+) -> AppResult<Transition> {
+    let body = parse_message("message", body)?;
+    let action = match state {
         "waiting" => "customer_answer",
         "resolved" if now_millis() - since <= policy.window_ms() => "reopen",
         "resolved" | "closed" => {
@@ -290,8 +336,14 @@ pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i6
         }
         _ => "customer_reply",
     };
-    let (mut step, _) = run::begin_current(db, actor, &TICKETS, id, action, &HashMap::new()).await?;
-    add_message(step.conn(), id, actor.id, true, false, channel, &body).await?;
+    let mut step = match author {
+        Some(a) => run::begin_current(db, a, &TICKETS, id, action, &HashMap::new()).await?.0,
+        None => run::begin_system(db, &TICKETS, id, action).await?,
+    };
+    add_message(step.conn(), id, author.map(|a| a.id), true, false, channel, &body).await?;
+    if let Some(m) = message_id {
+        super::email::remember(step.conn(), m, id).await?;
+    }
     step.commit(json!({ "channel": channel })).await
 }
 
@@ -668,7 +720,8 @@ async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail>
         reopen_until,
         messages: messages
             .into_iter()
-            .map(|m| TicketMessage { id: m.0, author: m.1.unwrap_or_default(), from_customer: m.2 == 1, internal: m.3 == 1, channel: m.4, body: m.5, at: m.6 })
+            // Mail from an address without an account is signed with that address.
+            .map(|m| TicketMessage { id: m.0, author: m.1.unwrap_or_else(|| extra.7.clone()), from_customer: m.2 == 1, internal: m.3 == 1, channel: m.4, body: m.5, at: m.6 })
             .collect(),
         tasks,
         survey: survey.map(|s| Survey { sent_at: s.0, score: s.1, comment: s.2, answered_at: s.3 }),
@@ -857,4 +910,79 @@ pub async fn dashboard(db: &Db, days: i64) -> AppResult<super::dashboard::Servic
         }).collect(),
         products,
     })
+}
+
+// ------------------------------------------------------------------ knowledge base
+
+type ReplyRow = (i64, String, String, i64);
+
+/// The knowledge base's answers to `q`: canned replies first (agents reuse them), then the
+/// SOP steps of every process.
+pub async fn search_knowledge(db: &Db, q: &str) -> AppResult<Vec<super::knowledge::KnowledgeHit>> {
+    use super::knowledge::{search_manual, KnowledgeHit};
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{}%", like_escape(&q.to_lowercase()));
+    let replies: Vec<ReplyRow> = sqlx::query_as(
+        "SELECT id, title, body, updated_at FROM canned_replies WHERE LOWER(title) LIKE $1 ESCAPE '\\' OR LOWER(body) LIKE $1 ESCAPE '\\' ORDER BY title LIMIT 10",
+    )
+    .bind(&pattern)
+    .fetch_all(db.pool())
+    .await?;
+    let mut hits: Vec<KnowledgeHit> = replies
+        .into_iter()
+        .map(|r| KnowledgeHit { kind: "reply".into(), title: r.1, text: r.2, link: String::new(), reply_id: Some(r.0) })
+        .collect();
+    hits.extend(search_manual(crate::workflows(), q, 10));
+    Ok(hits)
+}
+
+pub async fn canned_replies(db: &Db) -> AppResult<Vec<super::knowledge::CannedReply>> {
+    let rows: Vec<ReplyRow> = sqlx::query_as("SELECT id, title, body, updated_at FROM canned_replies ORDER BY title").fetch_all(db.pool()).await?;
+    Ok(rows.into_iter().map(|r| super::knowledge::CannedReply { id: r.0, title: r.1, body: r.2, updated_at: r.3 }).collect())
+}
+
+/// Adds a canned reply (`id` 0) or changes one; returns its id.
+pub async fn save_canned_reply(db: &Db, actor: &Actor, id: i64, input: &super::knowledge::CannedReplyInput) -> AppResult<i64> {
+    let (title, body) = input.validate()?;
+    let mut tx = db.begin().await?;
+    let id = if id == 0 {
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO canned_replies (title, body, updated_by, updated_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(&title)
+            .bind(&body)
+            .bind(actor.id)
+            .bind(now_millis())
+            .fetch_one(&mut *tx)
+            .await?;
+        id
+    } else {
+        let done = sqlx::query("UPDATE canned_replies SET title = $1, body = $2, updated_by = $3, updated_at = $4 WHERE id = $5")
+            .bind(&title)
+            .bind(&body)
+            .bind(actor.id)
+            .bind(now_millis())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(AppError::NotFound);
+        }
+        id
+    };
+    audit(&mut tx, "canned_reply", id, "save", None, None, Some(actor.id), &json!({ "title": title })).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn delete_canned_reply(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query("DELETE FROM canned_replies WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::NotFound);
+    }
+    audit(&mut tx, "canned_reply", id, "delete", None, None, Some(actor.id), &json!({})).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -329,3 +329,106 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
     service::sweep_sla(&db).await.unwrap();
     assert!(alerts(senior.clone()).await.iter().all(|a| a.link != format!("/tickets/{id}")));
 });
+
+fn mail(from: &str, subject: &str, id: &str, body: &str) -> Vec<u8> {
+    format!("From: {from}\r\nTo: service@shopflow.test\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").into_bytes()
+}
+
+on_both_backends!(mail_opens_tickets_and_replies_only_from_their_contact, async |db: Db| {
+    use shopflow::tickets::email::ingest;
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    // A registered customer's mail opens a ticket of theirs, on the email channel.
+    let o = ingest(&db, POLICY, &mail("Cathy <Customer@shopflow.test>", "Tea for my parents", "m1@example", "Can you gift-wrap two tins?")).await.unwrap();
+    assert!(o.created && !o.duplicate);
+    let d = service::ticket(&db, &agent, POLICY, o.ticket_id).await.unwrap();
+    assert_eq!((d.ticket.customer_id, d.ticket.channel.as_str(), d.ticket.subject.as_str()), (Some(cathy.id), "email", "Tea for my parents"));
+    // Delivered twice: recorded once.
+    let again = ingest(&db, POLICY, &mail("customer@shopflow.test", "Tea for my parents", "m1@example", "Can you gift-wrap two tins?")).await.unwrap();
+    assert_eq!((again.ticket_id, again.duplicate), (o.ticket_id, true));
+    // Her reply quoting the reference lands on the ticket, without the quoted text.
+    let subject = format!("Re: [Ticket #{}] Tea for my parents", o.ticket_id);
+    let r = ingest(&db, POLICY, &mail("customer@shopflow.test", &subject, "m2@example", "Yes, red paper please.\r\n\r\nOn Mon, Shopflow wrote:\r\n> Which paper?")).await.unwrap();
+    assert_eq!((r.ticket_id, r.created), (o.ticket_id, false));
+    let mine = service::my_ticket(&db, &cathy, POLICY, o.ticket_id).await.unwrap();
+    assert_eq!(mine.messages.last().map(|m| (m.body.as_str(), m.channel.as_str())), Some(("Yes, red paper please.", "email")));
+
+    // Someone else quoting her ticket's number gets a ticket of their own instead.
+    let before = mine.messages.len();
+    let stranger = ingest(&db, POLICY, &mail("mallory@example.net", &subject, "m3@example", "Refund me instead.")).await.unwrap();
+    assert!(stranger.created && stranger.ticket_id != o.ticket_id);
+    assert_eq!(service::my_ticket(&db, &cathy, POLICY, o.ticket_id).await.unwrap().messages.len(), before);
+    let theirs = service::ticket(&db, &agent, POLICY, stranger.ticket_id).await.unwrap();
+    assert_eq!((theirs.ticket.customer_id, theirs.history.email.as_str()), (None, "mallory@example.net"));
+    assert_eq!(theirs.messages[0].author, "mallory@example.net");
+    // The unknown sender's own replies do land on their ticket (the system takes the step).
+    let their_subject = format!("RE: [Ticket #{}] hello", stranger.ticket_id);
+    let r = ingest(&db, POLICY, &mail("Mallory@Example.net", &their_subject, "m4@example", "Any news?")).await.unwrap();
+    assert_eq!((r.ticket_id, r.created), (stranger.ticket_id, false));
+    // Agents' replies go to the contact address through the outbox.
+    let v = service::act(&db, &agent, stranger.ticket_id, theirs.ticket.version + 1, "triage", &form(&[("kind", "inquiry"), ("category", "other"), ("priority", "low")])).await.unwrap().version;
+    service::act(&db, &agent, stranger.ticket_id, v, "reply", &form(&[("message", "Which order is it about?")])).await.unwrap();
+    let out = shopflow::outbox::service::about(&db, "ticket", stranger.ticket_id).await.unwrap();
+    assert!(out.iter().all(|m| m.to_address == "mallory@example.net") && out.len() == 2, "{out:?}");
+
+    // Malformed mail: a clear error, nothing written.
+    let tickets = count(&db, "SELECT COUNT(*) FROM tickets WHERE id > $1", 0).await;
+    let err = ingest(&db, POLICY, b"this is not an email").await.unwrap_err();
+    assert!(err.field_message("email").is_some(), "{err:?}");
+    let err = ingest(&db, POLICY, &mail("customer@shopflow.test", "Empty", "m5@example", "")).await.unwrap_err();
+    assert!(err.field_message("email").is_some(), "{err:?}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM tickets WHERE id > $1", 0).await, tickets);
+});
+
+async fn post_mail(app: &axum::Router, body: &str, signature: Option<String>) -> (u16, String) {
+    let mut req = axum::http::Request::builder().method("POST").uri("/webhooks/email").header("content-type", "message/rfc822");
+    if let Some(s) = signature {
+        req = req.header("x-shopflow-signature", s);
+    }
+    let res = tower::ServiceExt::oneshot(app.clone(), req.body(axum::body::Body::from(body.to_string())).unwrap()).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).to_string())
+}
+
+on_both_backends!(the_mail_webhook_is_signed, async |db: Db| {
+    use shopflow::orders::carrier::signature;
+    demo::seed(&db).await.unwrap();
+    let app = crate::support::app_configured(&db, |c| c.email_webhook_secret = Some("mail-secret".into()));
+    let body = String::from_utf8(mail("customer@shopflow.test", "Hello", "w1@example", "Is the shop open on Sunday?")).unwrap();
+    assert_eq!(post_mail(&app, &body, None).await.0, 401);
+    assert_eq!(post_mail(&app, &body, Some("sha256=00".into())).await.0, 401);
+    let sign = |b: &str| Some(signature("mail-secret", b.as_bytes()));
+    let (status, reply) = post_mail(&app, &body, sign(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply.contains("\"created\":true"), "{reply}");
+    let junk = "not a mail at all";
+    assert_eq!(post_mail(&app, junk, sign(junk)).await.0, 422);
+    // Without a secret the webhook is off.
+    assert_eq!(post_mail(&app_off(&db), &body, sign(&body)).await.0, 503);
+});
+
+fn app_off(db: &Db) -> axum::Router {
+    crate::support::app(db)
+}
+
+on_both_backends!(the_knowledge_base_answers_from_replies_and_sops, async |db: Db| {
+    use shopflow::tickets::knowledge::CannedReplyInput;
+    demo::seed(&db).await.unwrap();
+    let senior = demo_actor(&db, "senior@shopflow.test").await;
+    let hits = service::search_knowledge(&db, "damaged").await.unwrap();
+    // The demo's canned reply first, then SOP steps (returns and shipping exceptions).
+    assert_eq!(hits.first().map(|h| (h.kind.as_str(), h.title.as_str())), Some(("reply", "Damaged goods")));
+    assert!(hits.iter().any(|h| h.kind == "sop" && h.link == "/sop/shipping_exception"), "{hits:?}");
+    let id = service::save_canned_reply(&db, &senior, 0, &CannedReplyInput { title: "Gift wrap".into(), body: "We gift-wrap 100% of orders on request.".into() }).await.unwrap();
+    // LIKE wildcards in the query are taken literally.
+    let pct = service::search_knowledge(&db, "100%").await.unwrap();
+    assert_eq!(pct.iter().filter(|h| h.kind == "reply").count(), 1);
+    assert!(service::search_knowledge(&db, "_").await.unwrap().iter().all(|h| h.kind != "reply"));
+    let err = service::save_canned_reply(&db, &senior, id, &CannedReplyInput { title: "Gift wrap".into(), body: " ".into() }).await.unwrap_err();
+    assert!(err.field_message("body").is_some());
+    assert_eq!(service::save_canned_reply(&db, &senior, 999_999, &CannedReplyInput { title: "x".into(), body: "y".into() }).await.unwrap_err(), AppError::NotFound);
+    service::delete_canned_reply(&db, &senior, id).await.unwrap();
+    assert_eq!(service::canned_replies(&db).await.unwrap().len(), 3);
+});
