@@ -107,7 +107,6 @@ async fn tracking_webhook(State(state): State<AppState>, req: Request) -> Respon
 /// Inbound customer mail from the mail gateway: the raw message as the body, signed like the
 /// tracking webhook. Answers which ticket the mail landed on.
 async fn email_webhook(State(state): State<AppState>, req: Request) -> Response {
-    use crate::orders::carrier;
     let Some(secret) = state.config.email_webhook_secret.as_deref() else {
         return refuse(AppError::Unavailable);
     };
@@ -115,7 +114,7 @@ async fn email_webhook(State(state): State<AppState>, req: Request) -> Response 
     let Ok(body) = axum::body::to_bytes(req.into_body(), crate::tickets::email::MAX_EMAIL_BYTES).await else {
         return refuse(AppError::invalid("email", "the message is larger than 2 MB"));
     };
-    if !carrier::signature_matches(secret, &body, &signature) {
+    if !super::webhook::signature_matches(secret, &body, &signature) {
         return refuse(AppError::Unauthenticated);
     }
     match crate::tickets::email::ingest(&state.db, state.config.tickets, &body).await {

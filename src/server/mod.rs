@@ -6,6 +6,7 @@ pub mod db;
 pub mod demo;
 pub mod http;
 pub mod sessions;
+pub mod webhook;
 
 pub use auth::{require, require_staff, require_user};
 pub use db::Db;

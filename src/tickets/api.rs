@@ -152,9 +152,10 @@ pub async fn import_email(data: leptos::server_fn::codec::MultipartData) -> Resu
 
 /// The knowledge base: canned replies and the SOP steps of every process matching `q`.
 #[server(endpoint = "search_knowledge")]
-pub async fn search_knowledge(q: String) -> Result<Vec<super::knowledge::KnowledgeHit>, AppError> {
+pub async fn search_knowledge(q: String, #[server(default)] lang: String) -> Result<Vec<super::knowledge::KnowledgeHit>, AppError> {
     require(Permission::TicketView).await?;
-    service::search_knowledge(&db()?, &q).await
+    let lang = crate::i18n::Lang::from_key(&lang).unwrap_or_default();
+    service::search_knowledge(&db()?, &q, lang).await
 }
 
 #[server(endpoint = "list_canned_replies")]

@@ -361,14 +361,14 @@ fn reply_box(draft: RwSignal<String>, send: impl Fn(&'static str, HashMap<String
 fn KnowledgePanel(draft: RwSignal<String>, can_use: bool) -> impl IntoView {
     let i18n = use_i18n();
     let q = RwSignal::new(String::new());
-    let search = Action::new(|q: &String| {
-        let q = q.clone();
-        async move { super::api::search_knowledge(q).await }
+    let search = Action::new(|(q, lang): &(String, String)| {
+        let (q, lang) = (q.clone(), lang.clone());
+        async move { super::api::search_knowledge(q, lang).await }
     });
     view! {
         <section class="knowledge" data-testid="knowledge">
             <h2>{i18n.t("ticket.knowledge")}</h2>
-            <form class="inline" on:submit=move |ev| { ev.prevent_default(); search.dispatch(q.get_untracked()); }>
+            <form class="inline" on:submit=move |ev| { ev.prevent_default(); search.dispatch((q.get_untracked(), i18n.lang().key().to_string())); }>
                 <input name="kb" placeholder=move || i18n.t("ticket.knowledge_hint")() prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))/>
                 <button type="submit" class="secondary" data-testid="search-knowledge">{i18n.t("field.search")}</button>
             </form>

@@ -40,7 +40,8 @@ impl CannedReplyInput {
 
 /// The SOP steps whose process name, step name or text contain every word of `q` (either
 /// language, any case), best first: matches in the step's name before those in its text.
-pub fn search_manual(workflows: &[&'static Workflow], q: &str, limit: usize) -> Vec<KnowledgeHit> {
+/// The hits read in `lang`.
+pub fn search_manual(workflows: &[&'static Workflow], q: &str, limit: usize, lang: crate::i18n::Lang) -> Vec<KnowledgeHit> {
     let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
     if words.is_empty() {
         return Vec::new();
@@ -58,8 +59,8 @@ pub fn search_manual(workflows: &[&'static Workflow], q: &str, limit: usize) -> 
                 rank,
                 KnowledgeHit {
                     kind: "sop".into(),
-                    title: format!("{} · {} / {} · {}", wf.name.en, a.label.en, wf.name.zh, a.label.zh),
-                    text: format!("{}\n{}", a.sop.en, a.sop.zh),
+                    title: format!("{} · {}", wf.name.get(lang), a.label.get(lang)),
+                    text: a.sop.get(lang).to_string(),
                     link: format!("/sop/{}", wf.id),
                     reply_id: None,
                 },
@@ -76,17 +77,18 @@ mod tests {
 
     #[test]
     fn the_manual_is_searched_in_both_languages() {
+        use crate::i18n::Lang::{En, Zh};
         let all = crate::workflows();
-        let hits = search_manual(all, "bubble", 10);
+        let hits = search_manual(all, "bubble", 10, En);
         assert!(hits.is_empty());
-        let hits = search_manual(all, "refund", 20);
+        let hits = search_manual(all, "refund", 20, En);
         assert!(hits.iter().any(|h| h.link == "/sop/return"), "{hits:?}");
-        let zh = search_manual(all, "退款", 20);
-        assert!(zh.iter().any(|h| h.link == "/sop/return"));
+        let zh = search_manual(all, "退款", 20, Zh);
+        assert!(zh.iter().any(|h| h.link == "/sop/return" && h.title.starts_with("退换货")), "{zh:?}");
         // Every word must match; step names rank first.
-        let hits = search_manual(all, "escalate senior", 5);
+        let hits = search_manual(all, "escalate senior", 5, En);
         assert_eq!(hits.first().map(|h| h.link.as_str()), Some("/sop/ticket"));
-        assert!(search_manual(all, "   ", 5).is_empty());
+        assert!(search_manual(all, "   ", 5, En).is_empty());
     }
 
     #[test]

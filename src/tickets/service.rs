@@ -158,14 +158,16 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
     }
     let (mut step, v) = run::begin(db, actor, &TICKETS, id, version, action, form).await?;
     let get = |k: &str| v.get(k).map(String::as_str).unwrap_or("");
-    let (customer, _): (Option<i64>, String) =
-        sqlx::query_as("SELECT customer_id, state FROM tickets WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
+    let (customer, contact): (Option<i64>, String) =
+        sqlx::query_as("SELECT customer_id, contact_email FROM tickets WHERE id = $1").bind(id).fetch_one(step.conn()).await?;
     let mut payload = serde_json::to_value(&v).unwrap_or_default();
     match action {
         "triage" => {
-            let order = match customer {
-                Some(c) => check_order(step.conn(), c, parse_order_number("order", get("order"))?).await?,
-                None => None,
+            let order = match (customer, parse_order_number("order", get("order"))?) {
+                (Some(c), order) => check_order(step.conn(), c, order).await?,
+                (None, None) => None,
+                // Mail from an address without an account has no orders to link.
+                (None, Some(_)) => return Err(AppError::invalid("order", "not an order of this customer")),
             };
             let assignee = match get("assignee") {
                 "" => actor.id,
@@ -226,10 +228,12 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
         }
         "merge" => {
             let into = parse_order_number("into", get("into"))?.ok_or_else(|| AppError::invalid("into", "a ticket number"))?;
-            let target: Option<(Option<i64>, String)> =
-                sqlx::query_as("SELECT customer_id, state FROM tickets WHERE id = $1").bind(into).fetch_optional(step.conn()).await?;
+            let target: Option<(Option<i64>, String, String)> =
+                sqlx::query_as("SELECT customer_id, contact_email, state FROM tickets WHERE id = $1").bind(into).fetch_optional(step.conn()).await?;
+            // The same customer: the same account, or for senders without one, the same address.
+            let same = |c: &Option<i64>, email: &str| *c == customer && (customer.is_some() || email.eq_ignore_ascii_case(&contact));
             match target {
-                Some((c, state)) if into != id && c == customer && OPEN.iter().any(|s| s.id == state) => {}
+                Some((c, email, state)) if into != id && same(&c, &email) && OPEN.iter().any(|s| s.id == state) => {}
                 _ => return Err(AppError::invalid("into", "choose another open ticket of the same customer")),
             }
             // The conversation and any questions to departments continue on the kept ticket.
@@ -918,7 +922,7 @@ type ReplyRow = (i64, String, String, i64);
 
 /// The knowledge base's answers to `q`: canned replies first (agents reuse them), then the
 /// SOP steps of every process.
-pub async fn search_knowledge(db: &Db, q: &str) -> AppResult<Vec<super::knowledge::KnowledgeHit>> {
+pub async fn search_knowledge(db: &Db, q: &str, lang: Lang) -> AppResult<Vec<super::knowledge::KnowledgeHit>> {
     use super::knowledge::{search_manual, KnowledgeHit};
     let q = q.trim();
     if q.is_empty() {
@@ -935,7 +939,7 @@ pub async fn search_knowledge(db: &Db, q: &str) -> AppResult<Vec<super::knowledg
         .into_iter()
         .map(|r| KnowledgeHit { kind: "reply".into(), title: r.1, text: r.2, link: String::new(), reply_id: Some(r.0) })
         .collect();
-    hits.extend(search_manual(crate::workflows(), q, 10));
+    hits.extend(search_manual(crate::workflows(), q, 10, lang));
     Ok(hits)
 }
 

@@ -190,7 +190,7 @@ fn cases() -> Vec<Case> {
         form("/api/service_dashboard", "days=7", Needs(TicketView)),
         form("/api/get_service_calendar", "", Needs(TicketView)),
         Case { path: "/api/import_email", body: Body::Multipart, rule: Needs(TicketHandle) },
-        form("/api/search_knowledge", "q=refund", Needs(TicketView)),
+        form("/api/search_knowledge", "q=refund&lang=en", Needs(TicketView)),
         form("/api/list_canned_replies", "", Needs(TicketView)),
         json("/api/save_canned_reply", json!({"id": 0, "input": {"title": "", "body": ""}}), Needs(TicketSupervise)),
         form("/api/delete_canned_reply", "id=999999", Needs(TicketSupervise)),

@@ -371,6 +371,14 @@ on_both_backends!(mail_opens_tickets_and_replies_only_from_their_contact, async 
     service::act(&db, &agent, stranger.ticket_id, v, "reply", &form(&[("message", "Which order is it about?")])).await.unwrap();
     let out = shopflow::outbox::service::about(&db, "ticket", stranger.ticket_id).await.unwrap();
     assert!(out.iter().all(|m| m.to_address == "mallory@example.net") && out.len() == 2, "{out:?}");
+    // Two senders without accounts are not "the same customer": no merging across them, and
+    // no orders to link.
+    let eve = ingest(&db, POLICY, &mail("eve@example.net", "Hi", "m6@example", "Hello?")).await.unwrap().ticket_id;
+    let v = service::ticket(&db, &agent, POLICY, stranger.ticket_id).await.unwrap().ticket.version;
+    let err = service::act(&db, &agent, stranger.ticket_id, v, "merge", &form(&[("into", &eve.to_string())])).await.unwrap_err();
+    assert!(err.field_message("into").is_some(), "{err:?}");
+    let err = service::act(&db, &agent, eve, 1, "triage", &form(&[("kind", "inquiry"), ("category", "other"), ("priority", "low"), ("order", "1")])).await.unwrap_err();
+    assert!(err.field_message("order").is_some(), "{err:?}");
 
     // Malformed mail: a clear error, nothing written.
     let tickets = count(&db, "SELECT COUNT(*) FROM tickets WHERE id > $1", 0).await;
@@ -393,7 +401,7 @@ async fn post_mail(app: &axum::Router, body: &str, signature: Option<String>) ->
 }
 
 on_both_backends!(the_mail_webhook_is_signed, async |db: Db| {
-    use shopflow::orders::carrier::signature;
+    use shopflow::server::webhook::signature;
     demo::seed(&db).await.unwrap();
     let app = crate::support::app_configured(&db, |c| c.email_webhook_secret = Some("mail-secret".into()));
     let body = String::from_utf8(mail("customer@shopflow.test", "Hello", "w1@example", "Is the shop open on Sunday?")).unwrap();
@@ -417,15 +425,15 @@ on_both_backends!(the_knowledge_base_answers_from_replies_and_sops, async |db: D
     use shopflow::tickets::knowledge::CannedReplyInput;
     demo::seed(&db).await.unwrap();
     let senior = demo_actor(&db, "senior@shopflow.test").await;
-    let hits = service::search_knowledge(&db, "damaged").await.unwrap();
+    let hits = service::search_knowledge(&db, "damaged", shopflow::i18n::Lang::En).await.unwrap();
     // The demo's canned reply first, then SOP steps (returns and shipping exceptions).
     assert_eq!(hits.first().map(|h| (h.kind.as_str(), h.title.as_str())), Some(("reply", "Damaged goods")));
     assert!(hits.iter().any(|h| h.kind == "sop" && h.link == "/sop/shipping_exception"), "{hits:?}");
     let id = service::save_canned_reply(&db, &senior, 0, &CannedReplyInput { title: "Gift wrap".into(), body: "We gift-wrap 100% of orders on request.".into() }).await.unwrap();
     // LIKE wildcards in the query are taken literally.
-    let pct = service::search_knowledge(&db, "100%").await.unwrap();
+    let pct = service::search_knowledge(&db, "100%", shopflow::i18n::Lang::En).await.unwrap();
     assert_eq!(pct.iter().filter(|h| h.kind == "reply").count(), 1);
-    assert!(service::search_knowledge(&db, "_").await.unwrap().iter().all(|h| h.kind != "reply"));
+    assert!(service::search_knowledge(&db, "_", shopflow::i18n::Lang::En).await.unwrap().iter().all(|h| h.kind != "reply"));
     let err = service::save_canned_reply(&db, &senior, id, &CannedReplyInput { title: "Gift wrap".into(), body: " ".into() }).await.unwrap_err();
     assert!(err.field_message("body").is_some());
     assert_eq!(service::save_canned_reply(&db, &senior, 999_999, &CannedReplyInput { title: "x".into(), body: "y".into() }).await.unwrap_err(), AppError::NotFound);
