@@ -30,6 +30,26 @@ pub struct Spread {
 }
 
 impl Spread {
+    /// From counts of durations in whole minutes, `(minutes, count)` in any order: what the
+    /// database sends instead of every row.
+    pub fn of_minute_counts(mut counts: Vec<(i64, i64)>) -> Spread {
+        counts.sort_unstable();
+        let total: i64 = counts.iter().map(|c| c.1).sum();
+        let at_rank = |p: i64| {
+            if total == 0 {
+                return None;
+            }
+            let rank = (p * total + 99) / 100;
+            let rank = rank.max(1);
+            let mut seen = 0;
+            counts.iter().find(|c| {
+                seen += c.1;
+                seen >= rank
+            }).map(|c| c.0)
+        };
+        Spread { count: total as usize, p50_minutes: at_rank(50), p90_minutes: at_rank(90) }
+    }
+
     pub fn of(mut durations_ms: Vec<i64>) -> Spread {
         durations_ms.sort_unstable();
         let minutes = |v: Option<i64>| v.map(|ms| ms / 60_000);
@@ -55,23 +75,15 @@ pub struct ServiceDashboard {
     pub products: Vec<(String, i64)>,
 }
 
-/// The start (Monday 00:00 UTC) of the week holding `at`.
-pub fn week_start(at: i64) -> i64 {
-    const WEEK: i64 = 7 * 24 * 3_600_000;
-    // 1970-01-01 was a Thursday: Mondays fall 4 days after each week boundary of the epoch.
-    const MONDAY: i64 = 4 * 24 * 3_600_000;
-    (at - MONDAY).div_euclid(WEEK) * WEEK + MONDAY
-}
+/// Weeks start on Monday 00:00 UTC; the database groups survey answers by
+/// `(at - FIRST_MONDAY_MS) / WEEK_MS`.
+pub const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+/// 1970-01-05, the first Monday after the epoch (a Thursday).
+pub const FIRST_MONDAY_MS: i64 = 4 * 24 * 3_600_000;
 
-/// Averages (score ×100) and counts per week of `(answered_at, score)`, oldest week first.
-pub fn weekly_scores(answers: &[(i64, i64)]) -> Vec<(i64, i64, i64)> {
-    let mut weeks: std::collections::BTreeMap<i64, (i64, i64)> = Default::default();
-    for (at, score) in answers {
-        let w = weeks.entry(week_start(*at)).or_default();
-        w.0 += score;
-        w.1 += 1;
-    }
-    weeks.into_iter().map(|(week, (sum, n))| (week, sum * 100 / n, n)).collect()
+/// The start (Monday 00:00 UTC) of the week holding `at`, as the database groups it.
+pub fn week_start(at: i64) -> i64 {
+    (at - FIRST_MONDAY_MS).div_euclid(WEEK_MS) * WEEK_MS + FIRST_MONDAY_MS
 }
 
 #[cfg(test)]
@@ -96,6 +108,14 @@ mod tests {
     }
 
     #[test]
+    fn counted_minutes_give_the_same_spread_as_the_rows() {
+        let rows = vec![120 * 60_000, 30 * 60_000, 60 * 60_000, 60 * 60_000 + 59_000, 5_000];
+        let counts = vec![(120, 1), (30, 1), (60, 2), (0, 1)];
+        assert_eq!(Spread::of_minute_counts(counts), Spread::of(rows));
+        assert_eq!(Spread::of_minute_counts(Vec::new()), Spread::of(Vec::new()));
+    }
+
+    #[test]
     fn ages_fall_in_buckets() {
         assert_eq!(age_bucket(0), 0);
         assert_eq!(age_bucket(3_600_000), 1);
@@ -110,9 +130,6 @@ mod tests {
         let mon = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z").unwrap().timestamp_millis();
         assert_eq!(week_start(wed), mon);
         assert_eq!(week_start(mon), mon);
-        let scores = weekly_scores(&[(wed, 5), (mon, 4), (mon - 1, 1)]);
-        assert_eq!(scores.len(), 2);
-        assert_eq!(scores[1], (mon, 450, 2));
-        assert_eq!(scores[0].1, 100);
+        assert_eq!(week_start(mon - 1), mon - WEEK_MS);
     }
 }

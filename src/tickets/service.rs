@@ -849,7 +849,7 @@ pub async fn agents(db: &Db) -> AppResult<Vec<(i64, String)>> {
 
 /// The service desk's figures over the last `days` days (the backlog is as of now).
 pub async fn dashboard(db: &Db, days: i64) -> AppResult<super::dashboard::ServiceDashboard> {
-    use super::dashboard::{weekly_scores, ServiceDashboard, Spread, AGE_BUCKETS_MS};
+    use super::dashboard::{ServiceDashboard, Spread, AGE_BUCKETS_MS, FIRST_MONDAY_MS, WEEK_MS};
     let now = now_millis();
     let since = now - days * DAY_MS;
     let bucket = |lo: Option<i64>, hi: Option<i64>| {
@@ -878,36 +878,71 @@ pub async fn dashboard(db: &Db, days: i64) -> AppResult<super::dashboard::Servic
             (s.id.to_string(), row.map(|r| [r.1, r.2, r.3, r.4]).unwrap_or_default())
         })
         .collect();
-    let durations = |sql: &'static str| async move {
-        let rows: Vec<(i64,)> = sqlx::query_as(sql).bind(since).fetch_all(db.pool()).await?;
-        AppResult::Ok(rows.into_iter().map(|r| r.0).collect::<Vec<i64>>())
+    // The database counts durations per whole minute (and scores per week); the spreads are
+    // computed from the counts, which is exact and sends hundreds of rows, not millions.
+    // Per minute: (minute, answered within the hour, all).
+    let first = async {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT (first_response_at - created_at) / 60000, \
+             CAST(SUM(CASE WHEN first_response_at - created_at <= 3600000 THEN 1 ELSE 0 END) AS BIGINT), COUNT(*) FROM tickets \
+             WHERE first_response_at IS NOT NULL AND created_at >= $1 GROUP BY (first_response_at - created_at) / 60000",
+        )
+        .bind(since)
+        .fetch_all(db.pool())
+        .await?;
+        AppResult::Ok(rows)
     };
-    let first = durations("SELECT first_response_at - created_at FROM tickets WHERE first_response_at IS NOT NULL AND created_at >= $1").await?;
-    let on_time = first.iter().filter(|d| **d <= 3_600_000).count() as i64;
-    let first_total = first.len() as i64;
-    let resolution = durations("SELECT resolved_at - created_at FROM tickets WHERE resolved_at IS NOT NULL AND resolved_at >= $1").await?;
-    let answers: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT answered_at, score FROM ticket_surveys WHERE answered_at IS NOT NULL AND answered_at >= $1").bind(since).fetch_all(db.pool()).await?;
-    let causes: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT root_cause, COUNT(*) FROM tickets WHERE root_cause IS NOT NULL AND resolved_at >= $1 GROUP BY root_cause ORDER BY COUNT(*) DESC, root_cause",
-    )
-    .bind(since)
-    .fetch_all(db.pool())
-    .await?;
-    let products: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT p.title, COUNT(DISTINCT t.id) FROM tickets t JOIN order_lines l ON l.order_id = t.order_id JOIN skus s ON s.id = l.sku_id \
-         JOIN products p ON p.id = s.product_id WHERE t.kind = 'complaint' AND t.created_at >= $1 GROUP BY p.title ORDER BY COUNT(DISTINCT t.id) DESC, p.title LIMIT 5",
-    )
-    .bind(since)
-    .fetch_all(db.pool())
-    .await?;
+    let resolution = async {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT (resolved_at - created_at) / 60000, COUNT(*) FROM tickets \
+             WHERE resolved_at IS NOT NULL AND resolved_at >= $1 GROUP BY (resolved_at - created_at) / 60000",
+        )
+        .bind(since)
+        .fetch_all(db.pool())
+        .await?;
+        AppResult::Ok(rows)
+    };
+    let weeks = async {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT (answered_at - {FIRST_MONDAY_MS}) / {WEEK_MS}, CAST(SUM(score) AS BIGINT), COUNT(*) FROM ticket_surveys \
+             WHERE answered_at IS NOT NULL AND answered_at >= $1 GROUP BY (answered_at - {FIRST_MONDAY_MS}) / {WEEK_MS} ORDER BY 1"
+        ))
+        .bind(since)
+        .fetch_all(db.pool())
+        .await?;
+        AppResult::Ok(rows)
+    };
+    let causes = async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT root_cause, COUNT(*) FROM tickets WHERE root_cause IS NOT NULL AND resolved_at >= $1 GROUP BY root_cause ORDER BY COUNT(*) DESC, root_cause",
+        )
+        .bind(since)
+        .fetch_all(db.pool())
+        .await?;
+        AppResult::Ok(rows)
+    };
+    // Complaints are counted per order first, then spread over the order's products.
+    let products = async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT x.title, CAST(SUM(x.n) AS BIGINT) FROM (SELECT DISTINCT c.order_id, c.n, p.title FROM \
+               (SELECT order_id, COUNT(*) AS n FROM tickets WHERE kind = 'complaint' AND created_at >= $1 AND order_id IS NOT NULL GROUP BY order_id) c \
+               JOIN order_lines l ON l.order_id = c.order_id JOIN skus s ON s.id = l.sku_id JOIN products p ON p.id = s.product_id) x \
+             GROUP BY x.title ORDER BY SUM(x.n) DESC, x.title LIMIT 5",
+        )
+        .bind(since)
+        .fetch_all(db.pool())
+        .await?;
+        AppResult::Ok(rows)
+    };
+    let (first, resolution, weeks, causes, products) = futures::try_join!(first, resolution, weeks, causes, products)?;
+    let on_time: i64 = first.iter().map(|c| c.1).sum();
     Ok(ServiceDashboard {
         backlog,
         period_days: days,
-        first_response_on_time: (on_time, first_total),
-        first_response: Spread::of(first),
-        resolution: Spread::of(resolution),
-        satisfaction: weekly_scores(&answers),
+        first_response_on_time: (on_time, first.iter().map(|c| c.2).sum()),
+        first_response: Spread::of_minute_counts(first.iter().map(|c| (c.0, c.2)).collect()),
+        resolution: Spread::of_minute_counts(resolution),
+        satisfaction: weeks.into_iter().map(|(w, sum, n)| (w * WEEK_MS + FIRST_MONDAY_MS, sum * 100 / n.max(1), n)).collect(),
         root_causes: causes.into_iter().map(|(c, n)| {
             let dept = root_cause_department(&c).map(|d| d.key().to_string());
             (c, n, dept)
