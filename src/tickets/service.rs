@@ -639,37 +639,41 @@ pub async fn save_calendar(db: &Db, actor: &Actor, input: &CalendarInput) -> App
 pub const WARN_BEFORE_MS: i64 = 30 * 60_000;
 
 /// Raises an alert for every open ticket whose clock runs out within [`WARN_BEFORE_MS`] (for
-/// the agents) or has run out (for senior agents), and resolves those whose condition went
-/// away. Every instance runs it; an alert per ticket stays single (the inbox's unique subject).
+/// the agents) or has run out (for senior agents), and resolves the alerts whose condition
+/// went away (answered, resolved, closed). Every instance runs it; an alert per ticket stays
+/// single (the inbox's unique subject).
 pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
     use crate::alerts::service::{raise, resolve_subject, NewAlert};
     use crate::domain::{Permission, Role};
     let now = now_millis();
     let open = queue_all_open(db).await?;
     let clocks = clocks_of(db, &open, now).await?;
-    let mut raised = 0;
     let mut conn = db.pool().acquire().await?;
+    // The subjects that should have an open alert after this sweep.
+    let mut current = std::collections::HashSet::new();
     for (t, c) in open.iter().zip(clocks) {
-        let (soon, late) = (format!("ticket-sla-soon:{}", t.id), format!("ticket-sla-late:{}", t.id));
-        let due = c.next_due();
-        let detail = |late: bool| json!({ "late": late, "due_at": due, "owner": t.assignee.clone().unwrap_or_default() });
-        match due {
-            Some(d) if d < now => {
-                resolve_subject(&mut conn, &soon, "ran out").await?;
-                raise(&mut conn, NewAlert { kind: "ticket_sla", subject: late, permission: Permission::TicketSupervise, owner: Role::SeniorServiceAgent,
-                    title: format!("#{} {}", t.id, t.subject), detail: detail(true), link: format!("/tickets/{}", t.id) }).await?;
-                raised += 1;
-            }
-            Some(d) if d - now <= WARN_BEFORE_MS => {
-                raise(&mut conn, NewAlert { kind: "ticket_sla", subject: soon, permission: Permission::TicketHandle, owner: Role::ServiceAgent,
-                    title: format!("#{} {}", t.id, t.subject), detail: detail(false), link: format!("/tickets/{}", t.id) }).await?;
-                raised += 1;
-            }
-            _ => {
-                resolve_subject(&mut conn, &soon, "answered in time").await?;
-                resolve_subject(&mut conn, &late, "answered").await?;
-            }
+        let Some(due) = c.next_due() else { continue };
+        let late = due < now;
+        if !late && due - now > WARN_BEFORE_MS {
+            continue;
         }
+        let (subject, permission, owner) = if late {
+            (format!("ticket-sla-late:{}", t.id), Permission::TicketSupervise, Role::SeniorServiceAgent)
+        } else {
+            (format!("ticket-sla-soon:{}", t.id), Permission::TicketHandle, Role::ServiceAgent)
+        };
+        let detail = json!({ "late": late, "due_at": due, "owner": t.assignee.clone().unwrap_or_default() });
+        raise(&mut conn, NewAlert { kind: "ticket_sla", subject: subject.clone(), permission, owner, title: format!("#{} {}", t.id, t.subject), detail, link: format!("/tickets/{}", t.id) })
+            .await?;
+        current.insert(subject);
+    }
+    let raised = current.len();
+    let standing: Vec<(String,)> =
+        sqlx::query_as("SELECT subject FROM alerts WHERE kind = 'ticket_sla' AND state <> 'resolved'").fetch_all(&mut *conn).await?;
+    for (subject,) in standing.into_iter().filter(|s| !current.contains(&s.0)) {
+        // A warning whose ticket is now late was overtaken; anything else was answered.
+        let overtaken = subject.strip_prefix("ticket-sla-soon:").is_some_and(|id| current.contains(&format!("ticket-sla-late:{id}")));
+        resolve_subject(&mut conn, &subject, if overtaken { "ran out" } else { "answered" }).await?;
     }
     Ok(raised)
 }
@@ -754,12 +758,12 @@ pub async fn ticket(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64) -> Ap
             .await?;
     }
     d.events = run::history(db, TICKETS.id, id).await?;
+    // The clocks come from the trail just read.
     let now = now_millis();
-    let clocks = clocks_of(db, std::slice::from_ref(&d.ticket), now).await?.pop();
-    if let Some(c) = &clocks {
-        d.ticket.sla = sla_status(c, now);
-    }
-    d.clocks = clocks;
+    let trail: Vec<(i64, String)> = d.events.iter().map(|e| (e.at, e.action.clone())).collect();
+    let clocks = sla::clocks(&trail, &d.ticket.priority, &calendar(db).await?, now);
+    d.ticket.sla = sla_status(&clocks, now);
+    d.clocks = Some(clocks);
     d.actions = TICKETS
         .available(&d.ticket.state, &actor.permissions)
         .filter(|a| a.permission == crate::domain::Permission::TicketHandle)

@@ -328,6 +328,15 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
     assert!(matches!(clocks.first_response, Clock::Breached { used_ms } if used_ms >= 2 * 3_600_000));
     service::sweep_sla(&db).await.unwrap();
     assert!(alerts(senior.clone()).await.iter().all(|a| a.link != format!("/tickets/{id}")));
+
+    // A late ticket that leaves the open states (here: merged) takes its alert with it.
+    let dup = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
+    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(5 * 3_600_000_i64).bind(dup).execute(db.pool()).await.unwrap();
+    service::sweep_sla(&db).await.unwrap();
+    assert!(alerts(senior.clone()).await.iter().any(|a| a.link == format!("/tickets/{dup}")));
+    service::act(&db, &agent, dup, 1, "merge", &form(&[("into", &id.to_string())])).await.unwrap();
+    service::sweep_sla(&db).await.unwrap();
+    assert!(alerts(senior.clone()).await.iter().all(|a| a.link != format!("/tickets/{dup}")));
 });
 
 fn mail(from: &str, subject: &str, id: &str, body: &str) -> Vec<u8> {
