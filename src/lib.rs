@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod attachments;
 pub mod app;
 pub mod catalog;
 pub mod components;

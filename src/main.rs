@@ -81,6 +81,11 @@ async fn run(config: Config) -> Result<(), String> {
             if let Err(e) = shopflow::tickets::service::sweep_sla(&sweep_db).await {
                 tracing::warn!(error = %e, "checking ticket service levels failed");
             }
+            match shopflow::attachments::service::sweep(&sweep_db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "uploads never sent removed"),
+                Err(e) => tracing::warn!(error = %e, "removing unsent uploads failed"),
+            }
         }
     });
 

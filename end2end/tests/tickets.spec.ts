@@ -1,6 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { hydrated, signIn, signOut } from './helpers';
 
+/** A real 1×1 PNG, so the browser can draw it. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
 /** Fills and sends one step box of the ticket page. */
 async function step(page: import('@playwright/test').Page, action: string, fields: Record<string, string>, selects: Record<string, string> = {}) {
   // Occasional steps are folded away under their name.
@@ -30,10 +33,17 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await page.click('[data-testid="send-ticket"]');
   await expect(page.locator('.field-error[data-field="message"]')).toBeVisible();
   await page.fill('textarea[name="message"]', 'One of the cups was in pieces when I opened the parcel.');
+  // A photo goes with it; a file over 10 MB is refused beside the picker.
+  const input = page.locator('[data-testid="attach-input"]');
+  await input.setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(10 * 1024 * 1024 + 1, 0xff) });
+  await expect(page.locator('[data-testid="attachment-picker"] .field-error')).toContainText('huge.jpg');
+  await input.setInputFiles({ name: 'broken-cup.png', mimeType: 'image/png', buffer: PNG });
+  await expect(page.locator('[data-testid="attached"] li[data-attachment]')).toContainText('broken-cup.png');
   await page.click('[data-testid="send-ticket"]');
   await page.waitForURL(/\/my\/tickets\/\d+$/);
   const ticketId = new URL(page.url()).pathname.split('/').pop()!;
   await expect(page.locator('.page-head [data-state="new"]')).toBeVisible();
+  await expect(page.locator('.message.customer [data-testid="attachments"] img[alt="broken-cup.png"]')).toBeVisible();
   await hydrated(page);
   await signOut(page);
 
@@ -45,6 +55,10 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await page.goto(`/tickets/${ticketId}`);
   await hydrated(page);
   await expect(page.locator('[data-testid="history-orders"]')).toContainText(`#${orderId}`);
+  // The desk sees the customer's photo, served as the picture it is.
+  const photo = page.locator('.message.customer [data-testid="attachments"] img').first();
+  await expect(photo).toBeVisible();
+  expect(await photo.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
   await step(page, 'triage', {}, { kind: 'complaint', category: 'product', priority: 'urgent' });
   await expect(page.locator('.page-head [data-state="triaged"]')).toBeVisible();
   await step(page, 'start', {});

@@ -3,6 +3,7 @@
 
 use super::api::{act_on_return, get_return, list_returns, request_return};
 use super::returns::{choice_name, ReturnCase, ReturnInspection, ReturnLineInput, ReturnRequest, KINDS, REASONS, RETURNS};
+use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
 use crate::components::{loading, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, price_label, Permission};
@@ -14,7 +15,14 @@ use std::collections::HashMap;
 /// The customer's "send back" form for a delivered order: a quantity per line, return or
 /// exchange, the reason and a description.
 #[component]
-pub fn ReturnRequestForm(order_id: i64, lines: Vec<super::OrderLine>, on_done: RwSignal<usize>) -> impl IntoView {
+pub fn ReturnRequestForm(
+    order_id: i64,
+    lines: Vec<super::OrderLine>,
+    on_done: RwSignal<usize>,
+    /// Filed by an agent from this ticket of the customer's.
+    #[prop(optional)]
+    ticket_id: Option<i64>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let quantities: Vec<(i64, RwSignal<String>)> = lines.iter().map(|l| (l.id, RwSignal::new(String::new()))).collect();
     let quantities = StoredValue::new(quantities);
@@ -30,6 +38,7 @@ pub fn ReturnRequestForm(order_id: i64, lines: Vec<super::OrderLine>, on_done: R
         }
     });
     let result = Signal::derive(move || send.value().get());
+    let picked = PickedFiles::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         send.dispatch(ReturnRequest {
@@ -38,13 +47,15 @@ pub fn ReturnRequestForm(order_id: i64, lines: Vec<super::OrderLine>, on_done: R
             reason: reason.get_untracked(),
             description: description.get_untracked(),
             lines: quantities.with_value(|q| q.iter().map(|(id, s)| ReturnLineInput { order_line_id: *id, quantity: s.get_untracked() }).collect()),
+            photos: picked.ids(),
+            ticket_id,
         });
     };
     view! {
         <details class="return-request" data-testid="return-request">
-            <summary>{i18n.t("return.ask")}</summary>
+            <summary>{i18n.t(if ticket_id.is_some() { "return.file_for_customer" } else { "return.ask" })}</summary>
             <form class="form" on:submit=submit>
-                <p class="sop">{move || RETURNS.action("request").map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+                <p class="sop">{move || RETURNS.action(if ticket_id.is_some() { "file_for_customer" } else { "request" }).map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
                 <table class="data lines">
                     <thead><tr><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th><th class="num">{i18n.t("return.send_back")}</th></tr></thead>
                     <tbody>
@@ -79,8 +90,11 @@ pub fn ReturnRequestForm(order_id: i64, lines: Vec<super::OrderLine>, on_done: R
                     <textarea name="description" rows="3" maxlength="1000" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
                 </label>
                 <FieldError result field="description"/>
-                <FormError result fields=&["lines", "reason", "description", "kind"]/>
-                <div class="actions"><button type="submit" data-testid="send-return-request">{i18n.t("return.ask")}</button></div>
+                <AttachmentPicker picked photos=true/>
+                <FieldError result field="attachments"/>
+                <FormError result fields=&["lines", "reason", "description", "kind", "attachments"]/>
+                <div class="actions"><button type="submit" data-testid="send-return-request" disabled=move || picked.uploading() || send.pending().get()>
+                    {i18n.t(if ticket_id.is_some() { "return.file_for_customer" } else { "return.ask" })}</button></div>
             </form>
         </details>
     }
@@ -101,6 +115,7 @@ pub fn CustomerReturns(returns: Vec<ReturnCase>) -> impl IntoView {
                             <strong>{move || choice_name(&kind, i18n.lang())}</strong> " · " {move || choice_name(&reason, i18n.lang())} " "
                             <StateBadge workflow=&RETURNS state=c.state.clone()/>
                             <span class="muted small">" " {c.lines.iter().map(|l| format!("{} × {}", l.title, l.quantity)).collect::<Vec<_>>().join(", ")}</span>
+                            <AttachmentLinks files=c.photos.clone()/>
                             {c.answer.clone().map(|a| view! { <p>{a}</p> })}
                             {c.refund_amount.map(|a| view! { <p>{i18n.t("order.refund_pending")} " " {price_label(a)}</p> })}
                             {c.tracking_number.clone().map(|t| view! { <p>{i18n.t("return.exchange_sent")} " " <span data-testid="exchange-tracking">{t}</span></p> })}
@@ -217,6 +232,7 @@ fn ReturnInner() -> impl IntoView {
                                     <dt>{i18n.t("order.one")}</dt><dd><a href=format!("/orders/{}", c.order_id)>"#" {c.order_id}</a> " · " {c.customer.clone()}</dd>
                                     <dt>{i18n.t("field.reason")}</dt><dd>{move || choice_name(&reason, i18n.lang())}</dd>
                                     <dt>{i18n.t("return.describe")}</dt><dd class="prose">{c.description.clone()}</dd>
+                                    {(!c.photos.is_empty()).then(|| view! { <dt>{i18n.t("return.photos")}</dt><dd><AttachmentLinks files=c.photos.clone()/></dd> })}
                                     {c.answer.clone().map(|a| view! { <dt>{i18n.t("return.answer")}</dt><dd>{a}</dd> })}
                                     {c.problem.clone().map(|p| view! { <dt>{i18n.t("field.problem")}</dt><dd>{p}</dd> })}
                                     {c.solution.clone().map(|s| view! { <dt>{i18n.t("field.solution")}</dt><dd>{s}</dd> })}

@@ -4,8 +4,9 @@
 
 use super::parse_tracking_number;
 use super::service::{add_refund, send_again};
-use super::returns::{ReturnCase, ReturnDetail, ReturnInspection, ReturnLine, ReturnRequest, RETURNS};
+use super::returns::{RETURNABLE, ReturnCase, ReturnDetail, ReturnInspection, ReturnLine, ReturnRequest, RETURNS};
 use crate::accounts::Actor;
+use crate::attachments;
 use crate::domain::{now_millis, AppError, AppResult};
 use crate::engine::run::{self, Transition};
 use crate::engine::SlaStatus;
@@ -14,15 +15,25 @@ use crate::server::Db;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// Orders in these states have arrived and may be returned.
-const RETURNABLE: &[&str] = &["delivered", "completed", "review_requested"];
 
+/// A customer asks for a return on their own order; or an agent files it for them from their
+/// ticket about that order (the ticket gets a note and an event in the same transaction).
 pub async fn request(db: &Db, actor: &Actor, input: &ReturnRequest) -> AppResult<Transition> {
-    let (mut step, _) = run::begin_create(db, actor, &RETURNS, "request", &HashMap::new()).await?;
+    let action = if actor.is_customer { "request" } else { "file_for_customer" };
+    let (mut step, _) = run::begin_create(db, actor, &RETURNS, action, &HashMap::new()).await?;
     let v = input.validate()?;
     let order: Option<(i64, String)> =
         sqlx::query_as("SELECT customer_id, state FROM orders WHERE id = $1").bind(input.order_id).fetch_optional(step.conn()).await?;
-    let (_, state) = order.filter(|o| o.0 == actor.id).ok_or(AppError::NotFound)?;
+    let ticket = if actor.is_customer { None } else { input.ticket_id };
+    let (customer, state) = match (order, actor.is_customer) {
+        (Some((c, s)), true) if c == actor.id => (c, s),
+        (Some((c, s)), false) => {
+            let t = ticket.ok_or_else(|| AppError::invalid("ticket", "file it from the customer's ticket about this order"))?;
+            crate::tickets::service::check_ticket_order(step.conn(), t, input.order_id).await?;
+            (c, s)
+        }
+        _ => return Err(AppError::NotFound),
+    };
     if !RETURNABLE.contains(&state.as_str()) {
         return Err(AppError::Conflict("an order can be returned once it has been delivered".into()));
     }
@@ -48,7 +59,7 @@ pub async fn request(db: &Db, actor: &Actor, input: &ReturnRequest) -> AppResult
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $7) RETURNING id",
     )
     .bind(input.order_id)
-    .bind(actor.id)
+    .bind(customer)
     .bind(&v.kind)
     .bind(&v.reason)
     .bind(&v.description)
@@ -64,8 +75,14 @@ pub async fn request(db: &Db, actor: &Actor, input: &ReturnRequest) -> AppResult
             .execute(step.conn())
             .await?;
     }
+    // The pictures go with the case, or the request fails and the customer picks them again.
+    let target = attachments::service::Target { entity: attachments::RETURN, entity_id: id, part_id: None, internal: false };
+    let photos = attachments::service::claim(step.conn(), actor.id, &input.photos, target, true).await?;
     let units: i64 = v.lines.iter().map(|l| l.1).sum();
-    step.commit_created(id, json!({ "kind": v.kind, "reason": v.reason, "units": units.to_string() })).await
+    if let Some(t) = ticket {
+        crate::tickets::service::note_return(step.conn(), actor, t, id).await?;
+    }
+    step.commit_created(id, json!({ "kind": v.kind, "reason": v.reason, "units": units.to_string(), "photos": photos.len().to_string() })).await
 }
 
 /// The warehouse a returned line goes back to: the one its units left from.
@@ -190,6 +207,7 @@ fn case(r: CaseDb, lines: Vec<ReturnLine>, now: i64) -> ReturnCase {
         version: r.12,
         created_at: r.13,
         lines,
+        photos: Vec::new(),
     }
 }
 
@@ -222,7 +240,8 @@ pub async fn list(db: &Db, state: &str) -> AppResult<Vec<ReturnCase>> {
 
 pub async fn detail(db: &Db, actor: &Actor, id: i64) -> AppResult<ReturnDetail> {
     let row: Option<CaseDb> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1")).bind(id).fetch_optional(db.pool()).await?;
-    let c = case(row.ok_or(AppError::NotFound)?, lines_of(db, id).await?, now_millis());
+    let mut c = case(row.ok_or(AppError::NotFound)?, lines_of(db, id).await?, now_millis());
+    c.photos = photos_of(db, id).await?;
     let actions = RETURNS
         .available(&c.state, &actor.permissions)
         // Only the step that matches what the customer asked for.
@@ -240,7 +259,13 @@ pub async fn of_order(db: &Db, order_id: i64) -> AppResult<Vec<ReturnCase>> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id = r.0;
-        out.push(case(r, lines_of(db, id).await?, now));
+        let mut c = case(r, lines_of(db, id).await?, now);
+        c.photos = photos_of(db, id).await?;
+        out.push(c);
     }
     Ok(out)
+}
+
+async fn photos_of(db: &Db, id: i64) -> AppResult<Vec<crate::attachments::Attachment>> {
+    Ok(attachments::service::of(db, attachments::RETURN, id).await?.into_iter().map(|f| f.2).collect())
 }

@@ -17,6 +17,9 @@ pub const INSPECTED: State = State { id: "inspected", name: Text::new("Inspected
 pub const REFUNDED: State = State { id: "refunded", name: Text::new("Refund handed to finance", "已转财务退款"), terminal: true };
 pub const EXCHANGED: State = State { id: "exchanged", name: Text::new("Exchange sent", "已换货发出"), terminal: true };
 
+/// Orders in these states have arrived and may be returned.
+pub const RETURNABLE: &[&str] = &["delivered", "completed", "review_requested"];
+
 pub const KINDS: &[(&str, Text)] = &[("return", Text::new("Return for a refund", "退货退款")), ("exchange", Text::new("Exchange", "换货"))];
 
 pub const REASONS: &[(&str, Text)] = &[
@@ -55,6 +58,20 @@ pub const RETURNS: Workflow = Workflow {
             sop: Text::new(
                 "The customer chooses the lines and quantities of a delivered order, return or exchange, the reason, and describes the problem.",
                 "客户选择已签收订单中要退换的商品和数量、退货或换货、原因，并描述问题。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "file_for_customer",
+            label: Text::new("File a return for the customer", "代客户申请退换货"),
+            from: &[],
+            to: REQUESTED,
+            permission: Permission::TicketHandle,
+            owner: Role::ServiceAgent,
+            sla_hours: None,
+            sop: Text::new(
+                "When a customer asks on the phone or by mail, the agent files the request from the customer's ticket about the order: the lines, return or exchange, the reason and the problem in the customer's words, with their photos. The ticket notes the case, and the case is reviewed like any other.",
+                "客户来电或来信要求退换货时，客服在该订单的工单中代为提交：商品与数量、退货或换货、原因，用客户的话描述问题，可附照片。工单记录该申请，审核流程与客户自助申请相同。",
             ),
             form: &[],
         },
@@ -153,6 +170,12 @@ pub struct ReturnRequest {
     pub reason: String,
     pub description: String,
     pub lines: Vec<ReturnLineInput>,
+    /// Pictures of the goods, uploaded beforehand.
+    #[serde(default)]
+    pub photos: Vec<i64>,
+    /// Filed by an agent: the customer's ticket about this order, which notes the case.
+    #[serde(default)]
+    pub ticket_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,6 +262,9 @@ pub struct ReturnCase {
     pub created_at: i64,
     pub sla: SlaStatus,
     pub lines: Vec<ReturnLine>,
+    /// The customer's pictures (on a case's own page and the customer's order page).
+    #[serde(default)]
+    pub photos: Vec<crate::attachments::Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,6 +291,7 @@ mod tests {
             reason: "damaged".into(),
             description: "The lid is cracked".into(),
             lines: vec![ReturnLineInput { order_line_id: 7, quantity: "1".into() }, ReturnLineInput { order_line_id: 8, quantity: "".into() }],
+            ..Default::default()
         };
         assert_eq!(ok.validate().unwrap().lines, vec![(7, 1)]);
         let with = |f: &dyn Fn(&mut ReturnRequest)| {

@@ -5,18 +5,21 @@ use crate::domain::{now_millis, AppResult};
 use crate::server::Db;
 use sqlx::AnyConnection;
 
-/// Queues one mail inside the caller's transaction.
-pub async fn enqueue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str, entity: &str, entity_id: i64) -> AppResult<()> {
-    sqlx::query("INSERT INTO outbox_emails (to_address, subject, body, entity, entity_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(to)
-        .bind(subject)
-        .bind(body)
-        .bind(entity)
-        .bind(entity_id)
-        .bind(now_millis())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Queues one mail inside the caller's transaction; returns its id (what files it carries
+/// hang on).
+pub async fn enqueue(conn: &mut AnyConnection, to: &str, subject: &str, body: &str, entity: &str, entity_id: i64) -> AppResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO outbox_emails (to_address, subject, body, entity, entity_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
 }
 
 type Row = (i64, String, String, String, String, i64, i64, Option<i64>, i64, Option<String>);

@@ -310,7 +310,7 @@ async fn seed_tickets(db: &Db, ids: &HashMap<Role, i64>) -> AppResult<()> {
         subject: "Where is my parcel?".into(),
         message: "My tea was shipped days ago and the tracking has not moved since.".into(),
         order: shipped.to_string(),
-        customer_email: String::new(),
+        ..Default::default()
     };
     let id = tickets::open(db, &customer, &late).await?.id;
     let form = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<HashMap<_, _>>();

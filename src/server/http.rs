@@ -33,6 +33,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .route("/webhooks/tracking", axum::routing::post(tracking_webhook).with_state(state.clone()))
         .route("/webhooks/email", axum::routing::post(email_webhook).with_state(state.clone()))
         .route("/api/live/orders/{id}", get(order_live).with_state(state.clone()))
+        .route("/attachments/{id}", get(attachment).with_state(state.clone()))
         // Uploaded images: random names, so a draft's images are not guessable.
         .nest_service("/media", tower_http::services::ServeDir::new(&state.config.media_dir))
         .leptos_routes_with_context(
@@ -112,7 +113,7 @@ async fn email_webhook(State(state): State<AppState>, req: Request) -> Response 
     };
     let signature = req.headers().get("x-shopflow-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let Ok(body) = axum::body::to_bytes(req.into_body(), crate::tickets::email::MAX_EMAIL_BYTES).await else {
-        return refuse(AppError::invalid("email", "the message is larger than 2 MB"));
+        return refuse(AppError::invalid("email", "the message is larger than 25 MB"));
     };
     if !super::webhook::signature_matches(secret, &body, &signature) {
         return refuse(AppError::Unauthenticated);
@@ -153,6 +154,38 @@ async fn order_live(State(state): State<AppState>, session: tower_sessions::Sess
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// A file attached to a ticket or a return, for someone who may read that record. Only
+/// pictures and PDFs are shown in the browser; anything else is a download, and nothing is
+/// sniffed into HTML.
+async fn attachment(State(state): State<AppState>, session: tower_sessions::Session, axum::extract::Path(id): axum::extract::Path<i64>) -> Response {
+    let actor = match super::auth::session_actor(&state.db, &session).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refuse(AppError::Unauthenticated),
+        Err(e) => return refuse(e),
+    };
+    let (file, data) = match crate::attachments::service::download(&state.db, &actor, id).await {
+        Ok(f) => f,
+        Err(e) => return refuse(e),
+    };
+    let inline = file.is_image() || file.content_type == "application/pdf";
+    // RFC 6266: an ASCII fallback and the real name, percent-encoded.
+    let ascii: String = file.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let encoded: String = file.file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let disposition = format!("{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}", if inline { "inline" } else { "attachment" });
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, file.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox".to_string()),
+        ],
+        data,
+    )
+        .into_response()
 }
 
 /// How often an open order page's feed looks for news.

@@ -38,11 +38,12 @@ pub async fn get_my_ticket(id: i64) -> Result<TicketDetail, AppError> {
     service::my_ticket(&db()?, &actor, policy(), id).await
 }
 
-/// The customer's message on their ticket (an agent: what the caller said on the phone).
-#[server(endpoint = "write_on_ticket")]
-pub async fn write_on_ticket(id: i64, message: String) -> Result<(), AppError> {
+/// The customer's message on their ticket (an agent: what the caller said on the phone), with
+/// the files they uploaded for it.
+#[server(endpoint = "write_on_ticket", input = Json)]
+pub async fn write_on_ticket(id: i64, message: String, #[server(default)] attachments: Vec<i64>) -> Result<(), AppError> {
     let actor = require(Permission::TicketOpen).await?;
-    service::customer_write(&db()?, &actor, policy(), id, &message).await.map(|_| ())
+    service::customer_write(&db()?, &actor, policy(), id, &message, &attachments).await.map(|_| ())
 }
 
 #[server(endpoint = "answer_survey", input = Json)]
@@ -65,10 +66,16 @@ pub async fn get_ticket(id: i64) -> Result<TicketDetail, AppError> {
 }
 
 #[server(endpoint = "act_on_ticket", input = Json)]
-pub async fn act_on_ticket(id: i64, version: i64, action: String, #[server(default)] fields: HashMap<String, String>) -> Result<(), AppError> {
+pub async fn act_on_ticket(
+    id: i64,
+    version: i64,
+    action: String,
+    #[server(default)] fields: HashMap<String, String>,
+    #[server(default)] attachments: Vec<i64>,
+) -> Result<(), AppError> {
     let step = TICKETS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
     let actor = require(step.permission).await?;
-    service::act(&db()?, &actor, id, version, &action, &fields).await.map(|_| ())
+    service::act_with_files(&db()?, &actor, id, version, &action, &fields, &attachments).await.map(|_| ())
 }
 
 /// The questions customer service asked the departments this user works in.
@@ -136,7 +143,7 @@ pub async fn import_email(data: leptos::server_fn::codec::MultipartData) -> Resu
             bytes.extend_from_slice(&chunk);
         }
         let outcome = if too_large {
-            Err(AppError::invalid("email", "the message is larger than 2 MB"))
+            Err(AppError::invalid("email", "the message is larger than 25 MB"))
         } else if bytes.is_empty() {
             continue;
         } else {

@@ -5,6 +5,7 @@
 
 use super::api::{act_on_ticket, answer_department_task, get_ticket, list_agents, list_department_tasks, list_tickets, open_ticket, write_on_ticket};
 use super::pages::Conversation;
+use crate::attachments::components::{AttachmentPicker, PickedFiles};
 use super::{countdown, label, QueueFilter, TicketInput, KINDS, PRIORITIES, TICKETS};
 use crate::catalog::pages::failure;
 use crate::components::{
@@ -162,6 +163,7 @@ fn TicketNewInner() -> impl IntoView {
                     message: message.get_untracked(),
                     order: order.get_untracked(),
                     customer_email: email.get_untracked(),
+                    attachments: Vec::new(),
                 });
             }>
                 {input(email, "customer_email", "ticket.caller_email")}
@@ -188,7 +190,8 @@ pub fn TicketDeskPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketView><TicketDeskInner/></RequirePermission> }
 }
 
-type StepArgs = (i64, i64, String, HashMap<String, String>);
+/// (ticket, version, step, form, uploaded files)
+type StepArgs = (i64, i64, String, HashMap<String, String>, Vec<i64>);
 
 /// Steps shown open on the ticket page; the others (notes, assignment, escalation, merging,
 /// questions to the customer) are one click away.
@@ -198,21 +201,26 @@ const MAIN_STEPS: &[&str] = &["triage", "start", "reply", "resolve", "close"];
 fn TicketDeskInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let (act, done, result) = step_action(|(id, version, action, fields): StepArgs| act_on_ticket(id, version, action, fields));
+    let (act, done, result) = step_action(|(id, version, action, fields, files): StepArgs| act_on_ticket(id, version, action, fields, files));
     let call = Action::new(|(id, message): &(i64, String)| {
         let (id, message) = (*id, message.clone());
-        async move { write_on_ticket(id, message).await }
+        async move { write_on_ticket(id, message, Vec::new()).await }
     });
     let called = successes(call);
     let call_result = Signal::derive(move || call.value().get());
-    let detail = Resource::new(move || (id(), done.get(), called.get()), |(id, ..)| get_ticket(id));
+    // A return filed from here adds a note to the ticket.
+    let filed = RwSignal::new(0usize);
+    let detail = Resource::new(move || (id(), done.get(), called.get(), filed.get()), |(id, ..)| get_ticket(id));
     let can_handle = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
     let agents = Resource::new(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
     // The reply being written: a canned reply from the knowledge base starts it.
     let draft = RwSignal::new(String::new());
+    // The files going with the reply; like the draft, they outlive a refused step.
+    let picked = PickedFiles::new();
     Effect::new(move |_| {
         if done.get() > 0 {
             draft.set(String::new());
+            picked.clear();
         }
     });
     view! {
@@ -224,7 +232,8 @@ fn TicketDeskInner() -> impl IntoView {
                     provide_context(StaffChoices(agents.await));
                     let t = d.ticket.clone();
                     let (tid, version) = (t.id, t.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| { act.dispatch((tid, version, action.to_string(), fields)); };
+                    let send = move |action: &'static str, fields: HashMap<String, String>| { act.dispatch((tid, version, action.to_string(), fields, Vec::new())); };
+                    let reply = move |fields: HashMap<String, String>| { act.dispatch((tid, version, "reply".to_string(), fields, picked.ids())); };
                     let steps: Vec<&'static str> = TICKETS.actions.iter().map(|a| a.id).filter(|a| d.actions.iter().any(|x| x == a)).collect();
                     let said = RwSignal::new(String::new());
                     let fact = |key: &'static str, value: Option<String>| value.map(|v| view! { <dt>{i18n.t(key)}</dt><dd class="prose">{v}</dd> });
@@ -285,7 +294,7 @@ fn TicketDeskInner() -> impl IntoView {
                                 <FormError result fields=&[]/>
                                 // The way forward stays open; the occasional steps fold away.
                                 {steps.into_iter().map(|a| if a == "reply" {
-                                    reply_box(draft, send).into_any()
+                                    reply_box(draft, picked, reply).into_any()
                                 } else if MAIN_STEPS.contains(&a) {
                                     step_box(&TICKETS, a, send).into_any()
                                 } else {
@@ -297,6 +306,7 @@ fn TicketDeskInner() -> impl IntoView {
                                         </details>
                                     }.into_any()
                                 }).collect_view()}
+                                {t.order_id.filter(|_| can_handle && open).map(|o| view! { <ReturnFromTicket order_id=o ticket_id=tid filed/> })}
                                 {(can_handle && open).then(|| view! {
                                     <form class="form step" data-testid="log-call" on:submit=move |ev| { ev.prevent_default(); call.dispatch((tid, said.get_untracked())); }>
                                         <h3>{i18n.t("ticket.log_call_here")}</h3>
@@ -337,8 +347,25 @@ fn TicketDeskInner() -> impl IntoView {
     }
 }
 
+/// The return form for the ticket's order, once the order has arrived: the agent files what
+/// the customer asked for on the phone or by mail.
+#[component]
+fn ReturnFromTicket(order_id: i64, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
+    let order = Resource::new(move || (order_id, filed.get()), |(id, _)| crate::orders::api::get_order(id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let o = order.await.ok()?.order;
+                crate::orders::returns::RETURNABLE.contains(&o.state.as_str()).then(|| view! {
+                    <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines on_done=filed ticket_id/>
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// The reply step, with its text in `draft` so the knowledge base can fill it.
-fn reply_box(draft: RwSignal<String>, send: impl Fn(&'static str, HashMap<String, String>) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn reply_box(draft: RwSignal<String>, picked: PickedFiles, send: impl Fn(HashMap<String, String>) + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let a = TICKETS.action("reply");
     view! {
@@ -348,8 +375,9 @@ fn reply_box(draft: RwSignal<String>, send: impl Fn(&'static str, HashMap<String
             <label data-field="message">{move || a.and_then(|x| x.form.first()).map(|f| f.label.get(i18n.lang())).unwrap_or("")}
                 <textarea name="message" rows="4" maxlength=super::MESSAGE_CHARS prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
             </label>
-            <button type="button" data-testid="reply" on:click=move |_| {
-                send("reply", HashMap::from([("message".to_string(), draft.get_untracked())]));
+            <AttachmentPicker picked/>
+            <button type="button" data-testid="reply" disabled=move || picked.uploading() on:click=move |_| {
+                send(HashMap::from([("message".to_string(), draft.get_untracked())]));
             }>{move || a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply")}</button>
         </div>
     }

@@ -5,18 +5,20 @@
 //! body) or as `.eml` files an agent imports; a message seen before (by its Message-ID) is
 //! recorded once.
 
-use super::service::{customer_step, insert_ticket, NewTicket, TicketPolicy};
+use super::service::{customer_step, insert_ticket, MessageFiles, NewTicket, TicketPolicy};
 use super::{EmailOutcome, TICKETS};
 use crate::accounts::service::load_actor;
 use crate::domain::{AppError, AppResult};
 use crate::engine::run;
 use crate::server::db::is_unique_violation;
 use crate::server::Db;
+use mail_parser::MimeHeaders;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// The largest message accepted (the webhook's body limit and the import's file limit).
-pub const MAX_EMAIL_BYTES: usize = 2 << 20;
+/// The largest message accepted (the webhook's body limit and the import's file limit): room
+/// for the photos and documents a customer attaches, as mail providers allow.
+pub const MAX_EMAIL_BYTES: usize = 25 << 20;
 
 /// What the desk takes from a mail.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,13 +27,15 @@ pub struct ParsedEmail {
     pub subject: String,
     pub message_id: Option<String>,
     pub body: String,
+    /// The files it carries that the desk keeps: (name, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Reads a raw RFC 5322 message. A text without a sender address or without any text is
 /// refused with a message that says so.
 pub fn parse_email(raw: &[u8]) -> AppResult<ParsedEmail> {
     if raw.len() > MAX_EMAIL_BYTES {
-        return Err(AppError::invalid("email", "the message is larger than 2 MB"));
+        return Err(AppError::invalid("email", "the message is larger than 25 MB"));
     }
     let message = mail_parser::MessageParser::default().parse(raw).ok_or_else(|| AppError::invalid("email", "not an email message"))?;
     let from = message
@@ -41,15 +45,39 @@ pub fn parse_email(raw: &[u8]) -> AppResult<ParsedEmail> {
         .map(|a| a.trim().to_lowercase())
         .filter(|a| a.contains('@') && !a.contains(char::is_whitespace))
         .ok_or_else(|| AppError::invalid("email", "not an email message: no sender address"))?;
-    let body = message.body_text(0).map(|b| without_quote(&b)).unwrap_or_default();
+    let mut body = message.body_text(0).map(|b| without_quote(&b)).unwrap_or_default();
+    let mut files = Vec::new();
+    let mut dropped = Vec::new();
+    for part in message.attachments() {
+        let name = part.attachment_name().unwrap_or("").to_string();
+        let bytes = part.contents();
+        if bytes.is_empty() {
+            continue;
+        }
+        // A file over the upload limit is not kept, and the message says so: the agent asks
+        // for it another way rather than never learning it was sent.
+        if bytes.len() > crate::attachments::MAX_ATTACHMENT_BYTES {
+            dropped.push(name);
+        } else {
+            files.push((name, bytes.to_vec()));
+        }
+    }
+    if body.trim().is_empty() && !files.is_empty() {
+        body = "(files only, no text)".to_string();
+    }
     if body.trim().is_empty() {
         return Err(AppError::invalid("email", "the message has no text"));
+    }
+    // First, so that cutting a long text to size never cuts the notice.
+    for name in dropped.iter().rev() {
+        body = format!("[The attachment \"{name}\" was larger than 10 MB and was not kept.]\n\n{body}");
     }
     Ok(ParsedEmail {
         from,
         subject: message.subject().unwrap_or("").trim().chars().take(500).collect(),
         message_id: message.message_id().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()),
         body: body.chars().take(super::MESSAGE_CHARS).collect(),
+        files,
     })
 }
 
@@ -139,7 +167,8 @@ async fn reply_on_ticket(db: &Db, policy: TicketPolicy, mail: &ParsedEmail, acto
     if customer.is_some() && author.is_none() {
         return Ok(None);
     }
-    match customer_step(db, author, policy, n, &state, since, &mail.body, "email", mail.message_id.as_deref()).await {
+    let files = MessageFiles::Mail(&mail.files);
+    match customer_step(db, author, policy, n, &state, since, &mail.body, "email", mail.message_id.as_deref(), files).await {
         Ok(_) => Ok(Some(n)),
         // Closed, or past the reopen window: the mail starts a new ticket instead.
         Err(AppError::Conflict(_)) => Ok(None),
@@ -165,6 +194,7 @@ async fn new_ticket(db: &Db, mail: &ParsedEmail, actor: Option<&crate::accounts:
             assignee: None,
             author: actor.map(|a| a.id),
             message: &mail.body,
+            files: MessageFiles::Mail(&mail.files),
         },
     )
     .await?;

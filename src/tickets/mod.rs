@@ -362,6 +362,9 @@ pub struct TicketInput {
     /// Staff only: the caller's email.
     #[serde(default)]
     pub customer_email: String,
+    /// Files uploaded for the first message.
+    #[serde(default)]
+    pub attachments: Vec<i64>,
 }
 
 /// A ticket input after validation.
@@ -451,6 +454,7 @@ pub struct TicketMessage {
     pub channel: String,
     pub body: String,
     pub at: i64,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 /// A question escalated to another department, and its answer.

@@ -4,6 +4,7 @@
 
 use super::api::{answer_survey, get_my_ticket, list_my_tickets, open_ticket, write_on_ticket};
 use super::{label, SurveyInput, TicketDetail, TicketInput, TicketMessage, KINDS, TICKETS};
+use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
 use crate::components::{loading, open_when_saved, param_id, successes, FieldError, FormError, RequirePermission, StateBadge};
 use crate::domain::{format_time, Permission};
@@ -71,6 +72,7 @@ fn NewTicketForm() -> impl IntoView {
     let orders = Resource::new(|| (), |_| crate::orders::api::my_orders());
     let kind = RwSignal::new(if preset.is_empty() { "inquiry" } else { "complaint" }.to_string());
     let (subject, order, message) = (RwSignal::new(String::new()), RwSignal::new(preset), RwSignal::new(String::new()));
+    let picked = PickedFiles::new();
     let save = Action::new(|input: &TicketInput| {
         let input = input.clone();
         async move { open_ticket(input).await }
@@ -85,6 +87,7 @@ fn NewTicketForm() -> impl IntoView {
             message: message.get_untracked(),
             order: order.get_untracked(),
             customer_email: String::new(),
+            attachments: picked.ids(),
         });
     };
     view! {
@@ -123,8 +126,10 @@ fn NewTicketForm() -> impl IntoView {
                 <textarea name="message" rows="5" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
             </label>
             <FieldError result field="message"/>
-            <FormError result fields=&["kind", "subject", "order", "message"]/>
-            <div class="actions"><button type="submit" data-testid="send-ticket" disabled=move || save.pending().get()>{i18n.t("ticket.send")}</button></div>
+            <AttachmentPicker picked/>
+            <FieldError result field="attachments"/>
+            <FormError result fields=&["kind", "subject", "order", "message", "attachments"]/>
+            <div class="actions"><button type="submit" data-testid="send-ticket" disabled=move || save.pending().get() || picked.uploading()>{i18n.t("ticket.send")}</button></div>
         </form>
     }
 }
@@ -146,6 +151,7 @@ pub fn Conversation(messages: Vec<TicketMessage>) -> impl IntoView {
                             {(m.from_customer && channel != "portal").then(|| view! { " · " {move || label(&channel, i18n.lang())}})}
                         </div>
                         <p class="prose">{m.body.clone()}</p>
+                        <AttachmentLinks files=m.attachments.clone()/>
                     </li>
                 }
             }).collect_view()}
@@ -162,9 +168,9 @@ pub fn MyTicketPage() -> impl IntoView {
 fn MyTicketInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let write = Action::new(|(id, message): &(i64, String)| {
-        let (id, message) = (*id, message.clone());
-        async move { write_on_ticket(id, message).await }
+    let write = Action::new(|(id, message, files): &(i64, String, Vec<i64>)| {
+        let (id, message, files) = (*id, message.clone(), files.clone());
+        async move { write_on_ticket(id, message, files).await }
     });
     let rate = Action::new(|input: &SurveyInput| {
         let input = input.clone();
@@ -184,6 +190,7 @@ fn MyTicketInner() -> impl IntoView {
                     let tid = t.id;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let message = RwSignal::new(String::new());
+                    let picked = PickedFiles::new();
                     let (score, comment) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
                     let kind = t.kind.clone();
                     view! {
@@ -198,14 +205,16 @@ fn MyTicketInner() -> impl IntoView {
                         {d.solution.clone().map(|s| view! { <p class="notice" data-testid="solution"><strong>{i18n.t("field.solution")}</strong> " " {s}</p> })}
                         <Conversation messages=d.messages.clone()/>
                         {can("write").then(|| view! {
-                            <form class="form" data-testid="write" on:submit=move |ev| { ev.prevent_default(); write.dispatch((tid, message.get_untracked())); }>
+                            <form class="form" data-testid="write" on:submit=move |ev| { ev.prevent_default(); write.dispatch((tid, message.get_untracked(), picked.ids())); }>
                                 <label data-field="message">{i18n.t("ticket.your_reply")}
                                     <textarea name="message" rows="4" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
                                 </label>
                                 {d.reopen_until.map(|u| view! { <p class="hint">{i18n.t("ticket.reopen_hint")} " " {format_time(u)}</p> })}
                                 <FieldError result=write_result field="message"/>
-                                <FormError result=write_result fields=&["message"]/>
-                                <div class="actions"><button type="submit" data-testid="send-reply" disabled=move || write.pending().get()>{i18n.t("ticket.send")}</button></div>
+                                <AttachmentPicker picked/>
+                                <FieldError result=write_result field="attachments"/>
+                                <FormError result=write_result fields=&["message", "attachments"]/>
+                                <div class="actions"><button type="submit" data-testid="send-reply" disabled=move || write.pending().get() || picked.uploading()>{i18n.t("ticket.send")}</button></div>
                             </form>
                         })}
                         {d.survey.clone().map(|s| match s.score {

@@ -5,6 +5,7 @@
 use super::sla::{self, Calendar, TicketSla};
 use super::*;
 use crate::accounts::Actor;
+use crate::attachments::{self, Attachment};
 use crate::domain::{now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit, Step, Transition};
 use crate::outbox::service::enqueue;
@@ -34,25 +35,72 @@ impl TicketPolicy {
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-async fn add_message(conn: &mut AnyConnection, ticket: i64, author: Option<i64>, from_customer: bool, internal: bool, channel: &str, body: &str) -> AppResult<()> {
-    sqlx::query("INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(ticket)
-        .bind(author)
-        .bind(i64::from(from_customer))
-        .bind(i64::from(internal))
-        .bind(channel)
-        .bind(body)
-        .bind(now_millis())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Adds a message to the conversation; returns its id (what its files hang on).
+async fn add_message(conn: &mut AnyConnection, ticket: i64, author: Option<i64>, from_customer: bool, internal: bool, channel: &str, body: &str) -> AppResult<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(ticket)
+    .bind(author)
+    .bind(i64::from(from_customer))
+    .bind(i64::from(internal))
+    .bind(channel)
+    .bind(body)
+    .bind(now_millis())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
 }
 
-/// Mail to the ticket's contact, with the reference that routes a reply back to the ticket.
-async fn mail_customer(conn: &mut AnyConnection, ticket: i64, body: &str) -> AppResult<()> {
+/// The files that come with a message.
+#[derive(Debug, Clone, Copy)]
+pub enum MessageFiles<'a> {
+    None,
+    /// Uploaded beforehand by `owner` (in the portal, or by the agent), claimed by id.
+    Uploaded { owner: i64, ids: &'a [i64] },
+    /// Carried by a mail: (file name, bytes).
+    Mail(&'a [(String, Vec<u8>)]),
+}
+
+/// Puts a message's files on it, in the message's transaction.
+async fn attach(conn: &mut AnyConnection, ticket: i64, message: i64, internal: bool, files: MessageFiles<'_>) -> AppResult<Vec<Attachment>> {
+    let target = attachments::service::Target { entity: attachments::TICKET, entity_id: ticket, part_id: Some(message), internal };
+    match files {
+        MessageFiles::None => Ok(Vec::new()),
+        MessageFiles::Uploaded { owner, ids } => attachments::service::claim(conn, owner, ids, target, false).await,
+        MessageFiles::Mail(files) => {
+            let mut out = Vec::with_capacity(files.len());
+            for (name, bytes) in files {
+                out.push(attachments::service::store(&mut *conn, target, name, bytes).await?);
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Mail to the ticket's contact, with the reference that routes a reply back to the ticket,
+/// carrying the files the agent attached.
+async fn mail_customer(conn: &mut AnyConnection, ticket: i64, body: &str, files: &[Attachment]) -> AppResult<()> {
     let (to, subject): (String, String) = sqlx::query_as("SELECT contact_email, subject FROM tickets WHERE id = $1").bind(ticket).fetch_one(&mut *conn).await?;
     let text = format!("{body}\n\n—\nShopflow customer service. Reply to this mail, or read and answer in your portal: /my/tickets/{ticket}");
-    enqueue(conn, &to, &format!("{} {subject}", reference(ticket)), &text, TICKETS.id, ticket).await
+    let email = enqueue(conn, &to, &format!("{} {subject}", reference(ticket)), &text, TICKETS.id, ticket).await?;
+    attachments::service::attach_to_mail(conn, email, files).await
+}
+
+/// The ticket is open and about `order`: an agent may act on the order from it.
+pub async fn check_ticket_order(conn: &mut AnyConnection, ticket: i64, order: i64) -> AppResult<()> {
+    let row: Option<(Option<i64>, String)> = sqlx::query_as("SELECT order_id, state FROM tickets WHERE id = $1").bind(ticket).fetch_optional(conn).await?;
+    match row {
+        Some((Some(o), state)) if o == order && OPEN.iter().any(|s| s.id == state) => Ok(()),
+        Some(_) => Err(AppError::invalid("ticket", "the ticket is not an open ticket about this order")),
+        None => Err(AppError::NotFound),
+    }
+}
+
+/// The ticket remembers the return an agent filed from it: an internal note and an event.
+pub async fn note_return(conn: &mut AnyConnection, actor: &Actor, ticket: i64, case: i64) -> AppResult<()> {
+    add_message(&mut *conn, ticket, Some(actor.id), false, true, "note", &format!("Return #{case} filed for the customer: /returns/{case}")).await?;
+    audit(conn, TICKETS.id, ticket, "return_filed", None, None, Some(actor.id), &json!({ "return": case.to_string() })).await
 }
 
 /// A customer's order, or "not an order of this customer".
@@ -96,9 +144,10 @@ pub async fn open(db: &Db, actor: &Actor, input: &TicketInput) -> AppResult<Tran
     };
     let order = check_order(step.conn(), customer, v.order).await?;
     let assignee = (!actor.is_customer).then_some(actor.id);
+    let files = MessageFiles::Uploaded { owner: actor.id, ids: &input.attachments };
     let id = insert_ticket(
         &mut step,
-        NewTicket { customer: Some(customer), email: &email, order, kind: &v.kind, channel, subject: &v.subject, assignee, author: Some(actor.id), message: &v.message },
+        NewTicket { customer: Some(customer), email: &email, order, kind: &v.kind, channel, subject: &v.subject, assignee, author: Some(actor.id), message: &v.message, files },
     )
     .await?;
     step.commit_created(id, json!({ "kind": v.kind, "channel": channel, "order": order.map(|o| o.to_string()) })).await
@@ -117,6 +166,7 @@ pub(super) struct NewTicket<'a> {
     /// known (mail from an address without an account).
     pub author: Option<i64>,
     pub message: &'a str,
+    pub files: MessageFiles<'a>,
 }
 
 /// Inserts the ticket, its first message and the acknowledgement mail; returns its id.
@@ -141,18 +191,37 @@ pub(super) async fn insert_ticket(step: &mut Step, t: NewTicket<'_>) -> AppResul
     .bind(now)
     .fetch_one(step.conn())
     .await?;
-    add_message(step.conn(), id, t.author, true, false, t.channel, t.message).await?;
+    let message = add_message(step.conn(), id, t.author, true, false, t.channel, t.message).await?;
+    attach(step.conn(), id, message, false, t.files).await?;
     let ack = format!(
         "We have received your {} \"{}\" and will answer within one working hour. Your ticket number is #{id}.",
         label(t.kind, Lang::En).to_lowercase(),
         t.subject
     );
-    mail_customer(step.conn(), id, &ack).await?;
+    mail_customer(step.conn(), id, &ack, &[]).await?;
     Ok(id)
 }
 
 /// A step of the service desk on a ticket the agent has open at `version`.
 pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, form: &HashMap<String, String>) -> AppResult<Transition> {
+    act_with_files(db, actor, id, version, action, form, &[]).await
+}
+
+/// A step with files the agent uploaded: on a reply, a question to the customer or the
+/// resolution they go to the customer with the mail; on a note they stay inside.
+pub async fn act_with_files(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    version: i64,
+    action: &str,
+    form: &HashMap<String, String>,
+    files: &[i64],
+) -> AppResult<Transition> {
+    if !files.is_empty() && !matches!(action, "reply" | "ask" | "note" | "resolve") {
+        return Err(AppError::invalid("attachments", "this step takes no files"));
+    }
+    let files = MessageFiles::Uploaded { owner: actor.id, ids: files };
     if matches!(action, "customer_reply" | "customer_answer" | "reopen" | "department_answer") {
         return Err(AppError::invalid("action", "this step has its own form"));
     }
@@ -185,11 +254,15 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
         }
         "start" | "close" => {}
         "reply" | "ask" => {
-            add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
+            let message = add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
+            let sent = attach(step.conn(), id, message, false, files).await?;
             first_response(&mut step, id).await?;
-            mail_customer(step.conn(), id, get("message")).await?;
+            mail_customer(step.conn(), id, get("message"), &sent).await?;
         }
-        "note" => add_message(step.conn(), id, Some(actor.id), false, true, "note", get("note")).await?,
+        "note" => {
+            let message = add_message(step.conn(), id, Some(actor.id), false, true, "note", get("note")).await?;
+            attach(step.conn(), id, message, true, files).await?;
+        }
         "assign" => {
             let to = check_agent(step.conn(), "assignee", get("assignee").parse().unwrap_or(0)).await?;
             sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2").bind(to).bind(id).execute(step.conn()).await?;
@@ -215,7 +288,8 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
             .bind(id)
             .execute(step.conn())
             .await?;
-            add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
+            let message = add_message(step.conn(), id, Some(actor.id), false, false, "portal", get("message")).await?;
+            let files_sent = attach(step.conn(), id, message, false, files).await?;
             first_response(&mut step, id).await?;
             // One survey per ticket, however often it is reopened and resolved again.
             let sent: Option<(i64,)> = sqlx::query_as("SELECT sent_at FROM ticket_surveys WHERE ticket_id = $1").bind(id).fetch_optional(step.conn()).await?;
@@ -224,7 +298,7 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
                 sqlx::query("INSERT INTO ticket_surveys (ticket_id, sent_at) VALUES ($1, $2)").bind(id).bind(now).execute(step.conn()).await?;
                 mail.push_str(&format!("\n\nHow did we do? Rate our help from 1 to 5 in your portal: /my/tickets/{id}#survey"));
             }
-            mail_customer(step.conn(), id, &mail).await?;
+            mail_customer(step.conn(), id, &mail, &files_sent).await?;
         }
         "merge" => {
             let into = parse_order_number("into", get("into"))?.ok_or_else(|| AppError::invalid("into", "a ticket number"))?;
@@ -236,15 +310,20 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
                 Some((c, email, state)) if into != id && same(&c, &email) && OPEN.iter().any(|s| s.id == state) => {}
                 _ => return Err(AppError::invalid("into", "choose another open ticket of the same customer")),
             }
-            // The conversation and any questions to departments continue on the kept ticket.
-            sqlx::query(
-                "INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) \
-                 SELECT $1, author_id, from_customer, internal, channel, body, at FROM ticket_messages WHERE ticket_id = $2 ORDER BY id",
-            )
-            .bind(into)
-            .bind(id)
-            .execute(step.conn())
-            .await?;
+            // The conversation, its files and any questions to departments continue on the kept
+            // ticket; the messages are copied so that the merged ticket's trail still reads.
+            let moved: Vec<(i64,)> = sqlx::query_as("SELECT id FROM ticket_messages WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(step.conn()).await?;
+            for (message,) in moved {
+                let (copy,): (i64,) = sqlx::query_as(
+                    "INSERT INTO ticket_messages (ticket_id, author_id, from_customer, internal, channel, body, at) \
+                     SELECT $1, author_id, from_customer, internal, channel, body, at FROM ticket_messages WHERE id = $2 RETURNING id",
+                )
+                .bind(into)
+                .bind(message)
+                .fetch_one(step.conn())
+                .await?;
+                attachments::service::move_part(step.conn(), attachments::TICKET, message, into, copy).await?;
+            }
             sqlx::query("UPDATE ticket_tasks SET ticket_id = $1 WHERE ticket_id = $2").bind(into).bind(id).execute(step.conn()).await?;
             sqlx::query("UPDATE tickets SET merged_into = $1 WHERE id = $2").bind(into).bind(id).execute(step.conn()).await?;
             add_message(step.conn(), into, Some(actor.id), false, true, "note", &format!("Ticket #{id} was merged into this one.")).await?;
@@ -298,7 +377,7 @@ async fn escalate(step: &mut Step, actor: &Actor, id: i64, to: &str, question: &
 /// The customer's message (or, logged by an agent, what they said on the phone). It answers a
 /// question the ticket waits on, reopens a resolved ticket within the window, or just adds to
 /// the conversation.
-pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64, body: &str) -> AppResult<Transition> {
+pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64, body: &str, files: &[i64]) -> AppResult<Transition> {
     parse_message("message", body)?;
     let row: Option<(Option<i64>, String, i64)> =
         sqlx::query_as("SELECT customer_id, state, state_since FROM tickets WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
@@ -313,7 +392,8 @@ pub async fn customer_write(db: &Db, actor: &Actor, policy: TicketPolicy, id: i6
     } else {
         return Err(AppError::Forbidden);
     };
-    customer_step(db, Some(actor), policy, id, &state, since, &body, channel, None).await
+    let files = MessageFiles::Uploaded { owner: actor.id, ids: files };
+    customer_step(db, Some(actor), policy, id, &state, since, &body, channel, None, files).await
 }
 
 /// The customer's message as the step its ticket's state calls for; `author` is `None` for
@@ -330,6 +410,7 @@ pub(super) async fn customer_step(
     body: &str,
     channel: &str,
     message_id: Option<&str>,
+    files: MessageFiles<'_>,
 ) -> AppResult<Transition> {
     let body = parse_message("message", body)?;
     let action = match state {
@@ -344,7 +425,8 @@ pub(super) async fn customer_step(
         Some(a) => run::begin_current(db, a, &TICKETS, id, action, &HashMap::new()).await?.0,
         None => run::begin_system(db, &TICKETS, id, action).await?,
     };
-    add_message(step.conn(), id, author.map(|a| a.id), true, false, channel, &body).await?;
+    let message = add_message(step.conn(), id, author.map(|a| a.id), true, false, channel, &body).await?;
+    attach(step.conn(), id, message, false, files).await?;
     if let Some(m) = message_id {
         super::email::remember(step.conn(), m, id).await?;
     }
@@ -711,6 +793,7 @@ async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail>
     .fetch_all(db.pool())
     .await?;
     let tasks = tasks_where(db, "k.ticket_id = $1", id).await?;
+    let files = attachments::service::of(db, attachments::TICKET, id).await?;
     let survey: Option<(i64, Option<i64>, Option<String>, Option<i64>)> =
         sqlx::query_as("SELECT sent_at, score, comment, answered_at FROM ticket_surveys WHERE ticket_id = $1").bind(id).fetch_optional(db.pool()).await?;
     let reopen_until = (ticket.state == RESOLVED.id).then(|| {
@@ -729,7 +812,10 @@ async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail>
         messages: messages
             .into_iter()
             // Mail from an address without an account is signed with that address.
-            .map(|m| TicketMessage { id: m.0, author: m.1.unwrap_or_else(|| extra.7.clone()), from_customer: m.2 == 1, internal: m.3 == 1, channel: m.4, body: m.5, at: m.6 })
+            .map(|m| {
+                let attachments = files.iter().filter(|f| f.0 == Some(m.0)).map(|f| f.2.clone()).collect();
+                TicketMessage { id: m.0, author: m.1.unwrap_or_else(|| extra.7.clone()), from_customer: m.2 == 1, internal: m.3 == 1, channel: m.4, body: m.5, at: m.6, attachments }
+            })
             .collect(),
         tasks,
         survey: survey.map(|s| Survey { sent_at: s.0, score: s.1, comment: s.2, answered_at: s.3 }),

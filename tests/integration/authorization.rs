@@ -16,6 +16,8 @@ enum Rule {
     /// Any signed-in member of staff, not customers.
     Staff,
     Needs(Permission),
+    /// Any one of these.
+    AnyOf(&'static [Permission]),
 }
 
 enum Body {
@@ -23,6 +25,8 @@ enum Body {
     Json(serde_json::Value),
     /// A multipart form (file uploads): product_id and a small file.
     Multipart,
+    /// A multipart form whose file is empty (refused as invalid when allowed).
+    MultipartEmpty,
 }
 
 struct Case {
@@ -41,7 +45,10 @@ fn json(path: &'static str, body: serde_json::Value, rule: Rule) -> Case {
 
 const BOUNDARY: &str = "shopflowboundary";
 
-fn multipart_body() -> String {
+fn multipart_body(empty: bool) -> String {
+    if empty {
+        return format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n\r\n--{BOUNDARY}--\r\n");
+    }
     format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"product_id\"\r\n\r\n999999\r\n\
          --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\nnot really\r\n\
@@ -164,7 +171,7 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "investigate"}), Needs(ExceptionHandle)),
         json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "resolve"}), Needs(ExceptionHandle)),
         form("/api/list_exceptions", "", Needs(OrderView)),
-        json("/api/request_return", json!({"input": {"order_id": 999_999, "kind": "return", "reason": "damaged", "description": "x", "lines": [{"order_line_id": 1, "quantity": "1"}]}}), Needs(OrderPlace)),
+        json("/api/request_return", json!({"input": {"order_id": 999_999, "kind": "return", "reason": "damaged", "description": "x", "lines": [{"order_line_id": 1, "quantity": "1"}]}}), AnyOf(&[OrderPlace, TicketHandle])),
         json("/api/act_on_return", json!({"id": 999_999, "version": 1, "action": "approve"}), Needs(ReturnReview)),
         json("/api/act_on_return", json!({"id": 999_999, "version": 1, "action": "reject"}), Needs(ReturnReview)),
         json("/api/act_on_return", json!({"id": 999_999, "version": 1, "action": "refund"}), Needs(ReturnReview)),
@@ -179,7 +186,9 @@ fn cases() -> Vec<Case> {
         json("/api/open_ticket", json!({"input": {"kind": "rant", "subject": "", "message": ""}}), Needs(TicketOpen)),
         form("/api/list_my_tickets", "", Needs(TicketOpen)),
         form("/api/get_my_ticket", "id=999999", Needs(TicketOpen)),
-        form("/api/write_on_ticket", "id=999999&message=x", Needs(TicketOpen)),
+        json("/api/write_on_ticket", json!({"id": 999_999, "message": "x", "attachments": [999_999]}), Needs(TicketOpen)),
+        Case { path: "/api/upload_attachment", body: Body::MultipartEmpty, rule: AnyOf(&[OrderPlace, TicketOpen, TicketHandle]) },
+        form("/api/discard_attachment", "id=999999", AnyOf(&[OrderPlace, TicketOpen, TicketHandle])),
         json("/api/answer_survey", json!({"input": {"ticket_id": 999_999, "score": "5"}}), Needs(TicketOpen)),
         json("/api/list_tickets", json!({"filter": {"state": "nonsense"}}), Needs(TicketView)),
         form("/api/get_ticket", "id=999999", Needs(TicketView)),
@@ -279,6 +288,7 @@ fn allowed(rule: Rule, role: Option<Role>) -> bool {
         (Rule::AnyUser, Some(_)) => true,
         (Rule::Staff, Some(r)) => r != Role::Customer,
         (Rule::Needs(p), Some(r)) => r.default_permissions().contains(&p),
+        (Rule::AnyOf(ps), Some(r)) => ps.iter().any(|p| r.default_permissions().contains(p)),
     }
 }
 
@@ -315,9 +325,9 @@ on_both_backends!(every_server_function_as_every_role, async |db: Db| {
             let reply = match &case.body {
                 Body::Form(b) => client.form(case.path, b).await,
                 Body::Json(v) => client.json(case.path, v.clone()).await,
-                Body::Multipart => {
+                Body::Multipart | Body::MultipartEmpty => {
                     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
-                    client.send("POST", case.path, Some(&content_type), multipart_body()).await
+                    client.send("POST", case.path, Some(&content_type), multipart_body(matches!(case.body, Body::MultipartEmpty))).await
                 }
             };
             let expect = allowed(case.rule, role);

@@ -15,3 +15,4 @@ mod bulk;
 mod images;
 mod orders;
 mod tickets;
+mod attachments;

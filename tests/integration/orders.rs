@@ -318,7 +318,7 @@ async fn webhook(app: &axum::Router, body: String, signature: Option<String>) ->
 }
 
 /// A demo order placed, paid and shipped by SF with `tracking`; returns its id.
-async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
+pub(crate) async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
     let cathy = demo_actor(db, "customer@shopflow.test").await;
     service::set_cart_quantity(db, &cathy, "QM-200G", "2", true).await.unwrap();
     let id = service::place_order(db, &cathy, &checkout(key, 17_200)).await.unwrap();
@@ -468,7 +468,7 @@ on_both_backends!(a_shipping_exception_is_investigated_and_resolved_and_the_cust
 });
 
 /// Takes a shipped order to delivered (the logistics step).
-async fn deliver(db: &Db, id: i64) {
+pub(crate) async fn deliver(db: &Db, id: i64) {
     let logistics = demo_actor(db, "logistics@shopflow.test").await;
     let v = service::order_detail(db, &logistics, id).await.unwrap().order.version;
     service::act_on_order(db, &logistics, POLICY, id, v, "deliver", &none(), &[]).await.unwrap();
@@ -490,6 +490,8 @@ on_both_backends!(returns_are_inspected_into_stock_or_scrap_and_refunded_or_exch
         reason: "damaged".into(),
         description: "One bag was torn".into(),
         lines: vec![ReturnLineInput { order_line_id: line, quantity: q.into() }],
+        photos: Vec::new(),
+        ticket_id: None,
     };
     // Not before delivery; not more than was ordered; not someone else's order.
     assert!(matches!(returns::request(&db, &cathy, &ask("return", "1")).await, Err(AppError::Conflict(_))));

@@ -173,7 +173,9 @@ pub struct Reply {
     pub status: StatusCode,
     pub location: Option<String>,
     pub set_cookie: Option<String>,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Client {
@@ -182,6 +184,10 @@ impl Client {
     }
 
     pub async fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: String) -> Reply {
+        self.send_bytes(method, path, content_type, body.into_bytes()).await
+    }
+
+    pub async fn send_bytes(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
         let mut req = Request::builder().method(method).uri(path).header(header::HOST, "shopflow.test");
         if method == "GET" {
             // As a browser navigating: redirects are then real 302s.
@@ -206,6 +212,7 @@ impl Client {
         let status = res.status();
         let location = res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let set_cookie = res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let headers = res.headers().clone();
         if let Some(sc) = &set_cookie {
             let pair = sc.split(';').next().unwrap_or_default().to_string();
             let expired = sc.contains("Max-Age=0") || pair.ends_with('=');
@@ -215,7 +222,7 @@ impl Client {
             Ok(body) => body.expect("body").to_bytes(),
             Err(_) => panic!("{method} {path}: the body did not finish within 30 s"),
         };
-        Reply { status, location, set_cookie, body: String::from_utf8_lossy(&bytes).to_string() }
+        Reply { status, location, set_cookie, headers, body: String::from_utf8_lossy(&bytes).to_string(), bytes: bytes.to_vec() }
     }
 
     /// A GET whose body is a stream (server-sent events): the status, the content type and

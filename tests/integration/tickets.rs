@@ -26,6 +26,7 @@ fn complaint(order: &str) -> TicketInput {
         message: "The celadon cup in my parcel was in pieces.".into(),
         order: order.into(),
         customer_email: String::new(),
+        attachments: Vec::new(),
     }
 }
 
@@ -134,7 +135,7 @@ on_both_backends!(a_complaint_runs_from_the_portal_to_the_survey, async |db: Db|
     // Another customer cannot read it, write on it, or rate it.
     let other = crate::orders::customer(&db, 1).await;
     assert_eq!(service::my_ticket(&db, &other, POLICY, id).await.unwrap_err(), AppError::NotFound);
-    assert_eq!(service::customer_write(&db, &other, POLICY, id, "hello").await.unwrap_err(), AppError::NotFound);
+    assert_eq!(service::customer_write(&db, &other, POLICY, id, "hello", &[]).await.unwrap_err(), AppError::NotFound);
     let survey = |score: &str| SurveyInput { ticket_id: id, score: score.into(), comment: "Quick and kind".into() };
     assert_eq!(service::answer_survey(&db, &other, &survey("1")).await.unwrap_err(), AppError::NotFound);
     // Nor can another customer's order be attached to a ticket.
@@ -162,7 +163,7 @@ on_both_backends!(a_complaint_runs_from_the_portal_to_the_survey, async |db: Db|
     assert_eq!(open.iter().sum::<i64>(), 2, "{:?}", dash.backlog);
 
     // A reply within the window reopens the ticket with its owner.
-    let t = service::customer_write(&db, &cathy, POLICY, id, "The new cup is chipped too.").await.unwrap();
+    let t = service::customer_write(&db, &cathy, POLICY, id, "The new cup is chipped too.", &[]).await.unwrap();
     assert_eq!(t.state, "in_progress");
     let d = service::ticket(&db, &agent, POLICY, id).await.unwrap();
     assert_eq!(d.ticket.assignee_id, Some(agent.id));
@@ -194,9 +195,9 @@ on_both_backends!(waiting_on_the_customer_and_the_reopen_window, async |db: Db| 
     assert_eq!(d.ticket.sla, shopflow::engine::SlaStatus::None);
     assert!(d.first_response_at.is_some());
     // An empty message is refused and changes nothing.
-    let err = service::customer_write(&db, &cathy, POLICY, id, "   ").await.unwrap_err();
+    let err = service::customer_write(&db, &cathy, POLICY, id, "   ", &[]).await.unwrap_err();
     assert!(err.field_message("message").is_some());
-    let t = service::customer_write(&db, &cathy, POLICY, id, "My next one.").await.unwrap();
+    let t = service::customer_write(&db, &cathy, POLICY, id, "My next one.", &[]).await.unwrap();
     assert_eq!(t.state, "in_progress");
     let all = form(&[("problem", "Wants gift wrap"), ("root_cause", "other"), ("solution", "Note added"), ("customer_feedback", "Fine"), ("message", "Done.")]);
     let t = service::act(&db, &agent, id, t.version, "resolve", &all).await.unwrap();
@@ -204,7 +205,7 @@ on_both_backends!(waiting_on_the_customer_and_the_reopen_window, async |db: Db| 
     sqlx::query("UPDATE tickets SET state_since = state_since - $1 WHERE id = $2").bind(8 * 24 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
     assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 1);
     assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 0, "idempotent");
-    let err = service::customer_write(&db, &cathy, POLICY, id, "One more thing").await.unwrap_err();
+    let err = service::customer_write(&db, &cathy, POLICY, id, "One more thing", &[]).await.unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = $1 AND body = 'One more thing'", id).await, 0);
     assert!(t.version > 1);
@@ -228,7 +229,7 @@ on_both_backends!(phone_calls_merges_and_assignments, async |db: Db| {
     let err = service::act(&db, &agent, first, d.ticket.version, "assign", &form(&[("assignee", &warehouse.id.to_string())])).await.unwrap_err();
     assert!(err.field_message("assignee").is_some());
     // The agent logs the customer's next call on the ticket.
-    service::customer_write(&db, &agent, POLICY, first, "Called again, still waiting.").await.unwrap();
+    service::customer_write(&db, &agent, POLICY, first, "Called again, still waiting.", &[]).await.unwrap();
     // Merging into itself or a missing ticket is refused; into the customer's other ticket works.
     let v = service::ticket(&db, &agent, POLICY, first).await.unwrap().ticket.version;
     let err = service::act(&db, &agent, first, v, "merge", &form(&[("into", &first.to_string())])).await.unwrap_err();
@@ -268,7 +269,7 @@ on_both_backends!(tickets_over_http_keep_customers_apart, async |db: Db| {
     let r = other.form("/api/register", "name=Olga&email=olga%40example.test&password=olga-password-1").await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(other.form("/api/get_my_ticket", &format!("id={id}")).await.status, 404);
-    assert_eq!(other.form("/api/write_on_ticket", &format!("id={id}&message=hi")).await.status, 404);
+    assert_eq!(other.json("/api/write_on_ticket", json!({"id": id, "message": "hi"})).await.status, 404);
     // The pages follow the same rules.
     assert_eq!(cathy.get(&format!("/my/tickets/{id}")).await.status, 200);
     assert_eq!(cathy.get(&format!("/tickets/{id}")).await.status, 403);
@@ -448,4 +449,48 @@ on_both_backends!(the_knowledge_base_answers_from_replies_and_sops, async |db: D
     assert_eq!(service::save_canned_reply(&db, &senior, 999_999, &CannedReplyInput { title: "x".into(), body: "y".into() }).await.unwrap_err(), AppError::NotFound);
     service::delete_canned_reply(&db, &senior, id).await.unwrap();
     assert_eq!(service::canned_replies(&db).await.unwrap().len(), 3);
+});
+
+on_both_backends!(an_agent_files_a_return_from_the_customers_ticket, async |db: Db| {
+    use shopflow::orders::return_service as returns;
+    use shopflow::orders::returns::{ReturnLineInput, ReturnRequest};
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
+    let order = crate::orders::shipped_order(&db, "key-tkt-ret1", "SF900000321").await;
+    let id = service::open(&db, &cathy, &complaint(&format!("#{order}"))).await.unwrap().id;
+    let line = shopflow::orders::service::my_order(&db, &cathy, order).await.unwrap().order.lines[0].id;
+    let ask = |ticket: Option<i64>| ReturnRequest {
+        order_id: order,
+        kind: "exchange".into(),
+        reason: "damaged".into(),
+        description: "On the phone: one bag arrived torn".into(),
+        lines: vec![ReturnLineInput { order_line_id: line, quantity: "1".into() }],
+        photos: Vec::new(),
+        ticket_id: ticket,
+    };
+    // Not before the parcel arrived.
+    assert!(matches!(returns::request(&db, &agent, &ask(Some(id))).await, Err(AppError::Conflict(_))));
+    crate::orders::deliver(&db, order).await;
+    // Only from a ticket, and only from an open ticket about this very order.
+    assert!(returns::request(&db, &agent, &ask(None)).await.unwrap_err().field_message("ticket").is_some());
+    let unrelated = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
+    assert!(returns::request(&db, &agent, &ask(Some(unrelated))).await.unwrap_err().field_message("ticket").is_some());
+    // Staff who do not handle tickets cannot file returns.
+    assert_eq!(returns::request(&db, &warehouse, &ask(Some(id))).await.unwrap_err(), AppError::Forbidden);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM return_cases WHERE order_id = $1", order).await, 0);
+
+    let case = returns::request(&db, &agent, &ask(Some(id))).await.unwrap().id;
+    let d = returns::detail(&db, &agent, case).await.unwrap();
+    assert_eq!((d.case.customer.as_str(), d.case.state.as_str(), d.case.kind.as_str()), ("Cathy Customer", "requested", "exchange"));
+    assert_eq!(d.events[0].action, "file_for_customer");
+    assert_eq!(d.events[0].actor_id, Some(agent.id));
+    // The customer sees the case on her order; the desk sees it noted on the ticket.
+    assert_eq!(returns::of_order(&db, order).await.unwrap().len(), 1);
+    let desk = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert!(desk.messages.iter().any(|m| m.internal && m.body.starts_with(&format!("Return #{case} filed"))));
+    assert!(desk.events.iter().any(|e| e.action == "return_filed"));
+    let mine = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
+    assert!(mine.messages.iter().all(|m| !m.body.contains("Return #")));
 });
