@@ -101,6 +101,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 12,
+        name: "notifications",
+        sql: include_str!("../../migrations/0012_notifications.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {
