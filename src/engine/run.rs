@@ -1,6 +1,7 @@
 //! Applying workflow actions: the one server-side path that changes a workflow state.
-//! Permission, state, version, the process's own effect, the new state and the audit event
-//! happen in one transaction, so an action is either wholly done or not at all.
+//! Permission, state, version, the process's own effect, the notifications of the people it
+//! concerns, the new state and the audit event happen in one transaction, so an action is
+//! either wholly done or not at all.
 
 use super::{validate_form, Action, AuditEvent, FormValues, Workflow};
 use std::collections::HashMap;
@@ -78,6 +79,19 @@ pub fn event_from_row(r: EventRow) -> AuditEvent {
     }
 }
 
+/// A step about to be committed, as those who react to it inside its transaction see it
+/// (the notices of [`crate::notifications`]).
+pub struct StepDone<'a> {
+    pub workflow: &'static Workflow,
+    pub action: &'static Action,
+    pub id: i64,
+    /// `None` for the step that creates the record.
+    pub from: Option<&'static str>,
+    pub to: &'static str,
+    pub actor_id: Option<i64>,
+    pub payload: &'a serde_json::Value,
+}
+
 /// An action under way: the transaction is open, the state, version and permission have
 /// been checked. The process does its own work through [`Step::conn`], then [`Step::commit`]
 /// moves the state and appends the audit event. Dropping a step rolls everything back, so an
@@ -110,6 +124,10 @@ impl Step {
         };
         let now = now_millis();
         let to_state = if self.action.stays() { from } else { self.action.to.id };
+        // The people the step concerns are told in its own transaction: a step that fails
+        // below (a stale version) or rolls back takes its notifications and mails with it.
+        let done = StepDone { workflow: self.wf, action: self.action, id, from: Some(from), to: to_state, actor_id: self.actor_id, payload: &payload };
+        crate::notifications::service::after_step(&mut self.tx, &done).await?;
         // The table name comes from the static declaration, never from input.
         let updated = sqlx::query(&format!(
             "UPDATE {} SET state = $1, version = version + 1, updated_at = $2, \
@@ -138,6 +156,8 @@ impl Step {
             return Err(AppError::internal("commit_created called on an existing record"));
         }
         let to = Some(self.action.to.id);
+        let done = StepDone { workflow: self.wf, action: self.action, id, from: None, to: self.action.to.id, actor_id: self.actor_id, payload: &payload };
+        crate::notifications::service::after_step(&mut self.tx, &done).await?;
         audit(&mut self.tx, self.wf.id, id, self.action.id, None, to, self.actor_id, &payload).await?;
         self.tx.commit().await?;
         Ok(Transition { id, state: self.action.to.id, version: 1 })

@@ -10,6 +10,8 @@ pub mod exception_pages;
 #[cfg(feature = "ssr")]
 pub mod exception_service;
 pub mod exceptions;
+#[cfg(feature = "ssr")]
+pub mod notices;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod payment;

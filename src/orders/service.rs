@@ -302,7 +302,9 @@ pub async fn pay_order(db: &Db, actor: &Actor, policy: OrderPolicy, id: i64, car
             };
             record_payment(step.conn(), id, total, &outcome, card.last4()).await?;
             sqlx::query("UPDATE orders SET paid_at = $1 WHERE id = $2").bind(now_millis()).bind(id).execute(step.conn()).await?;
-            step.commit(json!({ "amount": format_money(total), "card": card_text })).await?;
+            // Whether the order now waits for a clerk is a fact of this step: its audit event
+            // records it and the clerks' notice is written with it.
+            step.commit(json!({ "amount": format_money(total), "card": card_text, "review": total > policy.review_above })).await?;
             advance(db, policy, id).await;
             let (state,): (String,) = sqlx::query_as("SELECT state FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await?;
             Ok(state)

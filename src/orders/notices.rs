@@ -1,0 +1,102 @@
+//! Who hears of which step of the order processes — orders, returns and exchanges, shipping
+//! exceptions — one function per process, called by the engine inside the step's
+//! transaction (through `notifications::service::after_step`), so every path that takes a
+//! step (a person, the automatic confirmation, the expiry sweep, the carrier's webhook) tells
+//! the same people. Customers hear of what happens to their order; staff hear of work that
+//! waits for them, found by permission so that custom roles are included.
+
+use crate::domain::{format_money, AppResult, Permission};
+use crate::engine::run::StepDone;
+use crate::notifications::service::{notify_customer, notify_holders};
+use crate::notifications::Notice;
+use sqlx::AnyConnection;
+
+fn customer_link(order: i64) -> String {
+    format!("/my/orders/{order}")
+}
+
+pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    let id = done.id;
+    let (customer, total, paid_at, reason): (i64, i64, Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT customer_id, total, paid_at, cancel_reason FROM orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let to_customer = |kind| Notice::new(kind, done.workflow.id, id, customer_link(id)).with("order", id.to_string());
+    let notice = match done.action.id {
+        // Paying is the customer's own step (the page answers them); an order it leaves
+        // waiting for a clerk is news for the clerks. The customer hears at the confirmation,
+        // automatic or by hand.
+        "pay" if done.payload["review"] == true => {
+            let staff = Notice::new("order.review", done.workflow.id, id, format!("/orders/{id}")).with("order", id.to_string()).with("total", format_money(total));
+            notify_holders(conn, Permission::OrderReview, done.actor_id, &staff).await?;
+            return Ok(());
+        }
+        "confirm" => to_customer("order.confirmed").with("total", format_money(total)),
+        "ship" => {
+            let parcels: Vec<(Option<String>, Option<String>)> =
+                sqlx::query_as("SELECT carrier, tracking_number FROM shipments WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(&mut *conn).await?;
+            let parcels = parcels
+                .into_iter()
+                .filter_map(|(carrier, number)| Some(format!("{} {}", carrier?, number?)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            to_customer("order.shipped").with("parcels", parcels)
+        }
+        "deliver" => to_customer("order.delivered"),
+        // A customer's own cancellation is skipped by `notify_customer`; staff's and the
+        // expiry's reach them with the reason, and the refund when they had paid.
+        "cancel" | "void" => {
+            let notice = match paid_at {
+                Some(_) => to_customer("order.cancelled_refund").with("amount", format_money(total)),
+                None => to_customer("order.cancelled"),
+            };
+            notice.with("reason", reason.unwrap_or_default())
+        }
+        _ => return Ok(()),
+    };
+    notify_customer(conn, done, customer, &notice).await
+}
+
+pub async fn return_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    let id = done.id;
+    let (order, customer, answer, amount, tracking): (i64, i64, Option<String>, Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT order_id, customer_id, answer, refund_amount, tracking_number FROM return_cases WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let to_customer = |kind| Notice::new(kind, done.workflow.id, id, customer_link(order)).with("case", id.to_string()).with("order", order.to_string());
+    let notice = match done.action.id {
+        "request" => {
+            let staff = Notice::new("return.requested", done.workflow.id, id, format!("/returns/{id}")).with("case", id.to_string()).with("order", order.to_string());
+            notify_holders(conn, Permission::ReturnReview, done.actor_id, &staff).await?;
+            return Ok(());
+        }
+        "approve" => to_customer("return.approved").with("note", answer.unwrap_or_default()),
+        "reject" => to_customer("return.rejected").with("reason", answer.unwrap_or_default()),
+        "refund" => to_customer("return.refunded").with("amount", amount.map(format_money).unwrap_or_default()),
+        "exchange" => to_customer("return.exchanged").with("tracking", tracking.unwrap_or_default()),
+        _ => return Ok(()),
+    };
+    notify_customer(conn, done, customer, &notice).await
+}
+
+pub async fn exception_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    let id = done.id;
+    let (order, customer, note): (i64, i64, String) = sqlx::query_as(
+        "SELECT e.order_id, o.customer_id, e.customer_note FROM shipping_exceptions e JOIN orders o ON o.id = e.order_id WHERE e.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let to_customer = |kind| Notice::new(kind, done.workflow.id, id, customer_link(order)).with("order", order.to_string()).with("note", note.clone());
+    let notice = match done.action.id {
+        "report" => {
+            let staff = Notice::new("exception.reported_staff", done.workflow.id, id, format!("/orders/{order}#exceptions"))
+                .with("exception", id.to_string())
+                .with("order", order.to_string());
+            notify_holders(conn, Permission::ExceptionHandle, done.actor_id, &staff).await?;
+            to_customer("exception.reported")
+        }
+        "resolve" => to_customer("exception.resolved"),
+        _ => return Ok(()),
+    };
+    notify_customer(conn, done, customer, &notice).await
+}
