@@ -14,6 +14,7 @@ use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
 use crate::orders::exception_pages::ExceptionList;
 use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
+use crate::notifications::pages::{NoticesChanged, NotificationBell, NotificationsPage};
 use crate::outbox::pages::OutboxPage;
 use crate::tickets::calendar_page::CalendarPage;
 use crate::tickets::dashboard_page::ServiceDashboardPage;
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(SessionResource(Resource::new(|| (), |_| get_session_info())));
     provide_context(I18n(RwSignal::new(Lang::En)));
+    provide_context(NoticesChanged(RwSignal::new(0)));
     view! {
         <Router>
             <header class="topbar">
@@ -116,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/:id") view=TicketDeskPage ssr=SsrMode::Async/>
                     <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
@@ -201,6 +204,7 @@ fn UserMenu() -> impl IntoView {
             </button>
             {match current_user() {
                 Some(actor) => view! {
+                    <NotificationBell/>
                     <A href="/account" attr:class="who" attr:data-testid="who">{actor.name.clone()}</A>
                     <button class="linkish" data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>
                         {i18n.t("nav.sign_out")}

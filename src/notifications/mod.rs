@@ -5,6 +5,7 @@
 //! files, `notice.<kind>`) and its parameters, rendered in the reader's language.
 
 pub mod api;
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 
