@@ -208,6 +208,11 @@ fn cases() -> Vec<Case> {
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),
         form("/api/resolve_alert", "id=999999&note=x", Staff),
+        // Notifications: every signed-in user, their own only (tests/integration/notifications.rs).
+        form("/api/unread_notifications", "", AnyUser),
+        form("/api/list_notifications", "", AnyUser),
+        form("/api/mark_notification_read", "id=999999", AnyUser),
+        form("/api/mark_all_notifications_read", "", AnyUser),
     ];
     for a in shopflow::tickets::TICKETS.actions.iter().filter(|a| !a.creates()) {
         cases.push(json("/api/act_on_ticket", json!({"id": 999_999, "version": 1, "action": a.id}), Needs(a.permission)));
@@ -261,6 +266,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/exceptions".to_string(), Needs(OrderView)),
         ("/returns".to_string(), Needs(OrderView)),
         ("/alerts".to_string(), Staff),
+        ("/notifications".to_string(), AnyUser),
         ("/my/tickets".to_string(), Needs(PortalPage)),
         ("/my/tickets/1".to_string(), Needs(PortalPage)),
         ("/tickets".to_string(), Needs(TicketView)),

@@ -16,3 +16,4 @@ mod images;
 mod orders;
 mod tickets;
 mod attachments;
+mod notifications;
