@@ -64,7 +64,7 @@ pub async fn return_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRe
             .await?;
     let to_customer = |kind| Notice::new(kind, done.workflow.id, id, customer_link(order)).with("case", id.to_string()).with("order", order.to_string());
     let notice = match done.action.id {
-        "request" => {
+        "request" | "file_for_customer" => {
             let staff = Notice::new("return.requested", done.workflow.id, id, format!("/returns/{id}")).with("case", id.to_string()).with("order", order.to_string());
             notify_holders(conn, Permission::ReturnReview, done.actor_id, &staff).await?;
             return Ok(());

@@ -306,7 +306,7 @@ on_both_backends!(returns_and_shipping_exceptions_tell_the_customer_and_the_staf
     // A return asked for: the agents who decide hear of it; the decision reaches the customer.
     service::act_on_order(&db, &logistics, POLICY, id, t.version, "deliver", &none(), &[]).await.unwrap();
     let line = d.order.lines[0].id;
-    let ask = ReturnRequest { order_id: id, kind: "return".into(), reason: "damaged".into(), description: "Torn".into(), lines: vec![ReturnLineInput { order_line_id: line, quantity: "1".into() }] };
+    let ask = ReturnRequest { order_id: id, kind: "return".into(), reason: "damaged".into(), description: "Torn".into(), lines: vec![ReturnLineInput { order_line_id: line, quantity: "1".into() }], ..Default::default() };
     let r = returns::request(&db, &cathy, &ask).await.unwrap();
     for staff in [&agent, &senior, &admin] {
         assert_eq!(kinds_on(&db, staff.id, "return", r.id).await, vec!["return.requested"], "{}", staff.email);

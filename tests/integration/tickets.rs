@@ -491,6 +491,9 @@ on_both_backends!(an_agent_files_a_return_from_the_customers_ticket, async |db: 
     let desk = service::ticket(&db, &agent, POLICY, id).await.unwrap();
     assert!(desk.messages.iter().any(|m| m.internal && m.body.starts_with(&format!("Return #{case} filed"))));
     assert!(desk.events.iter().any(|e| e.action == "return_filed"));
+    // The other reviewers hear of it as of any request; the agent who filed it does not.
+    let told: Vec<(i64,)> = sqlx::query_as("SELECT user_id FROM notifications WHERE kind = 'return.requested' AND entity_id = $1").bind(case).fetch_all(db.pool()).await.unwrap();
+    assert!(!told.is_empty() && told.iter().all(|t| t.0 != agent.id), "{told:?}");
     let mine = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
     assert!(mine.messages.iter().all(|m| !m.body.contains("Return #")));
 });
