@@ -44,6 +44,12 @@ ENVIRONMENT:
   SHOPFLOW_EMAIL_WEBHOOK_SECRET  shared secret of the inbound-mail webhook (POST
                            /webhooks/email, the raw message as the body, signed the
                            same way); unset: webhook off
+  SHOPFLOW_SMTP_URL        the mail relay the outbox is delivered through, e.g.
+                           smtp://user:pass@host:587?tls=required (STARTTLS),
+                           smtps://user:pass@host (TLS) or smtp://host:25 (plain);
+                           unset: mail is only kept in the outbox (/admin/outbox)
+  SHOPFLOW_MAIL_FROM       the sender of outgoing mail
+                           (default Shopflow <no-reply@shopflow.test>)
 ";
 
 #[derive(Debug, Clone, Default)]
@@ -59,6 +65,35 @@ pub struct Config {
     pub tickets: crate::tickets::service::TicketPolicy,
     pub tracking_webhook_secret: Option<String>,
     pub email_webhook_secret: Option<String>,
+    /// Where the outbox is delivered; `None` keeps mail in the outbox only.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The mail relay and the sender address of outgoing mail.
+#[derive(Clone, Default)]
+pub struct SmtpConfig {
+    /// lettre's connection URL: `smtp://user:pass@host:587?tls=required`, `smtps://…`.
+    pub url: String,
+    pub from: String,
+}
+
+impl SmtpConfig {
+    pub const DEFAULT_FROM: &'static str = "Shopflow <no-reply@shopflow.test>";
+}
+
+/// The URL carries the relay's password; configuration is logged with `{:?}`, so the
+/// password is left out.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = match self.url.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}"),
+                None => self.url.clone(),
+            },
+            None => "***".to_string(),
+        };
+        f.debug_struct("SmtpConfig").field("url", &url).field("from", &self.from).finish()
+    }
 }
 
 fn flag(name: &str) -> bool {
@@ -109,6 +144,27 @@ impl Config {
             tickets: crate::tickets::service::TicketPolicy { reopen_days: number("SHOPFLOW_TICKET_REOPEN_DAYS", 7).max(1) },
             tracking_webhook_secret: std::env::var("SHOPFLOW_TRACKING_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
             email_webhook_secret: std::env::var("SHOPFLOW_EMAIL_WEBHOOK_SECRET").ok().filter(|s| !s.trim().is_empty()),
+            smtp: std::env::var("SHOPFLOW_SMTP_URL").ok().filter(|s| !s.trim().is_empty()).map(|url| SmtpConfig {
+                url: url.trim().to_string(),
+                from: std::env::var("SHOPFLOW_MAIL_FROM")
+                    .ok()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_else(|| SmtpConfig::DEFAULT_FROM.to_string()),
+            }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relay_password_never_reaches_the_log() {
+        let c = SmtpConfig { url: "smtps://mailer:s3cret@relay.example.test:465".into(), from: SmtpConfig::DEFAULT_FROM.into() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret") && !shown.contains("mailer"), "{shown}");
+        assert!(shown.contains("relay.example.test:465"), "{shown}");
     }
 }
