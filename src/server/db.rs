@@ -102,6 +102,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
+        version: 11,
+        name: "outbox_delivery",
+        sql: include_str!("../../migrations/0011_outbox_delivery.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 12,
         name: "notifications",
         sql: include_str!("../../migrations/0012_notifications.sql"),
