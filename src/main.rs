@@ -89,6 +89,30 @@ async fn run(config: Config) -> Result<(), String> {
         }
     });
 
+    // The email outbox goes out through the relay, if one is configured. Every instance
+    // delivers; a hold on each mail (outbox::sender) keeps two from sending the same one.
+    // Mail is the customer's answer, so this runs more often than the minute's sweep.
+    match &config.smtp {
+        Some(smtp) => {
+            let mailer = shopflow::outbox::sender::SmtpMailer::new(smtp)?;
+            tracing::info!(relay = ?smtp, "delivering the email outbox");
+            let mail_db = db.clone();
+            tokio::spawn(async move {
+                use shopflow::outbox::sender::{deliver_due, BATCH};
+                loop {
+                    match deliver_due(&mail_db, &mailer, shopflow::domain::now_millis(), BATCH).await {
+                        // A full batch may have more behind it: go on at once.
+                        Ok(r) if r.due as i64 == BATCH && r.sent + r.gave_up == r.due => continue,
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "delivering the email outbox failed"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                }
+            });
+        }
+        None => tracing::info!("SHOPFLOW_SMTP_URL is unset: mail is kept in the outbox (/admin/outbox), not sent"),
+    }
+
     // Parcels on their way: ask the (simulated) carrier for news. Idempotent like the above.
     if let Some(carrier) = shopflow::orders::carrier::simulated(policy) {
         let track_db = db.clone();

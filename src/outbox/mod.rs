@@ -6,6 +6,8 @@
 pub mod api;
 pub mod pages;
 #[cfg(feature = "ssr")]
+pub mod sender;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 use crate::domain::Millis;

@@ -17,3 +17,4 @@ mod orders;
 mod tickets;
 mod attachments;
 mod notifications;
+mod outbox;
