@@ -87,6 +87,7 @@ permissions! {
     TicketSupervise = "ticket.supervise", "Supervise the service desk: SLA breach alerts and the business calendar", "客服主管：SLA 超时预警与工作日历";
     TicketTaskAnswer = "ticket.task_answer", "Answer questions customer service escalates to one's department", "答复客服升级到本部门的问题";
     OutboxView = "outbox.view", "Read the email outbox", "查看待发邮件";
+    OutboxManage = "outbox.manage", "Retry undelivered mail in the outbox", "重试未送达的邮件";
 }
 
 /// A department: a section of the navigation, entered with its page permission.

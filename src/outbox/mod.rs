@@ -33,6 +33,14 @@ pub struct OutboxEmail {
     pub failed_at: Option<i64>,
 }
 
+/// The outbox page and whether anything delivers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outbox {
+    /// False when `SHOPFLOW_SMTP_URL` is unset: mail is only kept, for administrators to read.
+    pub delivering: bool,
+    pub mails: Vec<OutboxEmail>,
+}
+
 /// Where one mail stands, as the administrator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {

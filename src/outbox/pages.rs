@@ -1,8 +1,11 @@
-//! `/admin/outbox`: what was written to customers, and whether it has gone out.
+//! `/admin/outbox`: what was written to customers, and whether it has gone out: queued,
+//! sent, waiting for another try (with the relay's answer) or given up; an administrator
+//! may retry a waiting or failed mail at once.
 
-use super::api::list_outbox;
+use super::api::{list_outbox, RetryOutboxEmail};
+use super::{Delivery, OutboxEmail};
 use crate::catalog::pages::failure;
-use crate::components::{loading, RequirePermission};
+use crate::components::{current_user, loading, FormError, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -18,7 +21,10 @@ fn OutboxInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let to = move || query.read().get("to").unwrap_or_default();
-    let list = Resource::new(to, list_outbox);
+    let retry = ServerAction::<RetryOutboxEmail>::new();
+    let list = Resource::new(move || (to(), retry.version().get()), move |(to, _)| list_outbox(to));
+    let retried = Signal::derive(move || retry.value().get());
+    let can_retry = current_user().is_some_and(|a| a.can(Permission::OutboxManage));
     view! {
         <section class="page" data-page="outbox">
             <div class="page-head"><h1>{i18n.t("outbox.title")}</h1></div>
@@ -27,39 +33,75 @@ fn OutboxInner() -> impl IntoView {
                 <label>{i18n.t("field.email")}<input name="to" type="email" prop:value=to/></label>
                 <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
             </form>
+            <FormError result=retried/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
-                    let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
-                    if list.is_empty() {
-                        return view! { <p class="empty">{i18n.t("outbox.none")}</p> }.into_any();
+                    let outbox = match list.await { Ok(l) => l, Err(e) => return failure(e) };
+                    let off = (!outbox.delivering).then(|| view! { <p class="notice" data-testid="delivery-off">{i18n.t("outbox.delivery_off")}</p> });
+                    if outbox.mails.is_empty() {
+                        return view! { {off} <p class="empty">{i18n.t("outbox.none")}</p> }.into_any();
                     }
                     view! {
+                        {off}
                         <ul class="mails" data-testid="outbox">
-                            {list.into_iter().map(|m| {
-                                let link = (m.entity == "ticket").then(|| format!("/tickets/{}", m.entity_id));
-                                view! {
-                                    <li data-mail=m.id>
-                                        <details>
-                                            <summary>
-                                                <strong>{m.subject.clone()}</strong> " → " {m.to_address.clone()}
-                                                <span class="muted small">" · " {format_time(m.created_at)} " · "
-                                                    {match m.sent_at {
-                                                        Some(at) => format!("{} {}", i18n.t("outbox.sent")(), format_time(at)),
-                                                        None => i18n.t("outbox.queued")().to_string(),
-                                                    }}
-                                                </span>
-                                            </summary>
-                                            <pre class="mail-body">{m.body.clone()}</pre>
-                                            {m.last_error.clone().map(|e| view! { <p class="form-error">{e}</p> })}
-                                            {link.map(|l| { let text = l.clone(); view! { <a href=l>{text}</a> } })}
-                                        </details>
-                                    </li>
-                                }
-                            }).collect_view()}
+                            {outbox.mails.into_iter().map(|m| mail_item(m, can_retry, retry)).collect_view()}
                         </ul>
                     }.into_any()
                 })}
             </Transition>
         </section>
+    }
+}
+
+fn mail_item(m: OutboxEmail, can_retry: bool, retry: ServerAction<RetryOutboxEmail>) -> impl IntoView {
+    let i18n = use_i18n();
+    let link = (m.entity == "ticket").then(|| format!("/tickets/{}", m.entity_id));
+    let delivery = m.delivery();
+    let (state, label, class) = match &delivery {
+        Delivery::Queued => ("queued", "outbox.queued", "badge"),
+        Delivery::Sent { .. } => ("sent", "outbox.sent", "badge state-implemented"),
+        Delivery::Retrying { .. } => ("retrying", "outbox.retrying", "badge state-assigned"),
+        Delivery::Failed { .. } => ("failed", "outbox.failed", "badge state-rejected"),
+    };
+    // When and why, after the subject; a closure so it follows a change of language.
+    let detail = {
+        let delivery = delivery.clone();
+        move || match &delivery {
+            Delivery::Queued => String::new(),
+            Delivery::Sent { at } => format!(" · {} {}", i18n.t("outbox.sent_at")(), format_time(*at)),
+            Delivery::Retrying { attempts, next_at, .. } => {
+                format!(" · {}: {attempts} · {} {}", i18n.t("outbox.attempts")(), i18n.t("outbox.next_try")(), format_time(*next_at))
+            }
+            Delivery::Failed { at, attempts, .. } => {
+                format!(" · {}: {attempts} · {} {}", i18n.t("outbox.attempts")(), i18n.t("outbox.failed_at")(), format_time(*at))
+            }
+        }
+    };
+    let error = match &delivery {
+        Delivery::Retrying { error, .. } | Delivery::Failed { error, .. } if !error.is_empty() => Some(error.clone()),
+        _ => None,
+    };
+    let retry_button = (can_retry && m.can_retry()).then(|| {
+        view! {
+            <ActionForm action=retry attr:class="inline">
+                <input type="hidden" name="id" value=m.id/>
+                <button type="submit" class="secondary" data-testid="retry">{i18n.t("outbox.retry")}</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <li data-mail=m.id data-delivery=state>
+            <details>
+                <summary>
+                    <strong>{m.subject.clone()}</strong> " → " {m.to_address.clone()}
+                    " " <span class=class>{i18n.t(label)}</span>
+                    <span class="muted small">" · " {format_time(m.created_at)} {detail}</span>
+                </summary>
+                {error.map(|e| view! { <p class="form-error" data-testid="mail-error">{i18n.t("outbox.last_error")} ": " {e}</p> })}
+                {retry_button}
+                <pre class="mail-body">{m.body.clone()}</pre>
+                {link.map(|l| { let text = l.clone(); view! { <a href=l>{text}</a> } })}
+            </details>
+        </li>
     }
 }

@@ -196,6 +196,7 @@ fn cases() -> Vec<Case> {
         form("/api/answer_department_task", "task_id=999999&answer=x", Needs(TicketTaskAnswer)),
         form("/api/list_agents", "", Needs(TicketHandle)),
         form("/api/list_outbox", "", Needs(OutboxView)),
+        form("/api/retry_outbox_email", "id=999999", Needs(OutboxManage)),
         form("/api/service_dashboard", "days=7", Needs(TicketView)),
         form("/api/get_service_calendar", "", Needs(TicketView)),
         Case { path: "/api/import_email", body: Body::Multipart, rule: Needs(TicketHandle) },

@@ -4,6 +4,7 @@
 //! never send one mail twice, and the real SMTP transport talks to a small SMTP server.
 
 use crate::on_both_backends;
+use crate::support::{app, Client};
 use async_trait::async_trait;
 use shopflow::accounts::service::{ensure_staff, load_actor};
 use shopflow::accounts::Actor;
@@ -12,6 +13,7 @@ use shopflow::outbox::sender::{deliver_due, DeliveryReport, MailTransport, Outgo
 use shopflow::outbox::service::{enqueue, get, retry_now};
 use shopflow::outbox::{Delivery, MAX_ATTEMPTS};
 use shopflow::server::config::SmtpConfig;
+use shopflow::server::demo::{self, DEMO_PASSWORD};
 use shopflow::server::Db;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -257,6 +259,54 @@ on_both_backends!(a_hold_left_by_a_stopped_instance_runs_out, async |db: Db| {
     assert_eq!(deliver_due(&db, &fake, t0 + LEASE_MS - 1, 10).await.unwrap(), DeliveryReport::default());
     assert_eq!(deliver_due(&db, &fake, t0 + LEASE_MS + 1, 10).await.unwrap().sent, 1);
     assert_eq!(fake.sent(), vec![id]);
+});
+
+/// The part of the outbox page about mail `id`.
+fn mail_on_page(page: &str, id: i64) -> String {
+    let start = page.find(&format!("data-mail=\"{id}\"")).unwrap_or_else(|| panic!("mail {id} is on the page"));
+    let rest = &page[start..];
+    rest[..rest.find("</li>").unwrap_or(rest.len())].to_string()
+}
+
+on_both_backends!(the_outbox_page_shows_where_each_mail_stands, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let fake = Fake::default();
+    deliver_due(&db, &fake, now_millis(), 1000).await.unwrap();
+    let sent = queue(&db, "fine@example.test", "[Ticket #1] sent").await;
+    fake.fail("gone@example.test", SendError::Permanent("550 5.1.1 no such mailbox".into()));
+    let failed = queue(&db, "gone@example.test", "[Ticket #2] refused").await;
+    deliver_due(&db, &fake, now_millis(), 10).await.unwrap();
+    fake.fail("slow@example.test", transient());
+    let retrying = queue(&db, "slow@example.test", "[Ticket #3] waiting").await;
+    deliver_due(&db, &fake, now_millis(), 10).await.unwrap();
+    let queued = queue(&db, "new@example.test", "[Ticket #4] queued").await;
+
+    let mut admin = Client::new(&app(&db));
+    assert_eq!(admin.login("admin@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    let page = admin.get("/admin/outbox").await;
+    assert_eq!(page.status, 200);
+    // The tests' configuration has no relay: the page says why nothing leaves.
+    assert!(page.body.contains("data-testid=\"delivery-off\""));
+    let item = mail_on_page(&page.body, sent);
+    assert!(item.contains("data-delivery=\"sent\"") && item.contains("sent at") && !item.contains("Retry now"), "{item}");
+    let item = mail_on_page(&page.body, failed);
+    assert!(item.contains("data-delivery=\"failed\"") && item.contains("550 5.1.1 no such mailbox") && item.contains("Retry now"), "{item}");
+    let item = mail_on_page(&page.body, retrying);
+    assert!(item.contains("data-delivery=\"retrying\"") && item.contains("next try") && item.contains("451") && item.contains("Retry now"), "{item}");
+    let item = mail_on_page(&page.body, queued);
+    assert!(item.contains("data-delivery=\"queued\"") && !item.contains("Retry now"), "{item}");
+
+    // "Retry now" through the server function makes the failed mail due again.
+    let reply = admin.form("/api/retry_outbox_email", &format!("id={failed}")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let m = get(&db, failed).await.unwrap();
+    assert!(matches!(m.delivery(), Delivery::Retrying { attempts: 1, .. }), "{m:?}");
+    let reply = admin.form("/api/retry_outbox_email", &format!("id={sent}")).await;
+    assert_eq!(reply.status, 409, "{}", reply.body);
+    // An agent reads tickets but not the outbox, and retries nothing.
+    let mut agent = Client::new(&app(&db));
+    agent.login("service@shopflow.test", DEMO_PASSWORD).await;
+    assert_eq!(agent.form("/api/retry_outbox_email", &format!("id={retrying}")).await.status, 403);
 });
 
 // ------------------------------------------------------------------ the real SMTP transport
