@@ -25,6 +25,8 @@ pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub body: String,
+    /// Files the mail carries (an agent's reply with a return label): name, type, bytes.
+    pub files: Vec<(String, String, Vec<u8>)>,
 }
 
 /// Why a transport did not deliver a mail.
@@ -154,7 +156,8 @@ async fn claim(db: &Db, id: i64, at: Millis) -> AppResult<Option<(OutgoingMail, 
             .bind(id)
             .fetch_one(db.writer())
             .await?;
-    Ok(Some((OutgoingMail { id, created_at, to, subject, body }, attempts, hold)))
+    let files = crate::attachments::service::of_mail(db, id).await?.into_iter().map(|(a, bytes)| (a.file_name, a.content_type, bytes)).collect();
+    Ok(Some((OutgoingMail { id, created_at, to, subject, body, files }, attempts, hold)))
 }
 
 /// The mail went out. Recorded even if the hold has run out meanwhile: it *was* sent, and
@@ -223,14 +226,24 @@ impl SmtpMailer {
             .to
             .parse::<lettre::message::Mailbox>()
             .map_err(|e| SendError::Permanent(format!("{:?} is not a mail address: {e}", mail.to)))?;
-        lettre::Message::builder()
+        use lettre::message::{Attachment, MultiPart, SinglePart};
+        let builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
-            .message_id(Some(format!("<outbox-{}-{}@{}>", mail.id, mail.created_at, self.from.email.domain())))
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
-            .map_err(|e| SendError::Permanent(format!("the mail cannot be written: {e}")))
+            .message_id(Some(format!("<outbox-{}-{}@{}>", mail.id, mail.created_at, self.from.email.domain())));
+        let written = if mail.files.is_empty() {
+            builder.header(ContentType::TEXT_PLAIN).body(mail.body.clone())
+        } else {
+            // The text first, then each file, as mail programs expect.
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(mail.body.clone()));
+            for (name, kind, bytes) in &mail.files {
+                let kind = ContentType::parse(kind).unwrap_or(ContentType::parse("application/octet-stream").expect("a valid type"));
+                parts = parts.singlepart(Attachment::new(name.clone()).body(bytes.clone(), kind));
+            }
+            builder.multipart(parts)
+        };
+        written.map_err(|e| SendError::Permanent(format!("the mail cannot be written: {e}")))
     }
 }
 
@@ -266,10 +279,24 @@ mod tests {
     #[tokio::test]
     async fn a_message_has_a_stable_id_and_a_malformed_address_is_permanent() {
         let mailer = SmtpMailer::new(&config("smtp://localhost:2525", "Shopflow <no-reply@shopflow.test>")).unwrap();
-        let mail = OutgoingMail { id: 7, created_at: 99, to: "cathy@example.test".into(), subject: "[Ticket #3] 回复".into(), body: "您好".into() };
+        let mail = OutgoingMail {
+            id: 7,
+            created_at: 99,
+            to: "cathy@example.test".into(),
+            subject: "[Ticket #3] 回复".into(),
+            body: "您好".into(),
+            files: Vec::new(),
+        };
         let text = String::from_utf8(mailer.message(&mail).unwrap().formatted()).unwrap();
         assert!(text.contains("Message-ID: <outbox-7-99@shopflow.test>"), "{text}");
         assert!(text.contains("To: cathy@example.test"), "{text}");
+        assert!(!text.contains("multipart"), "{text}");
+        // With a file: the text, then the file as an attachment under its own name.
+        let with = OutgoingMail { files: vec![("label.pdf".into(), "application/pdf".into(), b"%PDF-1.7".to_vec())], ..mail.clone() };
+        let text = String::from_utf8(mailer.message(&with).unwrap().formatted()).unwrap();
+        assert!(text.contains("Content-Type: multipart/mixed"), "{text}");
+        assert!(text.contains("Content-Disposition: attachment; filename=\"label.pdf\""), "{text}");
+        assert!(text.contains("Content-Type: application/pdf"), "{text}");
         let bad = OutgoingMail { to: "no at sign".into(), ..mail };
         assert!(matches!(mailer.message(&bad), Err(SendError::Permanent(_))));
     }

@@ -59,6 +59,18 @@ async fn count(db: &Db, sql: &str) -> i64 {
     sqlx::query_as::<_, (i64,)>(sql).fetch_one(db.pool()).await.unwrap().0
 }
 
+/// A relay that keeps what it is given.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<shopflow::outbox::sender::OutgoingMail>>);
+
+#[async_trait::async_trait]
+impl shopflow::outbox::sender::MailTransport for Recorder {
+    async fn send(&self, mail: &shopflow::outbox::sender::OutgoingMail) -> Result<(), shopflow::outbox::sender::SendError> {
+        self.0.lock().unwrap().push(mail.clone());
+        Ok(())
+    }
+}
+
 fn complaint(files: Vec<i64>) -> TicketInput {
     TicketInput {
         kind: "complaint".into(),
@@ -155,6 +167,13 @@ on_both_backends!(an_agents_file_goes_with_the_reply_mail_and_a_notes_stays_insi
     let carried = files::of_mail(&db, last.id).await.unwrap();
     assert_eq!(carried.len(), 1);
     assert_eq!((carried[0].0.file_name.as_str(), carried[0].1.as_slice()), ("return-label.pdf", &b"%PDF-1.7 label"[..]));
+    // The sender hands the file to the relay with the mail.
+    let relay = Recorder::default();
+    shopflow::outbox::sender::deliver_due(&db, &relay, shopflow::domain::now_millis(), 50).await.unwrap();
+    let delivered = relay.0.lock().unwrap().clone();
+    let reply = delivered.iter().find(|m| m.id == last.id).expect("the reply was delivered");
+    assert_eq!(reply.files, vec![("return-label.pdf".to_string(), "application/pdf".to_string(), b"%PDF-1.7 label".to_vec())]);
+    assert!(delivered.iter().filter(|m| m.id != last.id).all(|m| m.files.is_empty()));
     let mine = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
     let seen: Vec<i64> = mine.messages.iter().flat_map(|m| m.attachments.iter().map(|a| a.id)).collect();
     assert_eq!(seen, vec![label.id]);
