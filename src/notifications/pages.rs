@@ -26,19 +26,25 @@ pub fn NotificationBell() -> impl IntoView {
     let i18n = use_i18n();
     let path = use_location().pathname;
     let changed = changed();
-    let unread = Resource::new(move || (path.get(), changed.get()), |_| unread_notifications());
+    // Counted in the browser after each navigation, outside any Suspense: a resource keyed on
+    // the path inside a Transition here held up the router's client-side navigation.
+    let unread = RwSignal::new(0i64);
+    Effect::new(move |_| {
+        let _ = (path.get(), changed.get());
+        leptos::task::spawn_local(async move {
+            if let Ok(n) = unread_notifications().await {
+                unread.set(n);
+            }
+        });
+    });
     view! {
         <A href="/notifications" attr:class="bell" attr:data-testid="bell" attr:title=i18n.t("notice.title")>
             <span aria-hidden="true">"🔔"</span>
             <span class="sr-only">{i18n.t("notice.title")}</span>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match unread.await {
-                        Ok(n) if n > 0 => view! { <span class="bell-count" data-testid="unread">{if n > 99 { "99+".to_string() } else { n.to_string() }}</span> }.into_any(),
-                        _ => ().into_any(),
-                    }
-                })}
-            </Transition>
+            {move || {
+                let n = unread.get();
+                (n > 0).then(|| view! { <span class="bell-count" data-testid="unread">{if n > 99 { "99+".to_string() } else { n.to_string() }}</span> })
+            }}
         </A>
     }
 }
