@@ -27,6 +27,8 @@ async fn main() {
 }
 
 async fn run(config: Config) -> Result<(), String> {
+    // Mail written by any step or sweep links to the public address from here on.
+    config.install();
     let db = Db::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;

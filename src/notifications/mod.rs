@@ -33,6 +33,19 @@ pub const KINDS: &[&str] = &[
     "exception.reported",
     "exception.reported_staff",
     "exception.resolved",
+    "ticket.replied",
+    "ticket.asked",
+    "ticket.resolved",
+    "ticket.resolved_survey",
+    "ticket.reopened",
+    "ticket.customer_wrote",
+    "ticket.customer_answered",
+    "ticket.customer_reopened",
+    "ticket.assigned",
+    "ticket.escalated",
+    "ticket.task_asked",
+    "ticket.task_answered",
+    "ticket.sla_soon",
 ];
 
 /// A notice to write: what happened (`kind` and `params`), on which record, and where the
@@ -90,7 +103,12 @@ pub fn render(kind: &str, params: &Params, lang: Lang) -> String {
     let Some(template) = lookup(lang, &format!("notice.{kind}")) else { return kind.to_string() };
     let mut out = template.to_string();
     for (name, value) in params {
-        let value = if name == "parcels" { parcels_text(value, lang) } else { value.clone() };
+        let value = match name.as_str() {
+            "parcels" => parcels_text(value, lang),
+            // A department is stored by its key and named in the reader's language.
+            "department" => crate::tickets::label(value, lang),
+            _ => value.clone(),
+        };
         out = out.replace(&format!("{{{name}}}"), &value);
     }
     // An optional part left empty (a decision without a note) must not leave a dangling colon.

@@ -8,6 +8,7 @@ use crate::domain::{now_millis, AppError, AppResult, Permission};
 use crate::engine::run::StepDone;
 use crate::i18n::{tr, Lang};
 use crate::outbox::service::enqueue;
+use crate::server::config::absolute;
 use crate::server::Db;
 use sqlx::AnyConnection;
 
@@ -22,6 +23,17 @@ const PAGE: i64 = 100;
 /// the caller's transaction. A deactivated or unknown user gets nothing (they cannot sign in
 /// to read it, and their address may no longer be theirs). Returns whether it was written.
 pub async fn notify(conn: &mut AnyConnection, user_id: i64, notice: &Notice) -> AppResult<bool> {
+    write(conn, user_id, notice, true).await
+}
+
+/// Writes `notice` in the app only: for steps whose process mails the person itself (a
+/// ticket's reply goes to the customer by mail with the ticket's reference), so that they do
+/// not get the same news twice.
+pub async fn notify_in_app(conn: &mut AnyConnection, user_id: i64, notice: &Notice) -> AppResult<bool> {
+    write(conn, user_id, notice, false).await
+}
+
+async fn write(conn: &mut AnyConnection, user_id: i64, notice: &Notice, mail: bool) -> AppResult<bool> {
     let user: Option<(String, Option<String>, i64)> =
         sqlx::query_as("SELECT email, locale, active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *conn).await?;
     let Some((email, locale, 1)) = user else { return Ok(false) };
@@ -37,9 +49,12 @@ pub async fn notify(conn: &mut AnyConnection, user_id: i64, notice: &Notice) -> 
         .bind(now_millis())
         .execute(&mut *conn)
         .await?;
-    let text = render(notice.kind, &notice.params, lang);
-    let body = format!("{text}\n\n—\n{} {}", tr(lang, "notice.email_footer"), notice.link);
-    enqueue(conn, &email, &text, &body, notice.entity, notice.entity_id).await?;
+    if mail {
+        let text = render(notice.kind, &notice.params, lang);
+        // The app keeps the link relative (it works on any address); mail needs the whole one.
+        let body = format!("{text}\n\n—\n{} {}", tr(lang, "notice.email_footer"), absolute(&notice.link));
+        enqueue(conn, &email, &text, &body, notice.entity, notice.entity_id).await?;
+    }
     Ok(true)
 }
 
@@ -82,6 +97,8 @@ pub async fn after_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
         notices::return_step(conn, done).await
     } else if workflow == EXCEPTIONS.id {
         notices::exception_step(conn, done).await
+    } else if workflow == crate::tickets::TICKETS.id {
+        crate::tickets::notices::ticket_step(conn, done).await
     } else {
         Ok(())
     }

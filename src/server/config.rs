@@ -50,6 +50,11 @@ ENVIRONMENT:
                            unset: mail is only kept in the outbox (/admin/outbox)
   SHOPFLOW_MAIL_FROM       the sender of outgoing mail
                            (default Shopflow <no-reply@shopflow.test>)
+  SHOPFLOW_PUBLIC_URL      the address customers and staff reach Shopflow at, for the
+                           links in mail (default http://127.0.0.1:3000)
+  SHOPFLOW_LINK_SECRET     the secret that signs the one-click links in mail (the
+                           survey); unset: one is generated and kept in the database,
+                           so every instance on it agrees
 ";
 
 #[derive(Debug, Clone, Default)]
@@ -67,6 +72,68 @@ pub struct Config {
     pub email_webhook_secret: Option<String>,
     /// Where the outbox is delivered; `None` keeps mail in the outbox only.
     pub smtp: Option<SmtpConfig>,
+    /// The address the app is reached at, without a trailing slash; empty: the default.
+    pub public_url: String,
+    /// Signs the links in mail; `None`: the database keeps a generated one.
+    pub link_secret: Option<Hidden>,
+}
+
+/// A secret kept out of the log (configuration is logged with `{:?}`).
+#[derive(Clone, Default)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
+
+/// Mail is written deep inside the steps' transactions, which know nothing of the request;
+/// the public address and the link secret are set once at start-up (`install`) and read
+/// from there. Unset (tests, tools) they fall back to the default address and the
+/// database's secret.
+static PUBLIC_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static LINK_SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+impl Config {
+    /// Makes the public address and the link secret the process's (first call wins).
+    pub fn install(&self) {
+        if !self.public_url.is_empty() {
+            let _ = PUBLIC_URL.set(self.public_url.clone());
+        }
+        if let Some(secret) = &self.link_secret {
+            let _ = LINK_SECRET.set(secret.0.clone());
+        }
+    }
+}
+
+/// The configured public address, e.g. `https://shop.example.com`.
+pub fn public_url() -> &'static str {
+    PUBLIC_URL.get().map(String::as_str).unwrap_or(DEFAULT_PUBLIC_URL)
+}
+
+/// An absolute link for mail from a path of the app (`/my/tickets/3`).
+pub fn absolute(path: &str) -> String {
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return path.to_string();
+    }
+    format!("{}/{}", public_url(), path.trim_start_matches('/'))
+}
+
+/// The configured link secret, if any.
+pub fn configured_link_secret() -> Option<&'static str> {
+    LINK_SECRET.get().map(String::as_str)
+}
+
+/// A public address as configured: trimmed, without a trailing slash; not an http(s) URL is
+/// the default.
+fn public_url_from(value: Option<String>) -> String {
+    match value.map(|v| v.trim().trim_end_matches('/').to_string()) {
+        Some(v) if v.starts_with("http://") || v.starts_with("https://") => v,
+        _ => DEFAULT_PUBLIC_URL.to_string(),
+    }
 }
 
 /// The mail relay and the sender address of outgoing mail.
@@ -152,6 +219,8 @@ impl Config {
                     .map(|s| s.trim().to_string())
                     .unwrap_or_else(|| SmtpConfig::DEFAULT_FROM.to_string()),
             }),
+            public_url: public_url_from(std::env::var("SHOPFLOW_PUBLIC_URL").ok()),
+            link_secret: std::env::var("SHOPFLOW_LINK_SECRET").ok().filter(|s| !s.trim().is_empty()).map(Hidden),
         }
     }
 }
@@ -166,5 +235,14 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret") && !shown.contains("mailer"), "{shown}");
         assert!(shown.contains("relay.example.test:465"), "{shown}");
+    }
+
+    #[test]
+    fn the_public_address_is_an_http_url_without_a_trailing_slash() {
+        assert_eq!(public_url_from(Some(" https://shop.example.com/ ".into())), "https://shop.example.com");
+        assert_eq!(public_url_from(Some("shop.example.com".into())), DEFAULT_PUBLIC_URL);
+        assert_eq!(public_url_from(None), DEFAULT_PUBLIC_URL);
+        assert_eq!(absolute("https://x.test/a"), "https://x.test/a");
+        assert!(absolute("/my/tickets/3").ends_with("/my/tickets/3") && !absolute("/a").contains("//a"));
     }
 }

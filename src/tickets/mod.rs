@@ -17,6 +17,8 @@ pub mod desk_pages;
 pub mod email;
 pub mod import_page;
 pub mod knowledge;
+#[cfg(feature = "ssr")]
+pub mod notices;
 pub mod pages;
 pub mod replies_page;
 pub mod sla;

@@ -82,7 +82,8 @@ async fn attach(conn: &mut AnyConnection, ticket: i64, message: i64, internal: b
 /// carrying the files the agent attached.
 async fn mail_customer(conn: &mut AnyConnection, ticket: i64, body: &str, files: &[Attachment]) -> AppResult<()> {
     let (to, subject): (String, String) = sqlx::query_as("SELECT contact_email, subject FROM tickets WHERE id = $1").bind(ticket).fetch_one(&mut *conn).await?;
-    let text = format!("{body}\n\n—\nShopflow customer service. Reply to this mail, or read and answer in your portal: /my/tickets/{ticket}");
+    let portal = crate::server::config::absolute(&format!("/my/tickets/{ticket}"));
+    let text = format!("{body}\n\n—\nShopflow customer service. Reply to this mail, or read and answer in your portal: {portal}");
     let email = enqueue(conn, &to, &format!("{} {subject}", reference(ticket)), &text, TICKETS.id, ticket).await?;
     attachments::service::attach_to_mail(conn, email, files).await
 }
