@@ -115,6 +115,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 13,
+        name: "ticket_notices",
+        sql: include_str!("../../migrations/0013_ticket_notices.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

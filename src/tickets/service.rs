@@ -721,10 +721,14 @@ pub async fn save_calendar(db: &Db, actor: &Actor, input: &CalendarInput) -> App
 /// How long before a clock runs out the owner is warned.
 pub const WARN_BEFORE_MS: i64 = 30 * 60_000;
 
-/// Raises an alert for every open ticket whose clock runs out within [`WARN_BEFORE_MS`] (for
-/// the agents) or has run out (for senior agents), and resolves the alerts whose condition
-/// went away (answered, resolved, closed). Every instance runs it; an alert per ticket stays
-/// single (the inbox's unique subject).
+/// Before a clock runs out (within [`WARN_BEFORE_MS`]) the ticket's owner gets a personal
+/// notification, once per clock and deadline (`ticket_sla_warnings`); a ticket nobody owns yet
+/// raises an alert for all the agents instead. A clock that has run out raises an alert for
+/// the senior agents (holders of `ticket.supervise`). Alerts whose condition went away
+/// (answered, resolved, closed, or the warning overtaken by the breach) are resolved. Every
+/// instance runs it; an alert per ticket stays single (the inbox's unique subject) and a
+/// warning is sent once (the warnings' primary key). Returns how many tickets are near or past
+/// a deadline.
 pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
     use crate::alerts::service::{raise, resolve_subject, NewAlert};
     use crate::domain::{Permission, Role};
@@ -734,11 +738,24 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
     let mut conn = db.pool().acquire().await?;
     // The subjects that should have an open alert after this sweep.
     let mut current = std::collections::HashSet::new();
+    let mut due_soon = 0;
     for (t, c) in open.iter().zip(clocks) {
         let Some(due) = c.next_due() else { continue };
         let late = due < now;
         if !late && due - now > WARN_BEFORE_MS {
             continue;
+        }
+        due_soon += 1;
+        if !late {
+            if let Some(owner) = t.assignee_id {
+                let clock = [("first_response", c.first_response), ("next_response", c.next_response), ("resolution", c.resolution)]
+                    .into_iter()
+                    .find(|(_, k)| k.due_at() == Some(due))
+                    .map(|(name, _)| name)
+                    .unwrap_or("resolution");
+                warn_owner(db, t, owner, clock, due, now).await?;
+                continue;
+            }
         }
         let (subject, permission, owner) = if late {
             (format!("ticket-sla-late:{}", t.id), Permission::TicketSupervise, Role::SeniorServiceAgent)
@@ -750,15 +767,41 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
             .await?;
         current.insert(subject);
     }
-    let raised = current.len();
     let standing: Vec<(String,)> =
         sqlx::query_as("SELECT subject FROM alerts WHERE kind = 'ticket_sla' AND state <> 'resolved'").fetch_all(&mut *conn).await?;
     for (subject,) in standing.into_iter().filter(|s| !current.contains(&s.0)) {
-        // A warning whose ticket is now late was overtaken; anything else was answered.
+        // A warning whose ticket is now late was overtaken; anything else was answered (or
+        // the ticket got an owner, who is warned in person).
         let overtaken = subject.strip_prefix("ticket-sla-soon:").is_some_and(|id| current.contains(&format!("ticket-sla-late:{id}")));
         resolve_subject(&mut conn, &subject, if overtaken { "ran out" } else { "answered" }).await?;
     }
-    Ok(raised)
+    Ok(due_soon)
+}
+
+/// Tells the ticket's owner that `clock` runs out at `due`, unless they were told of this
+/// deadline already; the notification and the record of it are one transaction.
+async fn warn_owner(db: &Db, t: &TicketSummary, owner: i64, clock: &str, due: i64, now: i64) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let first = sqlx::query(
+        "INSERT INTO ticket_sla_warnings (ticket_id, clock, due_at, user_id, warned_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(t.id)
+    .bind(clock)
+    .bind(due)
+    .bind(owner)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if first.rows_affected() == 1 {
+        let minutes = ((due - now + 59_999) / 60_000).max(1);
+        let notice = crate::notifications::Notice::new("ticket.sla_soon", TICKETS.id, t.id, format!("/tickets/{}", t.id))
+            .with("ticket", t.id.to_string())
+            .with("subject", t.subject.clone())
+            .with("minutes", minutes.to_string());
+        crate::notifications::service::notify(&mut tx, owner, &notice).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Every open ticket (the sweep's working set).
