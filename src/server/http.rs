@@ -4,6 +4,7 @@ use super::sessions::DbSessionStore;
 use super::AppState;
 use crate::app::{shell, App};
 use crate::domain::AppError;
+use crate::i18n::Lang;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, Method, StatusCode};
@@ -34,6 +35,8 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .route("/webhooks/email", axum::routing::post(email_webhook).with_state(state.clone()))
         .route("/api/live/orders/{id}", get(order_live).with_state(state.clone()))
         .route("/attachments/{id}", get(attachment).with_state(state.clone()))
+        // The one-click survey of the resolution mail: public, the signed token is the key.
+        .route("/survey/{token}", get(survey_page).post(survey_answer).with_state(state.clone()))
         // Uploaded images: random names, so a draft's images are not guessable.
         .nest_service("/media", tower_http::services::ServeDir::new(&state.config.media_dir))
         .leptos_routes_with_context(
@@ -184,6 +187,86 @@ async fn attachment(State(state): State<AppState>, session: tower_sessions::Sess
             (header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox".to_string()),
         ],
         data,
+    )
+        .into_response()
+}
+
+/// The page a survey link of the resolution mail opens: the score clicked and a box for a
+/// comment, posted back to the same address. Showing it records nothing (mail scanners and
+/// previews open links); a wrong or tampered link is "not found".
+async fn survey_page(State(state): State<AppState>, axum::extract::Path(token): axum::extract::Path<String>) -> Response {
+    use crate::tickets::survey_link::invite;
+    match invite(&state.db, &token).await {
+        Ok(i) if i.answered => survey_html(StatusCode::OK, i.lang, Some(&i), "survey.already", false, ""),
+        Ok(i) => survey_html(StatusCode::OK, i.lang, Some(&i), "", true, &token),
+        Err(AppError::NotFound) => survey_html(StatusCode::NOT_FOUND, Lang::En, None, "survey.invalid", false, ""),
+        Err(e) => survey_error(e),
+    }
+}
+
+/// The answer posted by the survey page: the link's score and the optional comment, once.
+async fn survey_answer(
+    State(state): State<AppState>,
+    axum::extract::Path(token): axum::extract::Path<String>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    use crate::tickets::survey_link::{answer, invite};
+    let comment = form.get("comment").map(String::as_str).unwrap_or("");
+    match answer(&state.db, &token, comment).await {
+        Ok(i) => survey_html(StatusCode::OK, i.lang, Some(&i), "survey.thanks", false, ""),
+        Err(AppError::NotFound) => survey_html(StatusCode::NOT_FOUND, Lang::En, None, "survey.invalid", false, ""),
+        Err(e @ (AppError::Conflict(_) | AppError::Invalid { .. })) => match invite(&state.db, &token).await {
+            Ok(i) if matches!(e, AppError::Conflict(_)) => survey_html(StatusCode::CONFLICT, i.lang, Some(&i), "survey.already", false, ""),
+            // A comment over the limit: the form again, with the reason.
+            Ok(i) => survey_html(StatusCode::UNPROCESSABLE_ENTITY, i.lang, Some(&i), "", true, &token),
+            Err(e) => survey_error(e),
+        },
+        Err(e) => survey_error(e),
+    }
+}
+
+fn survey_error(e: AppError) -> Response {
+    tracing::error!(error = %e, "survey link failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; please try again later.").into_response()
+}
+
+/// The survey link's small page, in the customer's language: a message (a translation key),
+/// and the comment form when `form` is set.
+fn survey_html(status: StatusCode, lang: Lang, invite: Option<&crate::tickets::survey_link::SurveyInvite>, message: &'static str, form: bool, token: &str) -> Response {
+    use crate::i18n::tr;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;");
+    let mut body = format!("<h1>{}</h1>", esc(tr(lang, "survey.title")));
+    if let Some(i) = invite {
+        body.push_str(&format!("<p>{} #{} “{}”</p>", esc(tr(lang, "survey.about")), i.ticket_id, esc(&i.subject)));
+        if form {
+            let stars = format!("{}{}", "★".repeat(i.score as usize), "☆".repeat(5 - i.score as usize));
+            body.push_str(&format!(
+                "<form class=\"form survey\" method=\"post\" action=\"/survey/{token}\" data-testid=\"survey-link-form\">\
+                 <p>{} <span class=\"stars\" data-testid=\"survey-score\">{stars}</span> ({}/5)</p>\
+                 <label>{}<textarea name=\"comment\" maxlength=\"1000\" rows=\"4\"></textarea></label>\
+                 <div class=\"actions\"><button type=\"submit\">{}</button></div></form>",
+                esc(tr(lang, "survey.your_score")),
+                i.score,
+                esc(tr(lang, "survey.comment")),
+                esc(tr(lang, "survey.send")),
+                token = esc(token),
+            ));
+        }
+    }
+    if !message.is_empty() {
+        body.push_str(&format!("<p class=\"notice\" data-testid=\"survey-message\">{}</p>", esc(tr(lang, message))));
+    }
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\
+         <meta name=\"robots\" content=\"noindex\"/><title>{}</title><link rel=\"stylesheet\" href=\"/pkg/shopflow.css\"/></head>\
+         <body><main class=\"page\">{body}</main></body></html>",
+        if lang == Lang::Zh { "zh" } else { "en" },
+        esc(tr(lang, "survey.title")),
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")],
+        html,
     )
         .into_response()
 }

@@ -22,6 +22,8 @@ pub mod notices;
 pub mod pages;
 pub mod replies_page;
 pub mod sla;
+#[cfg(feature = "ssr")]
+pub mod survey_link;
 
 use crate::domain::{required_text, AppError, AppResult, Department, Permission, Role};
 use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow, STAY};

@@ -297,7 +297,15 @@ pub async fn act_with_files(
             let mut mail = get("message").to_string();
             if sent.is_none() {
                 sqlx::query("INSERT INTO ticket_surveys (ticket_id, sent_at) VALUES ($1, $2)").bind(id).bind(now).execute(step.conn()).await?;
-                mail.push_str(&format!("\n\nHow did we do? Rate our help from 1 to 5 in your portal: /my/tickets/{id}#survey"));
+                // One click rates: each link names this ticket and its score, signed.
+                mail.push_str("\n\nHow did we do? Rate our help with one click (1 = poor, 5 = excellent):");
+                for (score, link) in super::survey_link::links(step.conn(), id).await? {
+                    mail.push_str(&format!("\n{}{} {score}: {link}", "★".repeat(score as usize), "☆".repeat(5 - score as usize)));
+                }
+                if customer.is_some() {
+                    let portal = crate::server::config::absolute(&format!("/my/tickets/{id}#survey"));
+                    mail.push_str(&format!("\nor in your portal: {portal}"));
+                }
             }
             mail_customer(step.conn(), id, &mail, &files_sent).await?;
         }
@@ -478,18 +486,25 @@ pub async fn answer_survey(db: &Db, actor: &Actor, input: &SurveyInput) -> AppRe
     if answered.is_some() {
         return Err(AppError::Conflict("you have answered this survey already".into()));
     }
+    record_survey(db, input.ticket_id, score, &comment, Some(actor.id), "portal").await
+}
+
+/// Records a survey's answer unless it has one (the conditional update decides between two
+/// answers at once), with its audit event: `actor` is the signed-in customer, or nobody for
+/// the one-click link of the mail (`via` says which).
+pub(super) async fn record_survey(db: &Db, ticket: i64, score: i64, comment: &str, actor: Option<i64>, via: &str) -> AppResult<()> {
     let mut tx = db.begin().await?;
     let done = sqlx::query("UPDATE ticket_surveys SET score = $1, comment = $2, answered_at = $3 WHERE ticket_id = $4 AND answered_at IS NULL")
         .bind(score)
-        .bind(&comment)
+        .bind(comment)
         .bind(now_millis())
-        .bind(input.ticket_id)
+        .bind(ticket)
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() != 1 {
         return Err(AppError::Conflict("you have answered this survey already".into()));
     }
-    audit(&mut tx, TICKETS.id, input.ticket_id, "survey", None, None, Some(actor.id), &json!({ "score": score.to_string() })).await?;
+    audit(&mut tx, TICKETS.id, ticket, "survey", None, None, actor, &json!({ "score": score.to_string(), "via": via })).await?;
     tx.commit().await?;
     Ok(())
 }
