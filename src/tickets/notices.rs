@@ -29,8 +29,11 @@ pub async fn ticket_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRe
         "reply" => tell_customer(conn, done, customer, &to_customer("ticket.replied")).await,
         "ask" => tell_customer(conn, done, customer, &to_customer("ticket.asked")).await,
         "resolve" => {
-            // The survey goes out with the first resolution only (one per ticket).
-            let (unanswered,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ticket_surveys WHERE ticket_id = $1 AND answered_at IS NULL")
+            // The survey goes out with the first resolution only (one per ticket): it was sent
+            // by this step when it was sent at the moment of the resolution.
+            let (unanswered,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM ticket_surveys s JOIN tickets t ON t.id = s.ticket_id WHERE s.ticket_id = $1 AND s.sent_at = t.resolved_at AND s.answered_at IS NULL",
+            )
                 .bind(id)
                 .fetch_one(&mut *conn)
                 .await?;

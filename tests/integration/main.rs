@@ -15,6 +15,7 @@ mod bulk;
 mod images;
 mod orders;
 mod tickets;
+mod ticket_notices;
 mod attachments;
 mod notifications;
 mod outbox;
