@@ -369,6 +369,23 @@ on_both_backends!(every_download_as_every_role, async |db: Db| {
     assert!(failures.is_empty(), "download guard violations:\n{}", failures.join("\n"));
 });
 
+/// The one-click survey link of the resolution mail is public by design: the signed token is
+/// its key, whoever follows it (tested in full in `ticket_notices`). No role is asked to sign
+/// in or refused; a link that is not signed is simply not found, for everyone.
+on_both_backends!(the_survey_link_is_public_and_its_token_is_the_key, async |db: Db| {
+    let mut failures = Vec::new();
+    for (role, mut client) in every_role(&db).await {
+        for path in ["/survey/1-5-00000000000000000000000000000000", "/survey/nothing"] {
+            let get = client.get(path).await;
+            let post = client.form(path, "comment=x").await;
+            if get.status != 404 || post.status != 404 {
+                failures.push(format!("{role:?} {path}: GET {} POST {}", get.status, post.status));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "survey link answers:\n{}", failures.join("\n"));
+});
+
 on_both_backends!(every_guarded_page_as_every_role, async |db: Db| {
     let mut failures = Vec::new();
     for (role, mut client) in every_role(&db).await {
