@@ -369,9 +369,9 @@ on_both_backends!(every_download_as_every_role, async |db: Db| {
     assert!(failures.is_empty(), "download guard violations:\n{}", failures.join("\n"));
 });
 
-/// The one-click survey link of the resolution mail is public by design: the signed token is
-/// its key, whoever follows it (tested in full in `ticket_notices`). No role is asked to sign
-/// in or refused; a link that is not signed is simply not found, for everyone.
+// The one-click survey link of the resolution mail is public by design: the signed token is
+// its key, whoever follows it (tested in full in `ticket_notices`). No role is asked to sign
+// in or refused; a link that is not signed is simply not found, for everyone.
 on_both_backends!(the_survey_link_is_public_and_its_token_is_the_key, async |db: Db| {
     let mut failures = Vec::new();
     for (role, mut client) in every_role(&db).await {
