@@ -125,3 +125,36 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('[data-testid="root-causes"] [data-cause="picking_error"]')).toBeVisible();
   await expect(page.locator('[data-testid="survey-count"]')).toHaveText('1');
 });
+
+test('the survey link in the resolution mail records one answer without signing in', async ({ page, browser }) => {
+  // The agent resolves the demo's open question; its mail carries the five links.
+  await signIn(page, 'service@shopflow.test');
+  const act = (body: object) => page.request.post('/api/act_on_ticket', { data: body });
+  expect((await act({ id: 2, version: 1, action: 'triage', fields: { kind: 'inquiry', category: 'delivery', priority: 'normal' } })).status()).toBe(200);
+  expect((await act({ id: 2, version: 2, action: 'start' })).status()).toBe(200);
+  const resolved = await act({ id: 2, version: 3, action: 'resolve', fields: {
+    problem: 'Asked whether we ship to Hong Kong', root_cause: 'customer_misunderstanding',
+    solution: 'We ship to Hong Kong in 3 to 5 days', customer_feedback: 'Pleased', message: 'Yes, we ship to Hong Kong within 3 to 5 days.' } });
+  expect(resolved.status(), await resolved.text()).toBe(200);
+  await signOut(page);
+  await signIn(page, 'admin@shopflow.test');
+  await page.goto('/admin/outbox');
+  const mail = (await page.locator('pre.mail-body', { hasText: 'Yes, we ship to Hong Kong' }).first().textContent()) ?? '';
+  expect(mail).toContain('/survey/2-4-');
+  const linkTo = (score: number) => new URL(mail.match(new RegExp(`https?://\\S+/survey/2-${score}-[0-9a-f]+`))![0]).pathname;
+  const link = linkTo(4);
+  await signOut(page);
+
+  // Whoever holds the mail opens it in a fresh browser: nothing is recorded until they send.
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(link);
+  await expect(visitor.locator('[data-testid="survey-score"]')).toHaveText('★★★★☆');
+  await visitor.fill('textarea[name="comment"]', 'Quick and clear');
+  await visitor.click('[data-testid="survey-link-form"] button[type="submit"]');
+  await expect(visitor.locator('[data-testid="survey-message"]')).toContainText('Thank you');
+  // Once: a second click is told so; a tampered link is not found.
+  await visitor.goto(linkTo(5));
+  await expect(visitor.locator('[data-testid="survey-message"]')).toContainText(/answered/);
+  expect((await visitor.goto(link.slice(0, -1) + (link.endsWith('0') ? '1' : '0')))?.status()).toBe(404);
+  await visitor.context().close();
+});

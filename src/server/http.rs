@@ -263,9 +263,11 @@ fn survey_html(status: StatusCode, lang: Lang, invite: Option<&crate::tickets::s
         if lang == Lang::Zh { "zh" } else { "en" },
         esc(tr(lang, "survey.title")),
     );
+    // "same-origin" keeps the token out of other sites' Referer; "no-referrer" would make the
+    // browser send `Origin: null` with the form's POST, which the same-origin guard refuses.
     (
         status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")],
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "same-origin")],
         html,
     )
         .into_response()
