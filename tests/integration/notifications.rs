@@ -32,25 +32,12 @@ fn card() -> CardInput {
 
 /// The kinds of the notifications of `user` about order `order`, oldest first.
 async fn kinds(db: &Db, user: i64, order: i64) -> Vec<String> {
-    sqlx::query_as::<_, (String,)>("SELECT kind FROM notifications WHERE user_id = $1 AND entity = 'order' AND entity_id = $2 ORDER BY id")
-        .bind(user)
-        .bind(order)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.0)
-        .collect()
+    crate::support::notice_kinds(db, user, "order", order).await
 }
 
 /// (subject, body) of the mails to `to` about order `order`, oldest first.
 async fn mails(db: &Db, to: &str, order: i64) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT subject, body FROM outbox_emails WHERE to_address = $1 AND entity = 'order' AND entity_id = $2 ORDER BY id")
-        .bind(to)
-        .bind(order)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
+    crate::support::mails_about(db, to, "order", order).await
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {

@@ -266,3 +266,28 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The kinds of the notifications `user` got about record `entity` `id`, oldest first.
+pub async fn notice_kinds(db: &Db, user: i64, entity: &str, id: i64) -> Vec<String> {
+    sqlx::query_as::<_, (String,)>("SELECT kind FROM notifications WHERE user_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id")
+        .bind(user)
+        .bind(entity)
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.0)
+        .collect()
+}
+
+/// (subject, body) of every mail to `to` about record `entity` `id`, oldest first.
+pub async fn mails_about(db: &Db, to: &str, entity: &str, id: i64) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT subject, body FROM outbox_emails WHERE to_address = $1 AND entity = $2 AND entity_id = $3 ORDER BY id")
+        .bind(to)
+        .bind(entity)
+        .bind(id)
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+}

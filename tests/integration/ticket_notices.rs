@@ -25,25 +25,12 @@ fn question() -> TicketInput {
 
 /// The kinds of the notifications `user` got about ticket `id`, oldest first.
 async fn kinds(db: &Db, user: i64, id: i64) -> Vec<String> {
-    sqlx::query_as::<_, (String,)>("SELECT kind FROM notifications WHERE user_id = $1 AND entity = 'ticket' AND entity_id = $2 ORDER BY id")
-        .bind(user)
-        .bind(id)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.0)
-        .collect()
+    crate::support::notice_kinds(db, user, "ticket", id).await
 }
 
 /// (subject, body) of every mail to `to` about ticket `id`, oldest first.
 async fn mails(db: &Db, to: &str, id: i64) -> Vec<(String, String)> {
-    sqlx::query_as("SELECT subject, body FROM outbox_emails WHERE to_address = $1 AND entity = 'ticket' AND entity_id = $2 ORDER BY id")
-        .bind(to)
-        .bind(id)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
+    crate::support::mails_about(db, to, "ticket", id).await
 }
 
 async fn version(db: &Db, agent: &Actor, id: i64) -> i64 {
