@@ -242,19 +242,6 @@ on_both_backends!(a_step_that_rolls_back_tells_nobody, async |db: Db| {
     assert_eq!(kinds(&db, cathy.id, id).await, vec!["order.confirmed", "order.shipped", "order.delivered"]);
 });
 
-/// The kinds of the notifications of `user` about a record of `entity`, oldest first.
-async fn kinds_on(db: &Db, user: i64, entity: &str, id: i64) -> Vec<String> {
-    sqlx::query_as::<_, (String,)>("SELECT kind FROM notifications WHERE user_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id")
-        .bind(user)
-        .bind(entity)
-        .bind(id)
-        .fetch_all(db.pool())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.0)
-        .collect()
-}
 
 on_both_backends!(returns_and_shipping_exceptions_tell_the_customer_and_the_staff_who_act, async |db: Db| {
     use shopflow::orders::exception_service as exceptions;
@@ -280,15 +267,15 @@ on_both_backends!(returns_and_shipping_exceptions_tell_the_customer_and_the_staf
     // the other holders of the permission (here the administrator) hear of the new case.
     let note = "Your parcel was damaged on the way; we are on it.";
     let e = exceptions::report(&db, &logistics, id, parcel, &f(&[("kind", "damage"), ("description", "Crushed box"), ("customer_note", note)])).await.unwrap();
-    assert_eq!(kinds_on(&db, cathy.id, "shipping_exception", e.id).await, vec!["exception.reported"]);
-    assert_eq!(kinds_on(&db, admin.id, "shipping_exception", e.id).await, vec!["exception.reported_staff"]);
-    assert!(kinds_on(&db, logistics.id, "shipping_exception", e.id).await.is_empty(), "the reporter knows");
+    assert_eq!(crate::support::notice_kinds(&db, cathy.id, "shipping_exception", e.id).await, vec!["exception.reported"]);
+    assert_eq!(crate::support::notice_kinds(&db, admin.id, "shipping_exception", e.id).await, vec!["exception.reported_staff"]);
+    assert!(crate::support::notice_kinds(&db, logistics.id, "shipping_exception", e.id).await.is_empty(), "the reporter knows");
     let told = notices::inbox(&db, &cathy).await.unwrap().items.into_iter().find(|n| n.kind == "exception.reported").unwrap();
     assert!(told.text(shopflow::i18n::Lang::En).contains(note) && told.link == format!("/my/orders/{id}"));
     let e = exceptions::act(&db, &logistics, e.id, e.version, "investigate", &f(&[("note", "Claim opened")])).await.unwrap();
-    assert_eq!(kinds_on(&db, cathy.id, "shipping_exception", e.id).await.len(), 1, "the investigation is internal");
+    assert_eq!(crate::support::notice_kinds(&db, cathy.id, "shipping_exception", e.id).await.len(), 1, "the investigation is internal");
     exceptions::act(&db, &logistics, e.id, e.version, "resolve", &f(&[("resolution", "arrived"), ("customer_note", "It arrived after all.")])).await.unwrap();
-    assert_eq!(kinds_on(&db, cathy.id, "shipping_exception", e.id).await, vec!["exception.reported", "exception.resolved"]);
+    assert_eq!(crate::support::notice_kinds(&db, cathy.id, "shipping_exception", e.id).await, vec!["exception.reported", "exception.resolved"]);
 
     // A return asked for: the agents who decide hear of it; the decision reaches the customer.
     service::act_on_order(&db, &logistics, POLICY, id, t.version, "deliver", &none(), &[]).await.unwrap();
@@ -296,9 +283,9 @@ on_both_backends!(returns_and_shipping_exceptions_tell_the_customer_and_the_staf
     let ask = ReturnRequest { order_id: id, kind: "return".into(), reason: "damaged".into(), description: "Torn".into(), lines: vec![ReturnLineInput { order_line_id: line, quantity: "1".into() }], ..Default::default() };
     let r = returns::request(&db, &cathy, &ask).await.unwrap();
     for staff in [&agent, &senior, &admin] {
-        assert_eq!(kinds_on(&db, staff.id, "return", r.id).await, vec!["return.requested"], "{}", staff.email);
+        assert_eq!(crate::support::notice_kinds(&db, staff.id, "return", r.id).await, vec!["return.requested"], "{}", staff.email);
     }
-    assert!(kinds_on(&db, wh.id, "return", r.id).await.is_empty() && kinds_on(&db, cathy.id, "return", r.id).await.is_empty());
+    assert!(crate::support::notice_kinds(&db, wh.id, "return", r.id).await.is_empty() && crate::support::notice_kinds(&db, cathy.id, "return", r.id).await.is_empty());
     let r = returns::act(&db, &agent, r.id, r.version, "reject", &f(&[("reason", "Outside the 7-day window")]), &[]).await.unwrap();
     let rejected = notices::inbox(&db, &cathy).await.unwrap().items.into_iter().find(|n| n.entity == "return" && n.entity_id == r.id).unwrap();
     assert_eq!(rejected.kind, "return.rejected");
