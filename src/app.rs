@@ -13,6 +13,7 @@ use crate::inventory::operation_pages::{CountList, CountNew, CountPage, Transfer
 use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
 use crate::orders::exception_pages::ExceptionList;
 use crate::orders::return_pages::{ReturnList, ReturnPage};
+use crate::orders::shipment_pages::ShipmentBoardPage;
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::notifications::pages::{NoticesChanged, NotificationBell, NotificationsPage};
 use crate::outbox::pages::OutboxPage;
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/shipments") view=ShipmentBoardPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>

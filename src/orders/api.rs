@@ -124,6 +124,14 @@ pub async fn list_exceptions(#[server(default)] state: String) -> Result<Vec<Shi
     exception_service::list(&db()?, &state).await
 }
 
+/// The logistics coordinator's shipments board: parcels by lane (to ship, on the way,
+/// stalled, in trouble, delivered), for one lane and carrier if asked.
+#[server(endpoint = "shipment_board", input = Json)]
+pub async fn shipment_board(#[server(default)] filter: super::shipments::BoardFilter) -> Result<super::shipments::ShipmentBoard, AppError> {
+    require(Permission::LogisticsPage).await?;
+    super::shipment_service::board(&db()?, &filter).await
+}
+
 // ---------------------------------------------------------------- returns and exchanges
 
 /// A customer asks to send lines of a delivered order back, or an agent files it for them

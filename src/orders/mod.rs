@@ -24,6 +24,10 @@ pub mod review_service;
 pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod service;
+pub mod shipments;
+#[cfg(feature = "ssr")]
+pub mod shipment_service;
+pub mod shipment_pages;
 
 use crate::catalog::parse_quantity;
 use crate::domain::{required_text, AppError, AppResult, Permission, Role};

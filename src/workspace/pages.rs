@@ -105,6 +105,7 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Orders, Permission::OrderView, "/orders", "order.title"),
     (Department::Orders, Permission::OrderReview, "/orders?state=paid", "order.review_queue"),
     (Department::Orders, Permission::StockView, "/stock", "stock.title"),
+    (Department::Logistics, Permission::LogisticsPage, "/shipments", "shipment.board"),
     (Department::Logistics, Permission::OrderShip, "/orders?state=packed", "order.to_ship"),
     (Department::Logistics, Permission::OrderShip, "/orders?state=shipped", "order.in_transit"),
     (Department::Logistics, Permission::OrderView, "/exceptions", "exception.title"),

@@ -206,6 +206,7 @@ fn cases() -> Vec<Case> {
         form("/api/delete_canned_reply", "id=999999", Needs(TicketSupervise)),
         json("/api/save_service_calendar", json!({"input": {"time_zone": "x", "opens": "", "closes": "", "workdays": []}}), Needs(TicketSupervise)),
         // The alert inbox.
+        json("/api/shipment_board", json!({"filter": {"lane": "nowhere"}}), Needs(LogisticsPage)),
         form("/api/list_alerts", "", Staff),
         form("/api/acknowledge_alert", "id=999999", Staff),
         form("/api/resolve_alert", "id=999999&note=x", Staff),
@@ -265,6 +266,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/orders".to_string(), Needs(OrderView)),
         ("/orders/1".to_string(), Needs(OrderView)),
         ("/exceptions".to_string(), Needs(OrderView)),
+        ("/shipments".to_string(), Needs(LogisticsPage)),
         ("/returns".to_string(), Needs(OrderView)),
         ("/alerts".to_string(), Staff),
         ("/notifications".to_string(), AnyUser),

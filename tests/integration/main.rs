@@ -19,3 +19,4 @@ mod ticket_notices;
 mod attachments;
 mod notifications;
 mod outbox;
+mod shipments;

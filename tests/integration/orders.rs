@@ -318,7 +318,8 @@ async fn webhook(app: &axum::Router, body: String, signature: Option<String>) ->
 }
 
 /// A demo order placed, paid and shipped by SF with `tracking`; returns its id.
-pub(crate) async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
+/// A paid order of the demo customer, picked and packed, waiting to be handed to a carrier.
+pub(crate) async fn packed_order(db: &Db, key: &str) -> i64 {
     let cathy = demo_actor(db, "customer@shopflow.test").await;
     service::set_cart_quantity(db, &cathy, "QM-200G", "2", true).await.unwrap();
     let id = service::place_order(db, &cathy, &checkout(key, 17_200)).await.unwrap();
@@ -326,10 +327,21 @@ pub(crate) async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
     let wh = demo_actor(db, "warehouse@shopflow.test").await;
     let d = service::order_detail(db, &wh, id).await.unwrap();
     let t = service::act_on_order(db, &wh, POLICY, id, d.order.version, "pick", &none(), &[]).await.unwrap();
-    let t = service::act_on_order(db, &wh, POLICY, id, t.version, "pack", &none(), &[]).await.unwrap();
+    service::act_on_order(db, &wh, POLICY, id, t.version, "pack", &none(), &[]).await.unwrap();
+    id
+}
+
+pub(crate) async fn shipped_order(db: &Db, key: &str, tracking: &str) -> i64 {
+    shipped_with(db, key, "sf", tracking).await
+}
+
+pub(crate) async fn shipped_with(db: &Db, key: &str, carrier: &str, tracking: &str) -> i64 {
+    let id = packed_order(db, key).await;
+    let wh = demo_actor(db, "warehouse@shopflow.test").await;
+    let d = service::order_detail(db, &wh, id).await.unwrap();
     let parcels: Vec<ShipmentInput> =
-        d.order.shipments.iter().map(|s| ShipmentInput { shipment_id: s.id, carrier: "sf".into(), tracking_number: tracking.into() }).collect();
-    service::act_on_order(db, &wh, POLICY, id, t.version, "ship", &none(), &parcels).await.unwrap();
+        d.order.shipments.iter().map(|s| ShipmentInput { shipment_id: s.id, carrier: carrier.into(), tracking_number: tracking.into() }).collect();
+    service::act_on_order(db, &wh, POLICY, id, d.order.version, "ship", &none(), &parcels).await.unwrap();
     id
 }
 
