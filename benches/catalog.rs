@@ -214,7 +214,7 @@ async fn import_rate(db: &Db) -> (f64, f64) {
     }
     let started = Instant::now();
     let (job, planned) = bulk::start_import(db, &actor, "bench.csv", &file).await.unwrap();
-    bulk::run_import(db, actor.id, job, planned).await.unwrap();
+    bulk::run_import(db, &actor, &shopflow::catalog::PricePolicy::default(), job, planned).await.unwrap();
     let secs = started.elapsed().as_secs_f64();
     let done = bulk::import_job(db, job).await.unwrap();
     assert_eq!((done.imported_products, done.bad_rows.len()), (10_000, 0), "every product imported");

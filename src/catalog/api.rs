@@ -147,9 +147,10 @@ pub async fn start_product_import(file_name: String, csv: String) -> Result<i64,
     let actor = require(Permission::ProductEdit).await?;
     let db = db()?;
     let (job, planned) = super::bulk_service::start_import(&db, &actor, &file_name, &csv).await?;
+    let policy = price_policy();
     // The import outlives this request; its progress is in the database, for any instance.
     tokio::spawn(async move {
-        if let Err(e) = super::bulk_service::run_import(&db, actor.id, job, planned).await {
+        if let Err(e) = super::bulk_service::run_import(&db, &actor, &policy, job, planned).await {
             tracing::error!(job, error = %e, "product import failed");
             let _ = super::bulk_service::fail_import(&db, job, &e).await;
         }

@@ -1,19 +1,35 @@
 //! Products in bulk on the server: reading an import file, running the import in the
 //! background with its progress in the database, and writing the export.
+//!
+//! An import is written a chunk of rows per transaction: the chunk's SKU codes and their
+//! products are read in a few queries, each product is decided in memory ([`decide`]), new
+//! products are written with multi-row INSERTs, updates go through the same code as an edit
+//! or a price change by hand, and the job's progress, report and heartbeat are updated once.
 
-use super::bulk::{normalize_path, plan, BadRow, CsvRow, ImportJob, PlannedProduct, COLUMNS, DONE, FAILED, MAX_BYTES, MAX_ROWS, REQUIRED, RUNNING, TAG_SEPARATOR};
-use super::service::{categories, insert_product};
-use super::{DRAFT, LISTING};
+use super::bulk::{
+    decide, normalize_path, plan, BadRow, CsvRow, CurrentProduct, Decision, Given, ImportJob, PlannedProduct, COLUMNS, DONE, FAILED, MAX_BYTES,
+    MAX_ROWS, REQUIRED, RUNNING, TAG_SEPARATOR,
+};
+use super::pricing::apply_price;
+use super::service::{categories, save_edit};
+use super::{cjk_grams, PricePolicy, ValidProduct, ValidSku, DRAFT, LISTING};
 use crate::accounts::Actor;
 use crate::domain::{format_money, now_millis, AppError, AppResult, Permission};
-use crate::engine::run::audit;
+use crate::server::db::Backend;
 use crate::server::Db;
 use serde_json::json;
+use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
-/// Products written per transaction: large enough to be quick, small enough that the page's
-/// progress moves and other writers get their turn between batches.
-const BATCH: usize = 250;
+/// Rows written per transaction: large enough that the statements are few (a chunk of new
+/// products is about ten statements whatever its size), small enough that the page's progress
+/// moves and other writers get their turn between chunks.
+const CHUNK_ROWS: usize = 2_000;
+
+/// Bind parameters per statement at most: under SQLite's limit (32,766) and PostgreSQL's
+/// (65,535). Multi-row INSERTs are split to stay under it.
+const MAX_BINDS: usize = 30_000;
 
 fn invalid_file(message: &str) -> AppError {
     AppError::invalid("file", message)
@@ -21,7 +37,7 @@ fn invalid_file(message: &str) -> AppError {
 
 /// Reads an import file: the header must name the required columns and nothing unknown; a
 /// record with the wrong number of cells is a bad row, not the end of the import.
-pub fn read_csv(text: &str) -> AppResult<(Vec<CsvRow>, Vec<BadRow>)> {
+pub fn read_csv(text: &str) -> AppResult<(Vec<CsvRow>, Vec<BadRow>, Given)> {
     if text.len() > MAX_BYTES {
         return Err(invalid_file("the file is larger than 32 MB; split it"));
     }
@@ -75,7 +91,7 @@ pub fn read_csv(text: &str) -> AppResult<(Vec<CsvRow>, Vec<BadRow>)> {
     if rows.is_empty() && bad.is_empty() {
         return Err(invalid_file("the file has a header but no rows"));
     }
-    Ok((rows, bad))
+    Ok((rows, bad, Given::of(&header)))
 }
 
 /// Checks and plans an import and records the job; the products are written by
@@ -86,22 +102,10 @@ pub async fn start_import(db: &Db, actor: &Actor, file_name: &str, text: &str) -
         return Err(AppError::Forbidden);
     }
     let file_name = crate::domain::optional_text("file", file_name, 200)?.unwrap_or_else(|| "import.csv".into());
-    let (rows, mut bad) = read_csv(text)?;
+    let (rows, mut bad, given) = read_csv(text)?;
     let total = (rows.len() + bad.len()) as i64;
     let cats: HashMap<String, i64> = categories(db).await?.into_iter().map(|c| (normalize_path(&c.path), c.id)).collect();
-    // Only the codes of this file are looked up, in slices of a few hundred.
-    let codes: Vec<String> = rows.iter().filter_map(|r| crate::catalog::parse_sku_code("sku", &r.sku).ok()).collect();
-    let mut taken = HashSet::new();
-    for chunk in codes.chunks(500) {
-        let marks = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT code FROM skus WHERE code IN ({marks})");
-        let mut q = sqlx::query_as::<_, (String,)>(&sql);
-        for c in chunk {
-            q = q.bind(c);
-        }
-        taken.extend(q.fetch_all(db.pool()).await?.into_iter().map(|r| r.0));
-    }
-    let (planned, planning_bad) = plan(rows, &cats, &taken);
+    let (planned, planning_bad) = plan(rows, &cats, given);
     bad.extend(planning_bad);
     bad.sort_by_key(|b| b.line);
     let planned_rows: i64 = planned.iter().map(|p| p.lines.len() as i64).sum();
@@ -121,64 +125,342 @@ pub async fn start_import(db: &Db, actor: &Actor, file_name: &str, text: &str) -
     Ok((id, planned))
 }
 
-/// Writes the planned products as drafts, a batch per transaction, and keeps the job's
-/// progress in the same transactions. A batch that fails is retried product by product, so
-/// one product that cannot be written (a SKU code taken meanwhile) is reported, not fatal.
-pub async fn run_import(db: &Db, actor_id: i64, job: i64, planned: Vec<PlannedProduct>) -> AppResult<()> {
-    for batch in planned.chunks(BATCH) {
-        if write_batch(db, actor_id, job, batch).await.is_err() {
-            for one in batch {
-                if let Err(e) = write_batch(db, actor_id, job, std::slice::from_ref(one)).await {
-                    report_unwritten(db, job, one, &e).await?;
+/// Writes the planned products, a chunk of rows per transaction, with the job's progress in
+/// the same transactions: new products as drafts, updates by the rules of an edit by hand. A
+/// chunk that fails (a SKU code taken or a product edited meanwhile) is retried product by
+/// product, so one product that cannot be written is reported, not fatal. Stops when the job
+/// is no longer running (the sweep took it for abandoned): another run may import the file
+/// again, which then finds the products written so far unchanged.
+pub async fn run_import(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, planned: Vec<PlannedProduct>) -> AppResult<()> {
+    let mut start = 0;
+    while start < planned.len() {
+        let (mut end, mut rows) = (start, 0);
+        while end < planned.len() && (rows == 0 || rows + planned[end].lines.len() <= CHUNK_ROWS) {
+            rows += planned[end].lines.len();
+            end += 1;
+        }
+        let chunk = &planned[start..end];
+        match write_chunk(db, actor, policy, job, chunk).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(job, error = %e, "import chunk failed; writing its products one by one");
+                for one in chunk {
+                    match write_chunk(db, actor, policy, job, std::slice::from_ref(one)).await {
+                        Ok(true) => {}
+                        Ok(false) => return Ok(()),
+                        Err(e) => report_unwritten(db, job, one, &e).await?,
+                    }
                 }
             }
         }
+        start = end;
     }
-    sqlx::query("UPDATE import_jobs SET state = $1, finished_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE import_jobs SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4")
         .bind(DONE)
         .bind(now_millis())
         .bind(job)
+        .bind(RUNNING)
         .execute(db.writer())
         .await?;
     Ok(())
 }
 
-async fn write_batch(db: &Db, actor_id: i64, job: i64, batch: &[PlannedProduct]) -> AppResult<()> {
+/// One chunk in one transaction; `false` when the job is no longer running.
+async fn write_chunk(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, chunk: &[PlannedProduct]) -> AppResult<bool> {
     let mut tx = db.begin().await?;
-    let mut rows = 0;
-    for p in batch {
-        let id = insert_product(&mut tx, db.backend, actor_id, DRAFT.id, &p.product).await?;
-        let codes: Vec<&str> = p.product.skus.iter().map(|s| s.code.as_str()).collect();
-        let payload = json!({ "title": p.product.title, "skus": codes.join(", "), "import": job.to_string() });
-        audit(&mut tx, LISTING.id, id, "create", None, Some(DRAFT.id), Some(actor_id), &payload).await?;
-        rows += p.lines.len() as i64;
-    }
-    sqlx::query("UPDATE import_jobs SET done_rows = done_rows + $1, imported_products = imported_products + $2, heartbeat_at = $3 WHERE id = $4")
-        .bind(rows)
-        .bind(batch.len() as i64)
+    // The heartbeat first: it checks the job is still ours to run, and on SQLite it takes the
+    // write lock before the chunk's reads, so what is read is what is written over.
+    let alive = sqlx::query("UPDATE import_jobs SET heartbeat_at = $1 WHERE id = $2 AND state = $3")
         .bind(now_millis())
         .bind(job)
+        .bind(RUNNING)
         .execute(&mut *tx)
         .await?;
+    if alive.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let codes: Vec<&str> = chunk.iter().flat_map(|p| p.product.skus.iter().map(|s| s.code.as_str())).collect();
+    let owners = owners_of(&mut tx, &codes).await?;
+    let ids: Vec<i64> = owners.values().copied().collect::<HashSet<_>>().into_iter().collect();
+    let current = current_products(&mut tx, &ids).await?;
+    let may_change_prices = actor.can(Permission::PriceChange);
+    let reason = format!("CSV import #{job}");
+    let (mut creates, mut bad) = (Vec::new(), Vec::new());
+    let (mut updated, mut unchanged) = (0i64, 0i64);
+    for p in chunk {
+        match decide(p, &owners, &current, policy, may_change_prices) {
+            Decision::Create => creates.push(p),
+            Decision::Unchanged(_) => unchanged += 1,
+            Decision::Edit { id, state, version, product } => {
+                save_edit(&mut tx, db.backend, actor.id, id, &state, version, &product, json!({ "import": job.to_string() })).await?;
+                updated += 1;
+            }
+            Decision::Reprice { id: _, changes } => {
+                for c in changes {
+                    apply_price(&mut tx, policy, c.sku_id, c.old, c.new, &reason, actor.id, None, None).await?;
+                }
+                updated += 1;
+            }
+            Decision::Bad(rows) => bad.extend(rows),
+        }
+    }
+    insert_products(&mut tx, db.backend, actor.id, job, &creates).await?;
+    if !bad.is_empty() {
+        add_to_report(&mut tx, job, bad).await?;
+    }
+    let rows: usize = chunk.iter().map(|p| p.lines.len()).sum();
+    sqlx::query(
+        "UPDATE import_jobs SET done_rows = done_rows + $1, imported_products = imported_products + $2, updated_products = updated_products + $3, \
+         unchanged_products = unchanged_products + $4 WHERE id = $5",
+    )
+    .bind(rows as i64)
+    .bind(creates.len() as i64)
+    .bind(updated)
+    .bind(unchanged)
+    .bind(job)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
+    Ok(true)
+}
+
+/// The product that owns each of `codes` that is in the catalog.
+async fn owners_of(conn: &mut AnyConnection, codes: &[&str]) -> AppResult<HashMap<String, i64>> {
+    let mut owners = HashMap::new();
+    for part in codes.chunks(1_000) {
+        let sql = format!("SELECT code, product_id FROM skus WHERE code IN ({})", marks(1, part.len()));
+        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+        for c in part {
+            q = q.bind(*c);
+        }
+        owners.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(owners)
+}
+
+/// Products `ids` as an import compares them (integer ids, written into the query).
+async fn current_products(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<HashMap<i64, CurrentProduct>> {
+    let mut out = HashMap::new();
+    for part in ids.chunks(1_000) {
+        let list = part.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+        let products: Vec<(i64, String, String, Option<i64>, String, i64, String, i64)> = sqlx::query_as(&format!(
+            "SELECT id, title, description, category_id, tags, estimated_stock, state, version FROM products WHERE id IN ({list})"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for p in products {
+            let product = ValidProduct {
+                title: p.1,
+                description: p.2,
+                category_id: p.3,
+                tags: p.4.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+                estimated_stock: p.5,
+                skus: Vec::new(),
+            };
+            out.insert(p.0, CurrentProduct { id: p.0, state: p.6, version: p.7, product, sku_ids: Vec::new() });
+        }
+        let skus: Vec<(i64, i64, String, String, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT id, product_id, code, attributes, price, cost, reorder_point FROM skus WHERE product_id IN ({list}) ORDER BY id"
+        ))
+        .fetch_all(&mut *conn)
+        .await?;
+        for s in skus {
+            if let Some(p) = out.get_mut(&s.1) {
+                p.sku_ids.push(s.0);
+                p.product.skus.push(ValidSku { code: s.2, attributes: s.3, price: s.4, cost: s.5, reorder_point: s.6 });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// "$first, $first+1, …" for `n` parameters.
+fn marks(first: usize, n: usize) -> String {
+    let mut out = String::with_capacity(n * 6);
+    for i in first..first + n {
+        if i > first {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "${i}");
+    }
+    out
+}
+
+/// A value of a multi-row INSERT.
+enum Value {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    Null,
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…), …` of `rows` (each of `width` values),
+/// split into statements of at most [`MAX_BINDS`] parameters.
+async fn insert_rows(conn: &mut AnyConnection, head: &str, width: usize, rows: &[Vec<Value>]) -> AppResult<()> {
+    for part in rows.chunks((MAX_BINDS / width).max(1)) {
+        let mut sql = String::with_capacity(head.len() + part.len() * width * 7);
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        for i in 0..part.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&marks(i * width + 1, width));
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for row in part {
+            debug_assert_eq!(row.len(), width);
+            for v in row {
+                q = match v {
+                    Value::Int(i) => q.bind(*i),
+                    Value::OptInt(i) => q.bind(*i),
+                    Value::Text(t) => q.bind(t.as_str()),
+                    Value::Null => q.bind(None::<String>),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `n` new ids of `table`, taken before its rows are written with them. PostgreSQL draws
+/// them from the identity's sequence; SQLite continues after the highest id used (the
+/// transaction holds the write lock, taken by the heartbeat).
+async fn new_ids(conn: &mut AnyConnection, backend: Backend, table: &str, n: usize) -> AppResult<Vec<i64>> {
+    match backend {
+        Backend::Postgres => {
+            let rows: Vec<(i64,)> = sqlx::query_as(&format!("SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"))
+                .bind(n as i64)
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok(rows.into_iter().map(|r| r.0).collect())
+        }
+        Backend::Sqlite => {
+            let (last,): (i64,) = sqlx::query_as(&format!(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0))"
+            ))
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok((1..=n as i64).map(|i| last + i).collect())
+        }
+    }
+}
+
+/// Writes new products as drafts with their SKUs, tags, search rows and one audit event
+/// each, as [`super::service::insert_product`] and the create action would, in a few
+/// multi-row INSERTs.
+async fn insert_products(conn: &mut AnyConnection, backend: Backend, actor_id: i64, job: i64, creates: &[&PlannedProduct]) -> AppResult<()> {
+    if creates.is_empty() {
+        return Ok(());
+    }
+    let ids = new_ids(conn, backend, "products", creates.len()).await?;
+    let now = now_millis();
+    let (mut products, mut skus, mut tags, mut search, mut grams_rows, mut events) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (planned, &id) in creates.iter().zip(&ids) {
+        let p = &planned.product;
+        let text = p.search_text();
+        let grams = cjk_grams(&text);
+        if backend == Backend::Sqlite {
+            search.push(vec![Value::Int(id), Value::Text(text.clone())]);
+            grams_rows.push(vec![Value::Int(id), Value::Text(grams.clone())]);
+        }
+        products.push(vec![
+            Value::Int(id),
+            Value::Text(p.title.clone()),
+            Value::Text(p.description.clone()),
+            Value::OptInt(p.category_id),
+            Value::Text(p.tags.join(",")),
+            Value::Int(p.estimated_stock),
+            Value::Int(p.min_price()),
+            Value::Text(text),
+            Value::Text(grams),
+            Value::Text(DRAFT.id.into()),
+            Value::Int(1),
+            Value::Int(actor_id),
+            Value::Int(now),
+            Value::Int(now),
+            Value::Int(now),
+        ]);
+        for t in &p.tags {
+            tags.push(vec![Value::Int(id), Value::Text(t.clone())]);
+        }
+        for s in &p.skus {
+            skus.push(vec![
+                Value::Int(id),
+                Value::Text(s.code.clone()),
+                Value::Text(s.attributes.clone()),
+                Value::Int(s.price),
+                Value::Int(s.cost),
+                Value::Int(s.reorder_point),
+                Value::Int(now),
+            ]);
+        }
+        let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
+        let payload = json!({ "title": p.title, "skus": codes.join(", "), "import": job.to_string() });
+        events.push(vec![
+            Value::Text(LISTING.id.into()),
+            Value::Int(id),
+            Value::Text("create".into()),
+            Value::Null,
+            Value::Text(DRAFT.id.into()),
+            Value::Int(actor_id),
+            Value::Int(now),
+            Value::Text(payload.to_string()),
+        ]);
+    }
+    insert_rows(
+        conn,
+        "INSERT INTO products (id, title, description, category_id, tags, estimated_stock, min_price, search_text, search_grams, state, version, \
+         created_by, created_at, updated_at, state_since)",
+        15,
+        &products,
+    )
+    .await?;
+    insert_rows(conn, "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at)", 7, &skus).await?;
+    if !tags.is_empty() {
+        insert_rows(conn, "INSERT INTO product_tags (product_id, tag)", 2, &tags).await?;
+    }
+    if backend == Backend::Sqlite {
+        insert_rows(conn, "INSERT INTO product_search (rowid, body)", 2, &search).await?;
+        insert_rows(conn, "INSERT INTO product_grams (rowid, grams)", 2, &grams_rows).await?;
+    }
+    insert_rows(conn, "INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload)", 8, &events).await?;
+    Ok(())
+}
+
+/// Adds rows to the job's report, in line order.
+async fn add_to_report(conn: &mut AnyConnection, job: i64, rows: Vec<BadRow>) -> AppResult<()> {
+    let (report,): (String,) = sqlx::query_as("SELECT bad_rows FROM import_jobs WHERE id = $1").bind(job).fetch_one(&mut *conn).await?;
+    let mut bad: Vec<BadRow> = serde_json::from_str(&report).unwrap_or_default();
+    bad.extend(rows);
+    bad.sort_by_key(|b| b.line);
+    sqlx::query("UPDATE import_jobs SET bad_rows = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&bad).unwrap_or_else(|_| "[]".into()))
+        .bind(job)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
 /// Adds the rows of a product that could not be written to the job's report.
 async fn report_unwritten(db: &Db, job: i64, p: &PlannedProduct, e: &AppError) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    let (report,): (String,) = sqlx::query_as("SELECT bad_rows FROM import_jobs WHERE id = $1").bind(job).fetch_one(&mut *tx).await?;
-    let mut bad: Vec<BadRow> = serde_json::from_str(&report).unwrap_or_default();
     let message = match e {
         AppError::Invalid { message, .. } => message.clone(),
         other => other.to_string(),
     };
-    for (line, sku) in p.lines.iter().zip(&p.product.skus) {
-        bad.push(BadRow { line: *line, handle: String::new(), sku: sku.code.clone(), field: "file".into(), message: format!("could not be saved: {message}") });
-    }
-    bad.sort_by_key(|b| b.line);
-    sqlx::query("UPDATE import_jobs SET bad_rows = $1, done_rows = done_rows + $2, heartbeat_at = $3 WHERE id = $4")
-        .bind(serde_json::to_string(&bad).unwrap_or_else(|_| "[]".into()))
+    let rows = p
+        .lines
+        .iter()
+        .zip(&p.product.skus)
+        .map(|(line, sku)| BadRow { line: *line, handle: p.handle.clone(), sku: sku.code.clone(), field: "file".into(), message: format!("could not be saved: {message}") })
+        .collect();
+    let mut tx = db.begin().await?;
+    add_to_report(&mut tx, job, rows).await?;
+    sqlx::query("UPDATE import_jobs SET done_rows = done_rows + $1, heartbeat_at = $2 WHERE id = $3")
         .bind(p.lines.len() as i64)
         .bind(now_millis())
         .bind(job)
@@ -221,10 +503,10 @@ pub async fn fail_import(db: &Db, job: i64, error: &AppError) -> AppResult<()> {
     Ok(())
 }
 
-type JobDb = (i64, String, String, i64, i64, i64, String, Option<String>, String, i64, Option<i64>);
+type JobDb = (i64, String, String, i64, i64, i64, String, Option<String>, String, i64, Option<i64>, i64, i64);
 
 const JOB_SELECT: &str = "SELECT j.id, j.file_name, j.state, j.total_rows, j.done_rows, j.imported_products, j.bad_rows, j.error, \
-     u.display_name, j.created_at, j.finished_at FROM import_jobs j JOIN users u ON u.id = j.created_by";
+     u.display_name, j.created_at, j.finished_at, j.updated_products, j.unchanged_products FROM import_jobs j JOIN users u ON u.id = j.created_by";
 
 fn job(r: JobDb) -> ImportJob {
     ImportJob {
@@ -234,6 +516,8 @@ fn job(r: JobDb) -> ImportJob {
         total_rows: r.3,
         done_rows: r.4,
         imported_products: r.5,
+        updated_products: r.11,
+        unchanged_products: r.12,
         bad_rows: serde_json::from_str(&r.6).unwrap_or_default(),
         error: r.7,
         created_by: r.8,

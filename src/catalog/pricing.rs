@@ -93,7 +93,7 @@ pub async fn change_price(
 /// `old`), the product's lowest price, the history, the audit log and, when the new price is
 /// abnormal, a price alert for the product managers.
 #[allow(clippy::too_many_arguments)]
-async fn apply_price(
+pub(super) async fn apply_price(
     conn: &mut AnyConnection,
     policy: &PricePolicy,
     sku_id: i64,

@@ -207,7 +207,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ProductInput) -> AppResult<T
 /// Writes a new product in `state` with its tags, SKUs and search index, on `conn` (the
 /// caller's transaction); the caller has checked the category and that the SKU codes are
 /// free (the unique index refuses a code taken meanwhile), and records the audit event.
-/// Inserts only, no read-before-write: imports write thousands of products this way.
+/// Inserts only, no read-before-write. (Imports write many products at once with multi-row
+/// INSERTs of the same rows: `bulk_service::insert_products`.)
 pub(super) async fn insert_product(conn: &mut AnyConnection, backend: Backend, actor_id: i64, state: &str, p: &ValidProduct) -> AppResult<i64> {
     let now = now_millis();
     let text = p.search_text();
@@ -258,10 +259,29 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, version: i64, input: &Produ
     if current != version {
         return Err(AppError::StaleVersion);
     }
-    check_category(&mut tx, p.category_id).await?;
+    save_edit(&mut tx, db.backend, actor.id, id, &state, version, &p, json!({})).await?;
+    tx.commit().await?;
+    Ok(version + 1)
+}
+
+/// Saves the content of product `id`, in the editable `state`, last seen at `version`, in the
+/// caller's transaction, with its audit event (`extra` adds to the payload). The edit form and
+/// an import that updates a draft both save through here.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn save_edit(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    actor_id: i64,
+    id: i64,
+    state: &str,
+    version: i64,
+    p: &ValidProduct,
+    extra: serde_json::Value,
+) -> AppResult<()> {
+    check_category(conn, p.category_id).await?;
     let updated = sqlx::query(
         "UPDATE products SET title = $1, description = $2, category_id = $3, tags = $4, estimated_stock = $5, min_price = $6, \
-         search_text = $7, version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10",
+         search_text = $7, version = version + 1, updated_at = $8 WHERE id = $9 AND version = $10 AND state = $11",
     )
     .bind(&p.title)
     .bind(&p.description)
@@ -273,19 +293,22 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, version: i64, input: &Produ
     .bind(now_millis())
     .bind(id)
     .bind(version)
-    .execute(&mut *tx)
+    .bind(state)
+    .execute(&mut *conn)
     .await?;
     if updated.rows_affected() != 1 {
         return Err(AppError::StaleVersion);
     }
-    write_tags(&mut tx, id, &p.tags).await?;
-    write_skus(&mut tx, id, &p.skus).await?;
-    index_for_search(&mut tx, db.backend, id, &p.search_text()).await?;
+    write_tags(conn, id, &p.tags).await?;
+    write_skus(conn, id, &p.skus).await?;
+    index_for_search(conn, backend, id, &p.search_text()).await?;
     let codes: Vec<&str> = p.skus.iter().map(|s| s.code.as_str()).collect();
-    audit(&mut tx, LISTING.id, id, "edit", Some(&state), Some(&state), Some(actor.id), &json!({ "title": p.title, "skus": codes.join(", ") }))
-        .await?;
-    tx.commit().await?;
-    Ok(version + 1)
+    let mut payload = json!({ "title": p.title, "skus": codes.join(", ") });
+    if let (Some(map), serde_json::Value::Object(more)) = (payload.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    audit(conn, LISTING.id, id, "edit", Some(state), Some(state), Some(actor_id), &payload).await?;
+    Ok(())
 }
 
 /// A listing step (submit, approve, return, resubmit, delist, relist) on product `id`.

@@ -122,6 +122,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 14,
+        name: "import_updates",
+        sql: include_str!("../../migrations/0014_import_updates.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {
