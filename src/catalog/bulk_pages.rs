@@ -1,5 +1,5 @@
-//! The import page: choose a CSV file, follow the import's progress in the page, read the
-//! report of the rows left out; the latest imports below.
+//! The import page: choose a CSV file, follow the import's progress in the page (products
+//! created, updated, unchanged), read the report of the rows left out; the latest imports below.
 
 use super::api::{get_import, list_imports};
 use super::bulk::{ImportJob, BadRow, COLUMNS, RUNNING};
@@ -119,7 +119,7 @@ fn ImportInner() -> impl IntoView {
                     }
                     view! {
                         <table class="data">
-                            <thead><tr><th>"#"</th><th>{i18n.t("import.file")}</th><th>{i18n.t("field.state")}</th><th class="num">{i18n.t("import.imported")}</th><th>{i18n.t("field.submitted_by")}</th><th>{i18n.t("audit.when")}</th></tr></thead>
+                            <thead><tr><th>"#"</th><th>{i18n.t("import.file")}</th><th>{i18n.t("field.state")}</th><th class="num">{i18n.t("import.imported")}</th><th class="num">{i18n.t("import.updated")}</th><th>{i18n.t("field.submitted_by")}</th><th>{i18n.t("audit.when")}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|j| view! {
                                     <tr>
@@ -127,6 +127,7 @@ fn ImportInner() -> impl IntoView {
                                         <td>{j.file_name}</td>
                                         <td>{move || i18n.t(state_key(&j.state))()}</td>
                                         <td class="num">{j.imported_products}</td>
+                                        <td class="num">{j.updated_products}</td>
                                         <td>{j.created_by}</td>
                                         <td>{format_time(j.created_at)}</td>
                                     </tr>
@@ -160,6 +161,8 @@ fn job_view(j: ImportJob) -> impl IntoView {
             <p data-testid="import-progress">
                 {j.done_rows} " / " {j.total_rows} " " {i18n.t("import.rows")} " · "
                 <strong data-testid="imported">{j.imported_products}</strong> " " {i18n.t("import.products_imported")} " · "
+                <strong data-testid="updated">{j.updated_products}</strong> " " {i18n.t("import.products_updated")} " · "
+                <strong data-testid="unchanged">{j.unchanged_products}</strong> " " {i18n.t("import.products_unchanged")} " · "
                 <strong data-testid="bad-count">{j.bad_rows.len()}</strong> " " {i18n.t("import.bad_rows")}
             </p>
             {j.error.clone().map(|e| view! { <p class="error">{e}</p> })}
