@@ -5,7 +5,7 @@
 //! the same people. Customers hear of what happens to their order; staff hear of work that
 //! waits for them, found by permission so that custom roles are included.
 
-use crate::domain::{format_money, AppResult, Permission};
+use crate::domain::{price_label, AppResult, Permission};
 use crate::engine::run::StepDone;
 use crate::notifications::service::{notify_customer, notify_holders};
 use crate::notifications::Notice;
@@ -25,11 +25,11 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
         // waiting for a clerk is news for the clerks. The customer hears at the confirmation,
         // automatic or by hand.
         "pay" if done.payload["review"] == true => {
-            let staff = Notice::new("order.review", done.workflow.id, id, format!("/orders/{id}")).with("order", id.to_string()).with("total", format_money(total));
+            let staff = Notice::new("order.review", done.workflow.id, id, format!("/orders/{id}")).with("order", id.to_string()).with("total", price_label(total));
             notify_holders(conn, Permission::OrderReview, done.actor_id, &staff).await?;
             return Ok(());
         }
-        "confirm" => to_customer("order.confirmed").with("total", format_money(total)),
+        "confirm" => to_customer("order.confirmed").with("total", price_label(total)),
         "ship" => {
             let parcels: Vec<(Option<String>, Option<String>)> =
                 sqlx::query_as("SELECT carrier, tracking_number FROM shipments WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(&mut *conn).await?;
@@ -45,7 +45,7 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
         // expiry's reach them with the reason, and the refund when they had paid.
         "cancel" | "void" => {
             let notice = match paid_at {
-                Some(_) => to_customer("order.cancelled_refund").with("amount", format_money(total)),
+                Some(_) => to_customer("order.cancelled_refund").with("amount", price_label(total)),
                 None => to_customer("order.cancelled"),
             };
             notice.with("reason", reason.unwrap_or_default())
@@ -71,7 +71,7 @@ pub async fn return_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRe
         }
         "approve" => to_customer("return.approved").with("note", answer.unwrap_or_default()),
         "reject" => to_customer("return.rejected").with("reason", answer.unwrap_or_default()),
-        "refund" => to_customer("return.refunded").with("amount", amount.map(format_money).unwrap_or_default()),
+        "refund" => to_customer("return.refunded").with("amount", amount.map(price_label).unwrap_or_default()),
         "exchange" => to_customer("return.exchanged").with("tracking", tracking.unwrap_or_default()),
         _ => return Ok(()),
     };

@@ -80,7 +80,7 @@ on_both_backends!(an_orders_steps_tell_its_customer_in_the_app_and_by_mail, asyn
     // tracking number and the way to the order.
     let sent = mails(&db, "customer@shopflow.test", id).await;
     assert_eq!(sent.len(), 3, "{sent:?}");
-    assert!(sent[0].0.contains(&format!("#{id}")) && sent[0].0.contains("128.00"), "{:?}", sent[0]);
+    assert!(sent[0].0.contains(&format!("#{id}")) && sent[0].0.contains("¥128.00"), "{:?}", sent[0]);
     assert!(sent[1].0.contains("SF Express SF700000001"), "{:?}", sent[1]);
     assert!(sent[1].1.contains(&format!("/my/orders/{id}")), "{:?}", sent[1]);
 
