@@ -48,6 +48,12 @@ async fn verify_password(hash: Option<String>, password: &str) -> AppResult<bool
 type ActorRow = (i64, String, String, i64, i64, Option<String>);
 
 /// Loads the user and the union of their roles' permissions; `None` when inactive or gone.
+/// SQL: user `u` holds the permission bound as `$n`, through any of their roles (built-in or
+/// custom) — for finding who may do something, as [`load_actor`] finds what one user may.
+pub fn holds_permission(n: u8) -> String {
+    format!("EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = ${n})")
+}
+
 pub async fn load_actor(db: &Db, user_id: i64) -> AppResult<Option<Actor>> {
     let row: Option<ActorRow> = sqlx::query_as(
         "SELECT id, email, display_name, is_customer, active, locale FROM users WHERE id = $1",

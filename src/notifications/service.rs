@@ -61,11 +61,10 @@ async fn write(conn: &mut AnyConnection, user_id: i64, notice: &Notice, mail: bo
 /// Notifies the active members of staff who hold `permission` (through any role, built-in or
 /// custom), except `except` — whoever took the step knows already. Returns how many.
 pub async fn notify_holders(conn: &mut AnyConnection, permission: Permission, except: Option<i64>, notice: &Notice) -> AppResult<usize> {
-    let ids: Vec<(i64,)> = sqlx::query_as(
-        "SELECT u.id FROM users u WHERE u.active = 1 AND u.is_customer = 0 AND u.id <> $2 AND EXISTS \
-         (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = $1) \
-         ORDER BY u.id LIMIT $3",
-    )
+    let ids: Vec<(i64,)> = sqlx::query_as(&format!(
+        "SELECT u.id FROM users u WHERE u.active = 1 AND u.is_customer = 0 AND u.id <> $2 AND {} ORDER BY u.id LIMIT $3",
+        crate::accounts::service::holds_permission(1)
+    ))
     .bind(permission.key())
     .bind(except.unwrap_or(0))
     .bind(MAX_STAFF_RECIPIENTS)

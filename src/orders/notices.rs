@@ -15,7 +15,16 @@ fn customer_link(order: i64) -> String {
     format!("/my/orders/{order}")
 }
 
+/// The steps below tell someone; the others (placing, allocating, picking, packing,
+/// completing…) return before reading anything: this runs inside every order step.
+const ORDER_NEWS: &[&str] = &["pay", "confirm", "ship", "deliver", "cancel", "void"];
+const RETURN_NEWS: &[&str] = &["request", "file_for_customer", "approve", "reject", "refund", "exchange"];
+const EXCEPTION_NEWS: &[&str] = &["report", "resolve"];
+
 pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    if !ORDER_NEWS.contains(&done.action.id) || (done.action.id == "pay" && done.payload["review"] != true) {
+        return Ok(());
+    }
     let id = done.id;
     let (customer, total, paid_at, reason): (i64, i64, Option<i64>, Option<String>) =
         sqlx::query_as("SELECT customer_id, total, paid_at, cancel_reason FROM orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
@@ -56,6 +65,9 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
 }
 
 pub async fn return_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    if !RETURN_NEWS.contains(&done.action.id) {
+        return Ok(());
+    }
     let id = done.id;
     let (order, customer, answer, amount, tracking): (i64, i64, Option<String>, Option<i64>, Option<String>) =
         sqlx::query_as("SELECT order_id, customer_id, answer, refund_amount, tracking_number FROM return_cases WHERE id = $1")
@@ -79,6 +91,9 @@ pub async fn return_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRe
 }
 
 pub async fn exception_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    if !EXCEPTION_NEWS.contains(&done.action.id) {
+        return Ok(());
+    }
     let id = done.id;
     let (order, customer, note): (i64, i64, String) = sqlx::query_as(
         "SELECT e.order_id, o.customer_id, e.customer_note FROM shipping_exceptions e JOIN orders o ON o.id = e.order_id WHERE e.id = $1",

@@ -16,7 +16,14 @@ use crate::notifications::service::{notify, notify_in_app, MAX_STAFF_RECIPIENTS}
 use crate::notifications::Notice;
 use sqlx::AnyConnection;
 
+/// The steps that tell someone; the others (opening, starting, notes, merging, closing)
+/// return before reading the ticket.
+const NEWS: &[&str] = &["reply", "ask", "resolve", "customer_reply", "customer_answer", "reopen", "triage", "assign", "escalate", "department_answer"];
+
 pub async fn ticket_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
+    if !NEWS.contains(&done.action.id) {
+        return Ok(());
+    }
     let id = done.id;
     let (customer, assignee, subject): (Option<i64>, Option<i64>, String) =
         sqlx::query_as("SELECT customer_id, assignee_id, subject FROM tickets WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
@@ -120,9 +127,7 @@ async fn actor_name(conn: &mut AnyConnection, actor: Option<i64>) -> AppResult<S
 /// in it (hold its page permission — the same test as their queue, `department_tasks`),
 /// except `except`.
 pub async fn department_members(conn: &mut AnyConnection, dept: Department, except: Option<i64>) -> AppResult<Vec<i64>> {
-    let holds = |n: u8| {
-        format!("EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = ${n})")
-    };
+    use crate::accounts::service::holds_permission as holds;
     let ids: Vec<(i64,)> = sqlx::query_as(&format!(
         "SELECT u.id FROM users u WHERE u.active = 1 AND u.is_customer = 0 AND u.id <> $3 AND {} AND {} ORDER BY u.id LIMIT $4",
         holds(1),

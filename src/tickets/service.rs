@@ -116,10 +116,10 @@ async fn check_order(conn: &mut AnyConnection, customer: i64, order: Option<i64>
 
 /// An active member of staff who handles tickets.
 async fn check_agent(conn: &mut AnyConnection, field: &str, id: i64) -> AppResult<i64> {
-    let found: Option<(i64,)> = sqlx::query_as(
-        "SELECT u.id FROM users u WHERE u.id = $1 AND u.is_customer = 0 AND u.active = 1 AND EXISTS \
-         (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = $2)",
-    )
+    let found: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT u.id FROM users u WHERE u.id = $1 AND u.is_customer = 0 AND u.active = 1 AND {}",
+        crate::accounts::service::holds_permission(2)
+    ))
     .bind(id)
     .bind(crate::domain::Permission::TicketHandle.key())
     .fetch_optional(conn)
