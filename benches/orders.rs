@@ -81,6 +81,7 @@ fn checkout(key: String, total: i64) -> CheckoutInput {
         address: AddressInput { recipient: "Bench".into(), phone: "+86 138 0000 0000".into(), address: "1 Bench Rd".into() },
         shipping_method: "standard".into(),
         expected_total: total,
+        save_address: false,
     }
 }
 

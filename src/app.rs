@@ -14,6 +14,7 @@ use crate::orders::desk_pages::{OrderDeskPage, OrderQueue};
 use crate::orders::exception_pages::ExceptionList;
 use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::shipment_pages::ShipmentBoardPage;
+use crate::orders::address_pages::AddressBookPage;
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
 use crate::notifications::pages::{NoticesChanged, NotificationBell, NotificationsPage};
 use crate::outbox::pages::OutboxPage;
@@ -24,6 +25,7 @@ use crate::tickets::replies_page::CannedRepliesPage;
 use crate::tickets::desk_pages::{DepartmentTasksPage, TicketDeskPage, TicketNewPage, TicketQueuePage};
 use crate::tickets::pages::{MyTicketList, MyTicketPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
+use crate::logistics::pages::CarriersPage;
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -102,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/counts/:id") view=CountPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/orders") view=MyOrders ssr=SsrMode::Async/>
+                    <Route path=path!("/my/addresses") view=AddressBookPage ssr=SsrMode::Async/>
                     <Route path=path!("/my/orders/:id") view=MyOrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders") view=OrderQueue ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=OrderDeskPage ssr=SsrMode::Async/>
@@ -121,6 +124,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/shipments") view=ShipmentBoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/carriers") view=CarriersPage ssr=SsrMode::Async/>
                     <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
                     <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>

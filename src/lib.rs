@@ -17,6 +17,7 @@ pub mod engine;
 pub mod i18n;
 pub mod improvement;
 pub mod inventory;
+pub mod logistics;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;

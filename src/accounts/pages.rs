@@ -149,6 +149,10 @@ pub fn PortalHome() -> impl IntoView {
                         <h2>{i18n.t("ticket.mine")}</h2>
                         <p>{i18n.t("portal.tickets_hint")}</p>
                     </a>
+                    <a class="card" href="/my/addresses">
+                        <h2>{i18n.t("address.title")}</h2>
+                        <p>{i18n.t("portal.addresses_hint")}</p>
+                    </a>
                     <a class="card" href="/account">
                         <h2>{i18n.t("account.title")}</h2>
                         <p>{i18n.t("portal.account_hint")}</p>

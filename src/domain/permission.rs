@@ -80,6 +80,7 @@ permissions! {
     ReturnReview = "return.review", "Approve or reject returns, hand refunds to finance, send exchanges", "审核退换货、转财务退款、发出换货";
     ReturnReceive = "return.receive", "Receive and inspect returned goods", "退货收货与质检";
     ExceptionHandle = "exception.handle", "Report, investigate and resolve shipping exceptions", "登记、调查、处理物流异常";
+    CarrierManage = "carrier.manage", "Configure carriers, their shipping services and prices", "配置承运商及其配送服务与运费";
     // Customer service.
     TicketOpen = "ticket.open", "Open tickets (customers their own, agents for a caller) and write on them", "提交工单（客户本人；客服代来电客户）并留言";
     TicketView = "ticket.view", "Read all tickets and the service queue", "查看全部工单及客服队列";
@@ -279,7 +280,7 @@ impl Role {
                 let own = [WarehousePage, StockView, StockReserve, StockAlertHandle, OrderView, OrderFulfil, OrderShip, ReturnReceive, TicketTaskAnswer];
                 with_staff(&[&own[..], &receiving[..]].concat())
             }
-            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle, TicketTaskAnswer]),
+            Role::LogisticsCoordinator => with_staff(&[LogisticsPage, StockView, OrderView, OrderShip, ExceptionHandle, CarrierManage, TicketTaskAnswer]),
             Role::ServiceAgent => with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle]),
             Role::SeniorServiceAgent => {
                 with_staff(&[ServicePage, StockView, OrderView, ReturnReview, TicketOpen, TicketView, TicketHandle, TicketSupervise])

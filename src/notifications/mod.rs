@@ -102,11 +102,12 @@ pub struct Inbox {
 pub fn render(kind: &str, params: &Params, lang: Lang) -> String {
     let Some(template) = lookup(lang, &format!("notice.{kind}")) else { return kind.to_string() };
     let mut out = template.to_string();
-    for (name, value) in params {
+    for (name, value) in params.iter().filter(|(name, _)| !name.ends_with(ZH_TWIN)) {
         let value = match name.as_str() {
-            "parcels" => parcels_text(value, lang),
             // A department is stored by its key and named in the reader's language.
             "department" => crate::tickets::label(value, lang),
+            // Names that are data (carriers) are stored in both languages.
+            _ if lang == Lang::Zh => params.get(&zh_twin(name)).unwrap_or(value).clone(),
             _ => value.clone(),
         };
         out = out.replace(&format!("{{{name}}}"), &value);
@@ -115,18 +116,12 @@ pub fn render(kind: &str, params: &Params, lang: Lang) -> String {
     out.trim_end().trim_end_matches([':', '：']).trim_end().to_string()
 }
 
-/// Parcels are stored as "carrier-key tracking-number" pairs separated by commas, so that the
-/// carrier is named in the reader's language.
-pub fn parcels_text(raw: &str, lang: Lang) -> String {
-    raw.split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once(' ') {
-            Some((carrier, number)) => format!("{} {number}", crate::orders::carrier_name(carrier, lang)),
-            None => p.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+const ZH_TWIN: &str = ".zh";
+
+/// The name of a parameter's Chinese text, for values written in both languages when the
+/// notice is made (names that are data, which a template cannot translate).
+pub fn zh_twin(name: &str) -> String {
+    format!("{name}{ZH_TWIN}")
 }
 
 #[cfg(test)]
@@ -157,7 +152,7 @@ mod tests {
 
     #[test]
     fn templates_are_filled_and_carriers_named_in_the_readers_language() {
-        let p = params(&[("order", "12"), ("parcels", "sf SF123, jd JD9")]);
+        let p = params(&[("order", "12"), ("parcels", "SF Express SF123, JD Logistics JD9"), ("parcels.zh", "顺丰速运 SF123, 京东物流 JD9")]);
         let en = render("order.shipped", &p, Lang::En);
         assert!(en.contains("#12") && en.contains("SF Express SF123, JD Logistics JD9"), "{en}");
         let zh = render("order.shipped", &p, Lang::Zh);

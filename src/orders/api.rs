@@ -2,6 +2,7 @@
 //! order desk's queue and steps. Each checks its permission first; customers reach only their
 //! own cart and orders (the service checks ownership).
 
+use super::addresses::{AddressBookInput, SavedAddress};
 use super::exceptions::ShippingException;
 use super::returns::{ReturnCase, ReturnDetail, ReturnInspection, ReturnRequest};
 use super::reviews::{ProductReviews, ReviewInput};
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
 use {
-    super::{exception_service, exceptions::EXCEPTIONS, return_service, returns::RETURNS, review_service, service, OrderPolicy, ORDERS},
+    super::{address_service, exception_service, exceptions::EXCEPTIONS, return_service, returns::RETURNS, review_service, service, OrderPolicy, ORDERS},
     crate::domain::Permission,
     crate::server::{db, require},
 };
@@ -67,6 +68,32 @@ pub async fn my_orders() -> Result<Vec<OrderSummary>, AppError> {
 pub async fn my_order(id: i64) -> Result<OrderDetail, AppError> {
     let actor = require(Permission::OrderPlace).await?;
     service::my_order(&db()?, &actor, id).await
+}
+
+/// The customer's address book, the default first.
+#[server(endpoint = "my_addresses")]
+pub async fn my_addresses() -> Result<Vec<SavedAddress>, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    address_service::mine(&db()?, &actor).await
+}
+
+/// Adds an address (`id` none) or changes one of one's own; returns its id.
+#[server(endpoint = "save_address", input = Json)]
+pub async fn save_address(id: Option<i64>, input: AddressBookInput) -> Result<i64, AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    address_service::save(&db()?, &actor, id, &input).await
+}
+
+#[server(endpoint = "delete_address")]
+pub async fn delete_address(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    address_service::delete(&db()?, &actor, id).await
+}
+
+#[server(endpoint = "set_default_address")]
+pub async fn set_default_address(id: i64) -> Result<(), AppError> {
+    let actor = require(Permission::OrderPlace).await?;
+    address_service::set_default(&db()?, &actor, id).await
 }
 
 #[server(endpoint = "list_orders")]

@@ -4,7 +4,7 @@
 use super::api::{act_on_exception, act_on_order, confirm_orders, get_order, list_orders, report_exception};
 use super::exception_pages::{exceptions_panel, ExceptionStepArgs, ReportArgs};
 use super::pages::{follow_order, OrderLines, TrackingList};
-use super::{carrier_name, ShipmentInput, CARRIERS, ORDERS};
+use super::{ShipmentInput, ORDERS};
 use crate::catalog::pages::failure;
 use crate::components::{current_user, error_text, loading, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
@@ -155,8 +155,12 @@ fn OrderDeskInner() -> impl IntoView {
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let shipping = can("ship");
                     // Per parcel: carrier and tracking number, for the ship step.
+                    // The carrier of the service the customer chose comes first, if it is still used.
+                    let carriers = StoredValue::new(d.carriers.clone());
+                    let planned = o.planned_carrier.clone().filter(|p| d.carriers.iter().any(|c| &c.0 == p));
+                    let first = planned.or_else(|| d.carriers.first().map(|c| c.0.clone())).unwrap_or_default();
                     let inputs: Vec<(i64, [RwSignal<String>; 2])> =
-                        o.shipments.iter().map(|s| (s.id, [RwSignal::new(CARRIERS[0].0.to_string()), RwSignal::new(String::new())])).collect();
+                        o.shipments.iter().map(|s| (s.id, [RwSignal::new(first.clone()), RwSignal::new(String::new())])).collect();
                     let inputs = StoredValue::new(inputs);
                     let (oid, version) = (o.id, o.version);
                     let send = move |action: &'static str, fields: HashMap<String, String>| {
@@ -171,7 +175,7 @@ fn OrderDeskInner() -> impl IntoView {
                         .shipments
                         .iter()
                         .filter(|s| s.shipped_at.is_some())
-                        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
+                        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier_name.as_ref().map(|c| c.get(i18n.lang())).unwrap_or(""), s.tracking_number.clone().unwrap_or_default())))
                         .collect();
                     let can_report = current_user().is_some_and(|a| a.can(Permission::ExceptionHandle));
                     let steps = ["confirm", "allocate", "pick", "pack", "ship", "deliver", "complete", "request_review", "void"];
@@ -212,16 +216,19 @@ fn OrderDeskInner() -> impl IntoView {
                                                         {s.items.iter().map(|i| view! { <tr><td>{i.0.clone()}</td><td>{i.1.clone()}</td><td class="num">{i.2}</td><td class="print-only">"☐"</td></tr> }).collect_view()}
                                                     </tbody>
                                                 </table>
-                                                {match (s.carrier.clone(), s.tracking_number.clone()) {
+                                                {match (s.carrier_name.clone(), s.tracking_number.clone()) {
                                                     (Some(c), Some(t)) => view! {
-                                                        <p data-testid="tracking">{move || carrier_name(&c, i18n.lang())} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
+                                                        <p data-testid="tracking">{move || c.get(i18n.lang()).to_string()} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
                                                         <TrackingList events=s.events.clone()/>
                                                     }.into_any(),
                                                     _ if shipping => view! {
                                                         <div class="row" data-testid="ship-parcel">
                                                             <label>{i18n.t("order.carrier")}
                                                                 <select name="carrier" on:change=move |ev| sig[0].set(event_target_value(&ev))>
-                                                                    {CARRIERS.iter().map(|c| view! { <option value=c.0>{move || c.1.get(i18n.lang())}</option> }).collect_view()}
+                                                                    {carriers.get_value().into_iter().map(|(code, name)| {
+                                                                        let chosen = sig[0].get_untracked() == code;
+                                                                        view! { <option value=code selected=chosen>{move || name.get(i18n.lang()).to_string()}</option> }
+                                                                    }).collect_view()}
                                                                 </select>
                                                             </label>
                                                             <label>{i18n.t("order.tracking")}

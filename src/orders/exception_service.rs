@@ -9,6 +9,7 @@ use crate::engine::run::{self, Transition};
 use crate::engine::SlaStatus;
 use super::parse_tracking_number;
 use super::service::{add_refund, send_again};
+use crate::logistics::Name;
 use crate::server::Db;
 use std::collections::HashMap;
 
@@ -92,29 +93,29 @@ pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, fo
     step.commit(serde_json::to_value(&v).unwrap_or_default()).await
 }
 
-type ExceptionDb = (i64, i64, i64, Option<String>, Option<String>, String, String, String, Option<String>, Option<i64>, Option<String>, String, i64, i64, i64);
+type ExceptionDb = (i64, i64, i64, Option<String>, Option<String>, Option<String>, String, String, String, Option<String>, Option<i64>, Option<String>, String, i64, i64, i64);
 
-const SELECT: &str = "SELECT e.id, e.order_id, e.shipment_id, s.carrier, s.tracking_number, e.kind, e.description, e.customer_note, \
-     e.resolution, e.amount, e.replacement_tracking, e.state, e.version, e.created_at, e.state_since \
-     FROM shipping_exceptions e JOIN shipments s ON s.id = e.shipment_id";
+const SELECT: &str = "SELECT e.id, e.order_id, e.shipment_id, COALESCE(c.name_en, s.carrier), c.name_zh, s.tracking_number, e.kind, e.description, \
+     e.customer_note, e.resolution, e.amount, e.replacement_tracking, e.state, e.version, e.created_at, e.state_since \
+     FROM shipping_exceptions e JOIN shipments s ON s.id = e.shipment_id LEFT JOIN carriers c ON c.code = s.carrier";
 
 fn view(r: ExceptionDb, now: i64) -> ShippingException {
     ShippingException {
-        sla: SlaStatus::compute(&EXCEPTIONS, &r.11, r.14, now),
+        sla: SlaStatus::compute(&EXCEPTIONS, &r.12, r.15, now),
         id: r.0,
         order_id: r.1,
         shipment_id: r.2,
-        carrier: r.3.unwrap_or_default(),
-        tracking_number: r.4.unwrap_or_default(),
-        kind: r.5,
-        description: r.6,
-        customer_note: r.7,
-        resolution: r.8,
-        amount: r.9,
-        replacement_tracking: r.10,
-        state: r.11,
-        version: r.12,
-        created_at: r.13,
+        carrier: Name { en: r.3.unwrap_or_default(), zh: r.4.unwrap_or_default() },
+        tracking_number: r.5.unwrap_or_default(),
+        kind: r.6,
+        description: r.7,
+        customer_note: r.8,
+        resolution: r.9,
+        amount: r.10,
+        replacement_tracking: r.11,
+        state: r.12,
+        version: r.13,
+        created_at: r.14,
         events: Vec::new(),
         actions: Vec::new(),
     }

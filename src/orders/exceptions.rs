@@ -100,7 +100,7 @@ pub const EXCEPTIONS: Workflow = Workflow {
 impl ShippingException {
     /// "SF Express SF1020000002" in the interface language.
     pub fn parcel(&self, lang: crate::i18n::Lang) -> String {
-        format!("{} {}", super::carrier_name(&self.carrier, lang), self.tracking_number)
+        format!("{} {}", self.carrier.get(lang), self.tracking_number)
     }
 }
 
@@ -113,8 +113,8 @@ pub struct ShippingException {
     pub id: i64,
     pub order_id: i64,
     pub shipment_id: i64,
-    /// The parcel's carrier (its key) and tracking number.
-    pub carrier: String,
+    /// The parcel's carrier and tracking number.
+    pub carrier: crate::logistics::Name,
     pub tracking_number: String,
     pub kind: String,
     /// Internal: what happened (empty for customers).

@@ -2,6 +2,10 @@
 //! order to a completed one. The declaration below is the handbook's order procedure; the
 //! shared types are what the portal and the order desk exchange with the server.
 
+pub mod address_pages;
+pub mod addresses;
+#[cfg(feature = "ssr")]
+pub mod address_service;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod carrier;
@@ -32,6 +36,7 @@ pub mod shipment_pages;
 use crate::catalog::parse_quantity;
 use crate::domain::{required_text, AppError, AppResult, Permission, Role};
 use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow};
+use crate::logistics::Name;
 use serde::{Deserialize, Serialize};
 
 pub const PLACED: State = State { id: "placed", name: Text::new("Awaiting payment", "待付款"), terminal: false };
@@ -243,47 +248,6 @@ impl Default for OrderPolicy {
     }
 }
 
-/// The ways an order can travel, with their fee. (Carriers with their own services and
-/// prices, configured by logistics, replace this list in a later step of the order issue.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShippingMethod {
-    pub key: &'static str,
-    pub name: Text,
-    pub fee: i64,
-    /// Goods worth at least this travel free.
-    pub free_from: Option<i64>,
-}
-
-pub const SHIPPING_METHODS: &[ShippingMethod] = &[
-    ShippingMethod { key: "standard", name: Text::new("Standard (2–4 days)", "标准快递（2–4天）"), fee: 800, free_from: Some(9_900) },
-    ShippingMethod { key: "express", name: Text::new("Express (next day)", "次日达"), fee: 2_000, free_from: None },
-];
-
-impl ShippingMethod {
-    pub fn by_key(key: &str) -> Option<&'static ShippingMethod> {
-        SHIPPING_METHODS.iter().find(|m| m.key == key)
-    }
-
-    pub fn fee_for(&self, goods_total: i64) -> i64 {
-        match self.free_from {
-            Some(from) if goods_total >= from => 0,
-            _ => self.fee,
-        }
-    }
-}
-
-/// The carriers parcels are handed to.
-pub const CARRIERS: &[(&str, Text)] = &[
-    ("sf", Text::new("SF Express", "顺丰速运")),
-    ("jd", Text::new("JD Logistics", "京东物流")),
-    ("yto", Text::new("YTO Express", "圆通速递")),
-    ("zto", Text::new("ZTO Express", "中通快递")),
-];
-
-pub fn carrier_name(key: &str, lang: crate::i18n::Lang) -> String {
-    CARRIERS.iter().find(|c| c.0 == key).map(|c| c.1.get(lang).to_string()).unwrap_or_else(|| key.to_string())
-}
-
 /// The most of one SKU a cart line may hold.
 pub const MAX_LINE_QUANTITY: i64 = 999;
 /// The most lines one order may have.
@@ -317,6 +281,10 @@ pub struct Cart {
     pub goods_total: i64,
     /// The last address used, to fill the checkout form.
     pub last_address: Option<AddressInput>,
+    /// The delivery the shop offers now, cheapest first.
+    pub shipping: Vec<crate::logistics::ShippingOption>,
+    /// The customer's address book, the default first.
+    pub addresses: Vec<addresses::SavedAddress>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -324,6 +292,20 @@ pub struct AddressInput {
     pub recipient: String,
     pub phone: String,
     pub address: String,
+}
+
+impl AddressInput {
+    /// The same address trimmed, or the first field that is wrong.
+    pub fn validate(&self) -> AppResult<AddressInput> {
+        let recipient = required_text("recipient", &self.recipient, 60)?;
+        let phone = required_text("phone", &self.phone, 30)?;
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        if digits < 6 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
+            return Err(AppError::invalid("phone", "not a phone number"));
+        }
+        let address = required_text("address", &self.address, 300)?;
+        Ok(AddressInput { recipient, phone, address })
+    }
 }
 
 /// The checkout form. `idempotency_key` is made once by the checkout page: submitting the
@@ -335,6 +317,9 @@ pub struct CheckoutInput {
     pub address: AddressInput,
     pub shipping_method: String,
     pub expected_total: i64,
+    /// Also keep this address in the customer's address book.
+    #[serde(default)]
+    pub save_address: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,7 +328,8 @@ pub struct ValidCheckout {
     pub recipient: String,
     pub phone: String,
     pub address: String,
-    pub method: &'static ShippingMethod,
+    /// The chosen shipping service's code; the server prices it from the carriers' data.
+    pub method: String,
 }
 
 impl CheckoutInput {
@@ -352,14 +338,9 @@ impl CheckoutInput {
         if key.len() < 8 || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(AppError::invalid("idempotency_key", "reload the checkout page and try again"));
         }
-        let recipient = required_text("recipient", &self.address.recipient, 60)?;
-        let phone = required_text("phone", &self.address.phone, 30)?;
-        let digits = phone.chars().filter(char::is_ascii_digit).count();
-        if digits < 6 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) {
-            return Err(AppError::invalid("phone", "not a phone number"));
-        }
-        let address = required_text("address", &self.address.address, 300)?;
-        let method = ShippingMethod::by_key(&self.shipping_method).ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))?;
+        let AddressInput { recipient, phone, address } = self.address.validate()?;
+        let method = crate::logistics::parse_code("shipping_method", &self.shipping_method)
+            .map_err(|_| AppError::invalid("shipping_method", "choose a shipping method"))?;
         Ok(ValidCheckout { idempotency_key: key.to_string(), recipient, phone, address, method })
     }
 }
@@ -492,7 +473,10 @@ pub struct Shipment {
     pub warehouse: String,
     pub warehouse_name: String,
     pub carrier: Option<String>,
+    pub carrier_name: Option<Name>,
     pub tracking_number: Option<String>,
+    /// The parcel on its carrier's own site, when the carrier has a tracking page.
+    pub tracking_link: Option<String>,
     pub shipped_at: Option<i64>,
     pub delivered_at: Option<i64>,
     /// (sku, title, quantity): the pick list.
@@ -596,6 +580,9 @@ pub struct Order {
     pub phone: String,
     pub address: String,
     pub shipping_method: String,
+    pub shipping_service: Name,
+    /// The carrier of the chosen service, suggested when the parcels are shipped.
+    pub planned_carrier: Option<String>,
     pub goods_total: i64,
     pub shipping_fee: i64,
     pub total: i64,
@@ -622,6 +609,8 @@ pub struct OrderDetail {
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,
+    /// The carriers a parcel may be handed to (for whoever may ship it): (code, name).
+    pub carriers: Vec<(String, Name)>,
 }
 
 /// What one parcel was handed over with, in the `ship` step.
@@ -644,11 +633,10 @@ pub fn parse_tracking_number(field: &str, text: &str) -> AppResult<String> {
 impl ShipmentInput {
     pub fn validate(&self, parcel_no: usize) -> AppResult<(String, String)> {
         let at = |e: AppError| e.at_line("shipments", parcel_no);
-        if !CARRIERS.iter().any(|c| c.0 == self.carrier) {
-            return Err(at(AppError::invalid("carrier", "choose a carrier")));
-        }
+        // Whether the shop works with this carrier is the service's question (it is data).
+        let carrier = crate::logistics::parse_code("carrier", &self.carrier).map_err(|_| at(AppError::invalid("carrier", "choose a carrier")))?;
         let tracking = parse_tracking_number("tracking_number", &self.tracking_number).map_err(at)?;
-        Ok((self.carrier.clone(), tracking))
+        Ok((carrier, tracking))
     }
 }
 
@@ -702,8 +690,9 @@ mod tests {
             address: AddressInput { recipient: "Li Lei".into(), phone: "+86 138 0000 0000".into(), address: "1 Nanjing Rd, Shanghai".into() },
             shipping_method: "standard".into(),
             expected_total: 0,
+            save_address: false,
         };
-        assert_eq!(ok.validate().unwrap().method.key, "standard");
+        assert_eq!(ok.validate().unwrap().method, "standard");
         let with = |f: &dyn Fn(&mut CheckoutInput)| {
             let mut c = ok.clone();
             f(&mut c);
@@ -711,7 +700,8 @@ mod tests {
         };
         assert_eq!(with(&|c| c.address.phone = "call me".into()).field_message("phone").as_deref(), Some("not a phone number"));
         assert!(with(&|c| c.address.address = " ".into()).field_message("address").is_some());
-        assert!(with(&|c| c.shipping_method = "teleport".into()).field_message("shipping_method").is_some());
+        assert!(with(&|c| c.shipping_method = "tele port".into()).field_message("shipping_method").is_some());
+        assert!(with(&|c| c.shipping_method = String::new()).field_message("shipping_method").is_some());
         assert!(with(&|c| c.idempotency_key = "x".into()).field_message("idempotency_key").is_some());
     }
 
@@ -725,14 +715,6 @@ mod tests {
         assert!(card("4242424242424242", "11/26", "123").validate(today).is_ok());
         assert!(card("4242424242424242", "13/30", "123").validate(today).is_err());
         assert!(card("4242424242424242", "12/30", "12a").validate(today).unwrap_err().field_message("cvc").is_some());
-    }
-
-    #[test]
-    fn shipping_is_free_from_the_threshold() {
-        let standard = ShippingMethod::by_key("standard").unwrap();
-        assert_eq!(standard.fee_for(9_899), 800);
-        assert_eq!(standard.fee_for(9_900), 0);
-        assert_eq!(ShippingMethod::by_key("express").unwrap().fee_for(1_000_000), 2_000);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use crate::domain::{price_label, AppResult, Permission};
 use crate::engine::run::StepDone;
 use crate::notifications::service::{notify_customer, notify_holders};
-use crate::notifications::Notice;
+use crate::i18n::Lang;
+use crate::notifications::{zh_twin, Notice};
 use sqlx::AnyConnection;
 
 fn customer_link(order: i64) -> String {
@@ -40,14 +41,26 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
         }
         "confirm" => to_customer("order.confirmed").with("total", price_label(total)),
         "ship" => {
-            let parcels: Vec<(Option<String>, Option<String>)> =
-                sqlx::query_as("SELECT carrier, tracking_number FROM shipments WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(&mut *conn).await?;
-            let parcels = parcels
-                .into_iter()
-                .filter_map(|(carrier, number)| Some(format!("{} {}", carrier?, number?)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            to_customer("order.shipped").with("parcels", parcels)
+            // Carriers are data that may be renamed later: the notice keeps the names of the
+            // day, in both languages, and is read in the reader's.
+            let parcels: Vec<(String, String, Option<String>)> = sqlx::query_as(
+                "SELECT COALESCE(c.name_en, s.carrier), COALESCE(c.name_zh, ''), s.tracking_number FROM shipments s \
+                 LEFT JOIN carriers c ON c.code = s.carrier WHERE s.order_id = $1 AND s.carrier IS NOT NULL ORDER BY s.id",
+            )
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+            let text = |lang| {
+                parcels
+                    .iter()
+                    .map(|(en, zh, number)| {
+                        let name = crate::logistics::Name { en: en.clone(), zh: zh.clone() };
+                        format!("{} {}", name.get(lang), number.as_deref().unwrap_or(""))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            to_customer("order.shipped").with("parcels", text(Lang::En)).with(&zh_twin("parcels"), text(Lang::Zh))
         }
         "deliver" => to_customer("order.delivered"),
         // A customer's own cancellation is skipped by `notify_customer`; staff's and the

@@ -2,7 +2,8 @@
 //! checkout, payment, and the customer's own orders with their progress.
 
 use super::api::{add_to_cart, get_cart, my_order, my_orders, pay_order, place_order, set_cart_quantity};
-use super::{carrier_name, AddressInput, CardInput, CheckoutInput, ShippingMethod, ORDERS, SHIPPING_METHODS};
+use super::{AddressInput, CardInput, CheckoutInput, ORDERS};
+use crate::logistics::delivery_days;
 use crate::catalog::pages::failure;
 use crate::components::{loading, param_id, step_box, successes, FieldError, FormError, RequirePermission, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
@@ -188,7 +189,9 @@ fn CartInner() -> impl IntoView {
     let change_result = Signal::derive(move || change.value().get());
     let cart = Resource::new(move || changed.get(), |_| get_cart());
     let (recipient, phone, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let method = RwSignal::new("standard".to_string());
+    let save_address = RwSignal::new(false);
+    // The cheapest service until the customer picks one (set when the cart first loads).
+    let method = RwSignal::new(String::new());
     // One key per checkout page: pressing "place order" twice, or again after a network
     // error, finds the first order instead of making a second.
     let key = StoredValue::new(String::new());
@@ -213,15 +216,33 @@ fn CartInner() -> impl IntoView {
                             <p class="empty" data-testid="cart-empty">{i18n.t("cart.empty")} " " <a href="/catalog">{i18n.t("catalog.title")}</a></p>
                         }.into_any();
                     }
+                    // The default address of the book fills the form, else the last one used.
                     if recipient.get_untracked().is_empty() {
-                        if let Some(a) = cart.last_address.clone() {
+                        let first = cart.addresses.first().map(|a| a.address.clone()).or_else(|| cart.last_address.clone());
+                        if let Some(a) = first {
                             recipient.set(a.recipient);
                             phone.set(a.phone);
                             address.set(a.address);
                         }
+                        save_address.set(cart.addresses.is_empty());
                     }
+                    let book = StoredValue::new(cart.addresses.clone());
+                    let pick = move |id: String| {
+                        if let Some(a) = book.with_value(|b| b.iter().find(|a| a.id.to_string() == id).map(|a| a.address.clone())) {
+                            recipient.set(a.recipient);
+                            phone.set(a.phone);
+                            address.set(a.address);
+                            save_address.set(false);
+                        }
+                    };
                     let goods = cart.goods_total;
-                    let fee = move || ShippingMethod::by_key(&method.get()).map(|m| m.fee_for(goods)).unwrap_or(0);
+                    let options = StoredValue::new(cart.shipping.clone());
+                    // Until the customer chooses, the cheapest delivery for this cart is chosen.
+                    if !options.with_value(|o| o.iter().any(|m| m.code == method.get_untracked())) {
+                        let cheapest = options.with_value(|o| o.iter().min_by_key(|m| (m.fee_for(goods), m.days_max)).map(|m| m.code.clone()));
+                        method.set(cheapest.unwrap_or_default());
+                    }
+                    let fee = move || options.with_value(|o| o.iter().find(|m| m.code == method.get()).map(|m| m.fee_for(goods)).unwrap_or(0));
                     let submit = move |ev: leptos::ev::SubmitEvent| {
                         ev.prevent_default();
                         if key.with_value(String::is_empty) {
@@ -232,6 +253,7 @@ fn CartInner() -> impl IntoView {
                             address: AddressInput { recipient: recipient.get_untracked(), phone: phone.get_untracked(), address: address.get_untracked() },
                             shipping_method: method.get_untracked(),
                             expected_total: goods + fee(),
+                            save_address: save_address.get_untracked(),
                         });
                     };
                     view! {
@@ -273,6 +295,13 @@ fn CartInner() -> impl IntoView {
                         <FormError result=change_result/>
                         <form class="form wide checkout" on:submit=submit data-testid="checkout">
                             <h2>{i18n.t("cart.delivery")}</h2>
+                            {(!cart.addresses.is_empty()).then(|| view! {
+                                <label data-field="saved_address">{i18n.t("address.choose")}
+                                    <select name="saved_address" on:change=move |ev| pick(event_target_value(&ev))>
+                                        {cart.addresses.iter().map(|a| view! { <option value=a.id.to_string()>{a.summary()}</option> }).collect_view()}
+                                    </select>
+                                </label>
+                            })}
                             <div class="row">
                                 <label data-field="recipient">{i18n.t("field.recipient")}
                                     <input name="recipient" maxlength="60" autocomplete="name" prop:value=move || recipient.get() on:input=move |ev| recipient.set(event_target_value(&ev))/>
@@ -287,23 +316,35 @@ fn CartInner() -> impl IntoView {
                                 <textarea name="address" rows="2" maxlength="300" autocomplete="street-address" prop:value=move || address.get() on:input=move |ev| address.set(event_target_value(&ev))></textarea>
                             </label>
                             <FieldError result=placed field="address"/>
+                            <label class="inline">
+                                <input type="checkbox" name="save_address" prop:checked=move || save_address.get() on:change=move |ev| save_address.set(event_target_checked(&ev))/>
+                                {i18n.t("address.save_at_checkout")} " " <a href="/my/addresses" class="small">{i18n.t("address.title")}</a>
+                            </label>
                             <fieldset class="methods">
                                 <legend>{i18n.t("cart.shipping")}</legend>
-                                {SHIPPING_METHODS.iter().map(|m| view! {
-                                    <label class="inline">
-                                        <input type="radio" name="shipping_method" value=m.key prop:checked=move || method.get() == m.key
-                                            on:change=move |_| method.set(m.key.to_string())/>
-                                        {move || m.name.get(i18n.lang())} " · " {price_label(m.fee_for(goods))}
-                                    </label>
+                                {cart.shipping.is_empty().then(|| view! { <p class="empty" data-testid="no-shipping">{i18n.t("cart.no_shipping")}</p> })}
+                                {cart.shipping.into_iter().map(|m| {
+                                    let (code, code2) = (m.code.clone(), m.code.clone());
+                                    let fee = m.fee_for(goods);
+                                    view! {
+                                        <label class="inline method" data-method=m.code.clone()>
+                                            <input type="radio" name="shipping_method" value=m.code.clone() prop:checked=move || method.get() == code
+                                                on:change=move |_| method.set(code2.clone())/>
+                                            <span>{move || format!("{} · {}", m.carrier.get(i18n.lang()), m.name.get(i18n.lang()))}
+                                                " (" {move || delivery_days(m.days_min, m.days_max, i18n.lang())} ")"</span>
+                                            " · " {if fee == 0 { i18n.t("cart.free")().to_string() } else { price_label(fee) }}
+                                        </label>
+                                    }
                                 }).collect_view()}
                             </fieldset>
+                            <FieldError result=placed field="shipping_method"/>
                             <dl class="facts totals" data-testid="totals">
                                 <dt>{i18n.t("cart.goods")}</dt><dd>{price_label(goods)}</dd>
                                 <dt>{i18n.t("cart.shipping")}</dt><dd>{move || price_label(fee())}</dd>
                                 <dt>{i18n.t("cart.total")}</dt><dd><strong data-testid="total">{move || price_label(goods + fee())}</strong></dd>
                             </dl>
                             <FieldError result=placed field="cart"/>
-                            <FormError result=placed fields=&["recipient", "phone", "address", "cart"]/>
+                            <FormError result=placed fields=&["recipient", "phone", "address", "cart", "shipping_method"]/>
                             <div class="actions"><button type="submit" data-testid="place-order" disabled=move || place.pending().get()>{i18n.t("cart.place")}</button></div>
                         </form>
                     }.into_any()
@@ -449,12 +490,14 @@ fn MyOrderInner() -> impl IntoView {
                                 <h2>{i18n.t("order.parcels")}</h2>
                                 <ul class="parcels" data-testid="parcels">
                                     {o.shipments.iter().map(|s| {
-                                        let carrier = s.carrier.clone();
+                                        let carrier = s.carrier_name.clone();
+                                        let link = s.tracking_link.clone();
                                         view! {
                                             <li>
                                                 {match (carrier, s.tracking_number.clone()) {
                                                     (Some(c), Some(t)) => view! {
-                                                        <strong>{move || carrier_name(&c, i18n.lang())}</strong> " " <span data-testid="tracking">{t}</span>
+                                                        <strong>{move || c.get(i18n.lang()).to_string()}</strong> " " <span data-testid="tracking">{t}</span>
+                                                        {link.map(|l| view! { " " <a href=l target="_blank" rel="noopener noreferrer" data-testid="carrier-link">{i18n.t("order.track_at_carrier")}</a> })}
                                                         " · " {i18n.t("order.shipped_at")} " " {s.shipped_at.map(format_time).unwrap_or_default()}
                                                         {s.delivered_at.map(|d| view! { " · " {i18n.t("order.delivered_at")} " " {format_time(d)} })}
                                                     }.into_any(),
@@ -491,7 +534,7 @@ fn MyOrderInner() -> impl IntoView {
 #[component]
 pub fn OrderLines(order: super::Order) -> impl IntoView {
     let i18n = use_i18n();
-    let method = ShippingMethod::by_key(&order.shipping_method);
+    let method = order.shipping_service.clone();
     view! {
         <div class="table-wrap">
             <table class="data lines" data-testid="order-lines">
@@ -515,7 +558,7 @@ pub fn OrderLines(order: super::Order) -> impl IntoView {
         <dl class="facts totals">
             <dt>{i18n.t("cart.goods")}</dt><dd>{price_label(order.goods_total)}</dd>
             <dt>{i18n.t("cart.shipping")}</dt>
-            <dd>{price_label(order.shipping_fee)} " · " {move || method.map(|m| m.name.get(i18n.lang())).unwrap_or("")}</dd>
+            <dd>{price_label(order.shipping_fee)} " · " {move || method.get(i18n.lang()).to_string()}</dd>
             <dt>{i18n.t("cart.total")}</dt><dd><strong data-testid="order-total">{price_label(order.total)}</strong></dd>
             <dt>{i18n.t("cart.delivery")}</dt>
             <dd>{order.recipient.clone()} " · " {order.phone.clone()}<br/>{order.address.clone()}</dd>

@@ -27,7 +27,10 @@ pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
             .fetch_optional(db.pool())
             .await?;
     let last_address = last.map(|(recipient, phone, address)| AddressInput { recipient, phone, address });
-    Ok(Cart { lines, goods_total, last_address })
+    let mut conn = db.pool().acquire().await?;
+    let shipping = crate::logistics::service::shipping_options(&mut conn).await?;
+    let addresses = super::address_service::list(&mut conn, actor.id).await?;
+    Ok(Cart { lines, goods_total, last_address, shipping, addresses })
 }
 
 /// The cart's lines priced as of now, and the goods' total.
@@ -149,7 +152,7 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     if let Some(gone) = lines.iter().find(|l| !l.listed) {
         return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
     }
-    let fee = v.method.fee_for(goods_total);
+    let fee = crate::logistics::service::offered(&mut *db.pool().acquire().await?, &v.method).await?.fee_for(goods_total);
     let total = goods_total + fee;
     if total != input.expected_total {
         return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
@@ -165,7 +168,7 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     .bind(&v.recipient)
     .bind(&v.phone)
     .bind(&v.address)
-    .bind(v.method.key)
+    .bind(&v.method)
     .bind(goods_total)
     .bind(fee)
     .bind(total)
@@ -199,9 +202,13 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
         line_ids.push(line_id);
     }
     sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?;
+    if input.save_address {
+        let a = AddressInput { recipient: v.recipient.clone(), phone: v.phone.clone(), address: v.address.clone() };
+        super::address_service::remember(step.conn(), actor.id, &a).await?;
+    }
     // Last: on PostgreSQL the balance rows stay locked from here to the commit.
     hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &lines).await?;
-    let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": v.method.key });
+    let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": v.method });
     Ok(step.commit_created(id, payload).await?.id)
 }
 
@@ -447,6 +454,9 @@ pub async fn act_on_order(
                     .find(|s| s.shipment_id == *parcel)
                     .ok_or_else(|| AppError::invalid("shipments", "record the carrier and tracking number of every parcel"))?;
                 let (carrier, tracking) = input.validate(n + 1)?;
+                crate::logistics::service::require_active_carrier(step.conn(), &carrier, "carrier")
+                    .await
+                    .map_err(|e| e.at_line("shipments", n + 1))?;
                 sqlx::query("UPDATE shipments SET carrier = $1, tracking_number = $2, shipped_at = $3 WHERE id = $4")
                     .bind(&carrier)
                     .bind(&tracking)
@@ -615,9 +625,11 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let parcels: Vec<(i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT s.id, w.code, w.name, s.carrier, s.tracking_number, s.shipped_at, s.delivered_at \
-         FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.order_id = $1 ORDER BY s.id",
+    type ParcelDb = (i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>);
+    let parcels: Vec<ParcelDb> = sqlx::query_as(
+        "SELECT s.id, w.code, w.name, s.carrier, s.tracking_number, s.shipped_at, s.delivered_at, c.name_en, c.name_zh, c.tracking_url \
+         FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id LEFT JOIN carriers c ON c.code = s.carrier \
+         WHERE s.order_id = $1 ORDER BY s.id",
     )
     .bind(id)
     .fetch_all(db.pool())
@@ -643,7 +655,16 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
             .await?;
     let refunds: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT amount, reason, state FROM refunds WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(db.pool()).await?;
+    // Named by the service as it is now; the fee is what the order was charged.
+    let service: Option<(String, String, String)> =
+        sqlx::query_as("SELECT carrier, name_en, name_zh FROM shipping_services WHERE code = $1").bind(&r.6).fetch_optional(db.pool()).await?;
+    let (planned_carrier, shipping_service) = match service {
+        Some((carrier, en, zh)) => (Some(carrier), Name { en, zh }),
+        None => (None, Name::code(&r.6)),
+    };
     Ok(Order {
+        planned_carrier,
+        shipping_service,
         sla: crate::engine::SlaStatus::compute(&ORDERS, &r.12, r.15, now_millis()),
         id: r.0,
         customer_id: r.1,
@@ -673,6 +694,11 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
                     .filter(|t| t.0 == p.0)
                     .map(|t| TrackingEvent { status: t.1.clone(), description: t.2.clone(), location: t.3.clone(), at: t.4 })
                     .collect(),
+                carrier_name: p.3.as_deref().map(|code| match (&p.7, &p.8) {
+                    (Some(en), Some(zh)) => Name { en: en.clone(), zh: zh.clone() },
+                    _ => Name::code(code),
+                }),
+                tracking_link: p.4.as_deref().and_then(|n| crate::logistics::tracking_link(p.9.as_deref(), n)),
                 id: p.0,
                 warehouse: p.1,
                 warehouse_name: p.2,
@@ -693,7 +719,7 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
 /// An order as the order desk sees it, with the steps this member of staff may take.
 pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail> {
     let order = load(db, id).await?;
-    let actions = ORDERS
+    let actions: Vec<String> = ORDERS
         .available(&order.state, &actor.permissions)
         .filter(|a| a.permission != crate::domain::Permission::OrderPlace)
         .map(|a| a.id.to_string())
@@ -702,7 +728,12 @@ pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDet
     let exceptions = super::exception_service::of_order(db, actor, id, true).await?;
     let returns = super::return_service::of_order(db, id).await?;
     let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
-    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions })
+    let carriers = if actions.iter().any(|a| a == "ship") {
+        crate::logistics::service::active_carriers(&mut *db.pool().acquire().await?).await?
+    } else {
+        Vec::new()
+    };
+    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions, carriers })
 }
 
 /// A customer's own order: anyone else's is "not found". Staff names are not shown.
@@ -711,7 +742,7 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
     if order.customer_id != actor.id {
         return Err(AppError::NotFound);
     }
-    let actions = ORDERS
+    let actions: Vec<String> = ORDERS
         .available(&order.state, &actor.permissions)
         // Paying has its own form on the page.
         .filter(|a| a.permission == crate::domain::Permission::OrderPlace && a.id != "pay")
@@ -730,7 +761,12 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
     let exceptions = super::exception_service::of_order(db, actor, id, false).await?;
     let returns = super::return_service::of_order(db, id).await?;
     let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
-    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions })
+    let carriers = if actions.iter().any(|a| a == "ship") {
+        crate::logistics::service::active_carriers(&mut *db.pool().acquire().await?).await?
+    } else {
+        Vec::new()
+    };
+    Ok(OrderDetail { order, exceptions, returns, reviewed_lines, events, actions, carriers })
 }
 
 /// What changes on an order page: its version (every step) and its tracking events. The live

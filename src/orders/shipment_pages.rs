@@ -3,7 +3,7 @@
 
 use super::api::shipment_board;
 use super::shipments::{BoardFilter, Lane};
-use super::{carrier_name, tracking_status_name, CARRIERS};
+use super::tracking_status_name;
 use crate::catalog::pages::failure;
 use crate::components::{loading, RequirePermission};
 use crate::domain::{format_time, Permission};
@@ -76,9 +76,9 @@ fn ShipmentBoardInner() -> impl IntoView {
                             <label>{i18n.t("order.carrier")}
                                 <select name="carrier" on:change=move |ev| navigate(&href(&lane_for_select, &event_target_value(&ev)), Default::default())>
                                     <option value="" selected=carrier.is_empty()>{i18n.t("shipment.every_carrier")}</option>
-                                    {CARRIERS.iter().map(|(k, name)| view! {
-                                        <option value=*k selected=carrier == *k>{move || name.get(i18n.lang())}</option>
-                                    }).collect_view()}
+                                    {b.carriers.iter().cloned().map(|(k, name)| { let chosen = carrier == k; view! {
+                                        <option value=k selected=chosen>{move || name.get(i18n.lang()).to_string()}</option>
+                                    }}).collect_view()}
                                 </select>
                             </label>
                             // Before the page is interactive, the form itself filters.
@@ -104,7 +104,7 @@ fn ShipmentBoardInner() -> impl IntoView {
                                                         <td><a href=format!("/orders/{}", p.order_id)>"#" {p.order_id}</a></td>
                                                         <td>{p.customer.clone()}</td>
                                                         <td>{p.warehouse.clone()}</td>
-                                                        <td>{move || carrier.as_deref().map(|c| carrier_name(c, i18n.lang())).unwrap_or_else(|| "—".into())}
+                                                        <td>{move || carrier.as_ref().map(|c| c.get(i18n.lang()).to_string()).unwrap_or_else(|| "—".into())}
                                                             {p.tracking_number.clone().map(|t| view! { <br/><span class="muted small">{t}</span> })}</td>
                                                         <td>
                                                             <span class=format!("badge lane-{}", lane.key())>{i18n.t(lane.label_key())}</span>

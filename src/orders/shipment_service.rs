@@ -24,7 +24,8 @@ pub async fn board(db: &Db, filter: &BoardFilter) -> AppResult<ShipmentBoard> {
         key => Some(Lane::from_key(key).ok_or_else(|| AppError::invalid("lane", "choose one of the options"))?),
     };
     let carrier = filter.carrier.trim();
-    if !carrier.is_empty() && !super::CARRIERS.iter().any(|c| c.0 == carrier) {
+    let mut names = crate::logistics::service::carrier_names(&mut *db.pool().acquire().await?).await?;
+    if !carrier.is_empty() && !names.contains_key(carrier) {
         return Err(AppError::invalid("carrier", "choose one of the options"));
     }
     let now = now_millis();
@@ -53,7 +54,7 @@ pub async fn board(db: &Db, filter: &BoardFilter) -> AppResult<ShipmentBoard> {
             order_id: r.1,
             customer: r.2,
             warehouse: r.3,
-            carrier: r.4,
+            carrier: r.4.map(|c| names.get(&c).cloned().unwrap_or_else(|| crate::logistics::Name::code(&c))),
             tracking_number: r.5,
             lane: l,
             since,
@@ -65,5 +66,7 @@ pub async fn board(db: &Db, filter: &BoardFilter) -> AppResult<ShipmentBoard> {
     parcels.sort_by_key(|p| (Lane::ALL.iter().position(|l| *l == p.lane), p.since.unwrap_or(i64::MIN), p.shipment_id));
     let truncated = parcels.len() as i64 > BOARD_ROWS;
     parcels.truncate(BOARD_ROWS as usize);
-    Ok(ShipmentBoard { now, counts, parcels, truncated })
+    let mut carriers: Vec<_> = names.drain().collect();
+    carriers.sort_by(|a, b| a.1.en.cmp(&b.1.en));
+    Ok(ShipmentBoard { now, counts, parcels, truncated, carriers })
 }

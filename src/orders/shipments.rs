@@ -87,7 +87,7 @@ pub struct BoardParcel {
     pub order_id: i64,
     pub customer: String,
     pub warehouse: String,
-    pub carrier: Option<String>,
+    pub carrier: Option<crate::logistics::Name>,
     pub tracking_number: Option<String>,
     pub lane: Lane,
     /// When it entered its lane (shipped, last news, delivered), where that is known.
@@ -115,6 +115,8 @@ pub struct ShipmentBoard {
     pub parcels: Vec<BoardParcel>,
     /// More parcels matched than [`BOARD_ROWS`].
     pub truncated: bool,
+    /// Every carrier, for the filter: (code, name).
+    pub carriers: Vec<(String, crate::logistics::Name)>,
 }
 
 #[cfg(test)]

@@ -129,6 +129,20 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 16,
+        name: "carriers",
+        sql: include_str!("../../migrations/0016_carriers.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
+        version: 17,
+        name: "addresses",
+        sql: include_str!("../../migrations/0017_addresses.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

@@ -109,6 +109,7 @@ const DEPARTMENT_LINKS: &[(Department, Permission, &str, &str)] = &[
     (Department::Logistics, Permission::OrderShip, "/orders?state=packed", "order.to_ship"),
     (Department::Logistics, Permission::OrderShip, "/orders?state=shipped", "order.in_transit"),
     (Department::Logistics, Permission::OrderView, "/exceptions", "exception.title"),
+    (Department::Logistics, Permission::LogisticsPage, "/carriers", "carrier.title"),
     (Department::Logistics, Permission::StockView, "/stock", "stock.title"),
     (Department::Service, Permission::TicketView, "/tickets", "ticket.title"),
     (Department::Service, Permission::TicketView, "/tickets?mine=1", "ticket.mine_only"),

@@ -20,3 +20,5 @@ mod attachments;
 mod notifications;
 mod outbox;
 mod shipments;
+mod carriers;
+mod addresses;

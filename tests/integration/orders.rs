@@ -23,6 +23,7 @@ fn checkout(key: &str, expected_total: i64) -> CheckoutInput {
         address: AddressInput { recipient: "Cathy Customer".into(), phone: "+86 138 0013 8000".into(), address: "88 Century Ave, Pudong, Shanghai".into() },
         shipping_method: "standard".into(),
         expected_total,
+        save_address: false,
     }
 }
 
