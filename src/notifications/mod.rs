@@ -22,6 +22,7 @@ pub const KINDS: &[&str] = &[
     "order.review",
     "order.confirmed",
     "order.shipped",
+    "order.parcel_shipped",
     "order.delivered",
     "order.cancelled",
     "order.cancelled_refund",

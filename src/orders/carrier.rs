@@ -4,7 +4,7 @@
 //! Both paths end in [`record_tracking`]: events are stored once, a delivered parcel is marked,
 //! and when every parcel of an order has arrived the order moves to delivered by itself.
 
-use super::{CarrierEvent, OrderPolicy, TrackingUpdate, ORDERS, SHIPPED};
+use super::{CarrierEvent, OrderPolicy, TrackingUpdate, ORDERS, PACKED, PICKING, SHIPPED};
 use crate::domain::{now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit};
 use crate::server::Db;
@@ -119,8 +119,11 @@ async fn deliver_if_complete(db: &Db, order: i64) {
 pub async fn poll_carriers(db: &Db, adapter: &dyn CarrierAdapter) -> AppResult<usize> {
     let parcels: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT s.carrier, s.tracking_number, s.shipped_at FROM shipments s JOIN orders o ON o.id = s.order_id \
-         WHERE o.state = $1 AND s.shipped_at IS NOT NULL AND s.delivered_at IS NULL ORDER BY s.id LIMIT 1000",
+         WHERE o.state IN ($1, $2, $3) AND s.shipped_at IS NOT NULL AND s.delivered_at IS NULL ORDER BY s.id LIMIT 1000",
     )
+    // A split order's first parcels travel while the others are still picked or packed.
+    .bind(PICKING.id)
+    .bind(PACKED.id)
     .bind(SHIPPED.id)
     .fetch_all(db.pool())
     .await?;

@@ -154,6 +154,10 @@ fn OrderDeskInner() -> impl IntoView {
                     let o = d.order;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let shipping = can("ship");
+                    // A split order's parcels are packed and shipped one by one; a single
+                    // parcel goes with the order's own steps.
+                    let split = o.shipments.len() > 1;
+                    let (pack_one, ship_one) = (split && can("pack_parcel"), split && can("ship_parcel"));
                     // Per parcel: carrier and tracking number, for the ship step.
                     // The carrier of the service the customer chose comes first, if it is still used.
                     let carriers = StoredValue::new(d.carriers.clone());
@@ -170,6 +174,13 @@ fn OrderDeskInner() -> impl IntoView {
                             Vec::new()
                         };
                         act.dispatch((oid, version, action.to_string(), fields, shipments));
+                    };
+                    let send_parcel = move |action: &'static str, n: usize| {
+                        let one = inputs.with_value(|v| {
+                            let (sid, s) = &v[n];
+                            ShipmentInput { shipment_id: *sid, carrier: s[0].get_untracked(), tracking_number: s[1].get_untracked() }
+                        });
+                        act.dispatch((oid, version, action.to_string(), HashMap::new(), vec![one]));
                     };
                     let shipped: Vec<(i64, String)> = o
                         .shipments
@@ -216,12 +227,21 @@ fn OrderDeskInner() -> impl IntoView {
                                                         {s.items.iter().map(|i| view! { <tr><td>{i.0.clone()}</td><td>{i.1.clone()}</td><td class="num">{i.2}</td><td class="print-only">"☐"</td></tr> }).collect_view()}
                                                     </tbody>
                                                 </table>
+                                                {match (s.packed_at, s.shipped_at) {
+                                                    (Some(at), None) => Some(view! { <p class="muted small" data-testid="parcel-packed">{i18n.t("order.packed_at")} " " {format_time(at)}</p> }.into_any()),
+                                                    (None, _) if split && o.state == super::PICKING.id => Some(view! { <p class="muted small">{i18n.t("order.parcel_waiting")}</p> }.into_any()),
+                                                    _ => None,
+                                                }}
+                                                {(pack_one && s.packed_at.is_none()).then(|| view! {
+                                                    <button type="button" data-testid="pack-parcel" disabled=move || act.pending().get()
+                                                        on:click=move |_| send_parcel("pack_parcel", n)>{i18n.t("order.pack_parcel")}</button>
+                                                })}
                                                 {match (s.carrier_name.clone(), s.tracking_number.clone()) {
                                                     (Some(c), Some(t)) => view! {
                                                         <p data-testid="tracking">{move || c.get(i18n.lang()).to_string()} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
                                                         <TrackingList events=s.events.clone()/>
                                                     }.into_any(),
-                                                    _ if shipping => view! {
+                                                    _ if (shipping || ship_one) && s.packed_at.is_some() => view! {
                                                         <div class="row" data-testid="ship-parcel">
                                                             <label>{i18n.t("order.carrier")}
                                                                 <select name="carrier" on:change=move |ev| sig[0].set(event_target_value(&ev))>
@@ -234,6 +254,10 @@ fn OrderDeskInner() -> impl IntoView {
                                                             <label>{i18n.t("order.tracking")}
                                                                 <input name="tracking_number" maxlength="40" prop:value=move || sig[1].get() on:input=move |ev| sig[1].set(event_target_value(&ev))/>
                                                             </label>
+                                                            {ship_one.then(|| view! {
+                                                                <button type="button" class="secondary" data-testid="ship-one" disabled=move || act.pending().get()
+                                                                    on:click=move |_| send_parcel("ship_parcel", n)>{i18n.t("order.ship_parcel")}</button>
+                                                            })}
                                                         </div>
                                                     }.into_any(),
                                                     _ => ().into_any(),

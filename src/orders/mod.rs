@@ -35,7 +35,7 @@ pub mod shipment_pages;
 
 use crate::catalog::parse_quantity;
 use crate::domain::{required_text, AppError, AppResult, Permission, Role};
-use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow};
+use crate::engine::{Action, AuditEvent, Field, FieldKind, SlaStatus, State, Text, Workflow, STAY};
 use crate::logistics::Name;
 use serde::{Deserialize, Serialize};
 
@@ -145,6 +145,34 @@ pub const ORDERS: Workflow = Workflow {
             sop: Text::new(
                 "Check every picked item against the packing slip, pack it, put the slip in the parcel. Packing takes the held stock out of the warehouse.",
                 "按装箱单核对所拣商品后打包，并将装箱单放入包裹。打包即扣减所预留的库存。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "pack_parcel",
+            label: Text::new("Parcel packed", "包裹已打包"),
+            from: &[PICKING],
+            to: STAY,
+            permission: Permission::OrderFulfil,
+            owner: Role::WarehouseStaff,
+            sla_hours: Some(4),
+            sop: Text::new(
+                "An order split over several warehouses: each warehouse packs its own parcel when it is ready, without waiting for the others. Packing takes that parcel's held stock out of the warehouse; the order is packed when the last parcel is.",
+                "订单拆分到多个仓库时：各仓库备好即打包本仓包裹，无需等待其他仓库。打包即扣减该包裹所预留的库存；最后一个包裹打包后订单即为已打包。",
+            ),
+            form: &[],
+        },
+        Action {
+            id: "ship_parcel",
+            label: Text::new("Ship this parcel", "发出此包裹"),
+            from: &[PICKING, PACKED],
+            to: STAY,
+            permission: Permission::OrderShip,
+            owner: Role::LogisticsCoordinator,
+            sla_hours: Some(24),
+            sop: Text::new(
+                "A packed parcel of a split order goes to its carrier as soon as it is packed: record its carrier and tracking number; the customer sees it at once. The order is shipped when the last parcel is.",
+                "拆分订单的包裹打包后即可交给承运商：登记其承运商和运单号，客户即时可见。最后一个包裹发出后订单即为已发货。",
             ),
             form: &[],
         },
@@ -475,6 +503,8 @@ pub struct Shipment {
     pub carrier: Option<String>,
     pub carrier_name: Option<Name>,
     pub tracking_number: Option<String>,
+    /// When its stock left the warehouse in a box (each parcel of a split order on its own).
+    pub packed_at: Option<i64>,
     /// The parcel on its carrier's own site, when the carrier has a tracking page.
     pub tracking_link: Option<String>,
     pub shipped_at: Option<i64>,

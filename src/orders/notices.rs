@@ -18,7 +18,7 @@ fn customer_link(order: i64) -> String {
 
 /// The steps below tell someone; the others (placing, allocating, picking, packing,
 /// completing…) return before reading anything: this runs inside every order step.
-const ORDER_NEWS: &[&str] = &["pay", "confirm", "ship", "deliver", "cancel", "void"];
+const ORDER_NEWS: &[&str] = &["pay", "confirm", "ship", "ship_parcel", "deliver", "cancel", "void"];
 const RETURN_NEWS: &[&str] = &["request", "file_for_customer", "approve", "reject", "refund", "exchange"];
 const EXCEPTION_NEWS: &[&str] = &["report", "resolve"];
 
@@ -40,14 +40,18 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
             return Ok(());
         }
         "confirm" => to_customer("order.confirmed").with("total", price_label(total)),
-        "ship" => {
+        // The order's own "ship" after its parcels went one by one (the system's step) tells
+        // nothing new: each parcel was told as it left.
+        "ship" if done.actor_id.is_none() => return Ok(()),
+        "ship" | "ship_parcel" => {
             // Carriers are data that may be renamed later: the notice keeps the names of the
             // day, in both languages, and is read in the reader's.
             let parcels: Vec<(String, String, Option<String>)> = sqlx::query_as(
                 "SELECT COALESCE(c.name_en, s.carrier), COALESCE(c.name_zh, ''), s.tracking_number FROM shipments s \
-                 LEFT JOIN carriers c ON c.code = s.carrier WHERE s.order_id = $1 AND s.carrier IS NOT NULL ORDER BY s.id",
+                 LEFT JOIN carriers c ON c.code = s.carrier WHERE s.order_id = $1 AND s.carrier IS NOT NULL AND ($2 = 0 OR s.id = $2) ORDER BY s.id",
             )
             .bind(id)
+            .bind(done.payload["parcel"].as_str().and_then(|p| p.parse::<i64>().ok()).unwrap_or(0))
             .fetch_all(&mut *conn)
             .await?;
             let text = |lang| {
@@ -60,7 +64,8 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            to_customer("order.shipped").with("parcels", text(Lang::En)).with(&zh_twin("parcels"), text(Lang::Zh))
+            let kind = if done.action.id == "ship" { "order.shipped" } else { "order.parcel_shipped" };
+            to_customer(kind).with("parcels", text(Lang::En)).with(&zh_twin("parcels"), text(Lang::Zh))
         }
         "deliver" => to_customer("order.delivered"),
         // A customer's own cancellation is skipped by `notify_customer`; staff's and the

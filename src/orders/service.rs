@@ -378,22 +378,114 @@ pub(super) async fn send_again(conn: &mut AnyConnection, items: &[(i64, i64, Str
 
 // ---------------------------------------------------------------- steps
 
-/// The reservations of an order still holding stock.
-async fn held_reservations(conn: &mut AnyConnection, order_id: i64) -> AppResult<Vec<i64>> {
+/// The reservations of an order (or of one of its parcels) still holding stock.
+async fn held_reservations(conn: &mut AnyConnection, order_id: i64, parcel: Option<i64>) -> AppResult<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT r.id FROM order_allocations a JOIN shipments s ON s.id = a.shipment_id JOIN reservations r ON r.id = a.reservation_id \
-         WHERE s.order_id = $1 AND r.state = 'held' ORDER BY r.sku_id, r.warehouse_id",
+         WHERE s.order_id = $1 AND ($2 = 0 OR s.id = $2) AND r.state = 'held' ORDER BY r.sku_id, r.warehouse_id",
     )
     .bind(order_id)
+    .bind(parcel.unwrap_or(0))
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// Cancelling: the held stock goes back, and a paid amount is handed to finance.
+/// A parcel as the packing and shipping steps see it: (id, packed_at, shipped_at).
+type ParcelState = (i64, Option<i64>, Option<i64>);
+
+async fn parcels_of(conn: &mut AnyConnection, order_id: i64) -> AppResult<Vec<ParcelState>> {
+    Ok(sqlx::query_as("SELECT id, packed_at, shipped_at FROM shipments WHERE order_id = $1 ORDER BY id").bind(order_id).fetch_all(conn).await?)
+}
+
+/// The one parcel a parcel step names: it must be this order's.
+fn one_parcel(parcels: &[ParcelState], input: &[ShipmentInput]) -> AppResult<i64> {
+    let [one] = input else { return Err(AppError::invalid("shipments", "choose one parcel")) };
+    parcels.iter().find(|p| p.0 == one.shipment_id).map(|p| p.0).ok_or(AppError::NotFound)
+}
+
+/// Packs the parcels not packed yet (or only `only`): their held stock leaves the warehouse.
+async fn pack_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>, actor_id: i64) -> AppResult<()> {
+    for (parcel, packed_at, _) in parcels_of(conn, order_id).await? {
+        if only.is_some_and(|o| o != parcel) {
+            continue;
+        }
+        if packed_at.is_some() {
+            if only.is_some() {
+                return Err(AppError::Conflict("this parcel is packed already".into()));
+            }
+            continue;
+        }
+        for r in held_reservations(conn, order_id, Some(parcel)).await? {
+            settle_in(conn, Some(actor_id), r, true).await?;
+        }
+        sqlx::query("UPDATE shipments SET packed_at = $1 WHERE id = $2").bind(now_millis()).bind(parcel).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Hands the packed parcels not shipped yet (or only `only`) to their carriers, each with
+/// its input. Errors name the parcel by its number on the order page. Returns
+/// "carrier tracking" of each parcel shipped.
+async fn ship_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>, inputs: &[ShipmentInput]) -> AppResult<Vec<String>> {
+    let mut numbers = Vec::new();
+    for (n, (parcel, packed_at, shipped_at)) in parcels_of(conn, order_id).await?.into_iter().enumerate() {
+        if only.is_some_and(|o| o != parcel) {
+            continue;
+        }
+        if shipped_at.is_some() {
+            if only.is_some() {
+                return Err(AppError::Conflict("this parcel has been shipped already".into()));
+            }
+            continue;
+        }
+        if packed_at.is_none() {
+            return Err(AppError::invalid("parcel", "pack this parcel first").at_line("shipments", n + 1));
+        }
+        let input = inputs
+            .iter()
+            .find(|s| s.shipment_id == parcel)
+            .ok_or_else(|| AppError::invalid("shipments", "record the carrier and tracking number of every parcel"))?;
+        let (carrier, tracking) = input.validate(n + 1)?;
+        crate::logistics::service::require_active_carrier(conn, &carrier, "carrier").await.map_err(|e| e.at_line("shipments", n + 1))?;
+        sqlx::query("UPDATE shipments SET carrier = $1, tracking_number = $2, shipped_at = $3 WHERE id = $4")
+            .bind(&carrier)
+            .bind(&tracking)
+            .bind(now_millis())
+            .bind(parcel)
+            .execute(&mut *conn)
+            .await?;
+        numbers.push(format!("{carrier} {tracking}"));
+    }
+    Ok(numbers)
+}
+
+/// Cancelling: the held stock goes back, and a paid amount is handed to finance. Parcels
+/// already packed (a split order cancelled while its other parcels were being picked) go
+/// back on their shelves through the ledger; a parcel with its carrier cannot be called back.
 async fn cancel_effect(conn: &mut AnyConnection, order_id: i64, reason: Option<&str>, actor_id: Option<i64>) -> AppResult<()> {
-    for r in held_reservations(conn, order_id).await? {
+    let parcels = parcels_of(conn, order_id).await?;
+    if parcels.iter().any(|p| p.2.is_some()) {
+        return Err(AppError::Conflict("a parcel of this order is with its carrier already: it cannot be cancelled; handle it as a return".into()));
+    }
+    for r in held_reservations(conn, order_id, None).await? {
         settle_in(conn, actor_id, r, false).await?;
+    }
+    for (parcel, _, _) in parcels.iter().filter(|p| p.1.is_some()) {
+        let packed: Vec<(i64, i64, String, i64)> = sqlx::query_as(
+            "SELECT l.sku_id, s.warehouse_id, l.sku_code, CAST(SUM(a.quantity) AS BIGINT) FROM order_allocations a \
+             JOIN order_lines l ON l.id = a.order_line_id JOIN shipments s ON s.id = a.shipment_id \
+             WHERE a.shipment_id = $1 GROUP BY l.sku_id, s.warehouse_id, l.sku_code",
+        )
+        .bind(parcel)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (sku, warehouse, code, quantity) in packed {
+            move_stock(conn, sku, warehouse, MovementKind::Return, quantity, &format!("order #{order_id}"), "order cancelled after packing: unpacked", actor_id)
+                .await
+                .map_err(on_sku(&code))?;
+        }
+        sqlx::query("UPDATE shipments SET packed_at = NULL WHERE id = $1").bind(parcel).execute(&mut *conn).await?;
     }
     sqlx::query("UPDATE orders SET cancel_reason = $1 WHERE id = $2").bind(reason).bind(order_id).execute(&mut *conn).await?;
     let (paid_at, total): (Option<i64>, i64) =
@@ -440,33 +532,17 @@ pub async fn act_on_order(
     match action_id {
         "cancel" | "void" => cancel_effect(step.conn(), id, v.get("reason").map(String::as_str), Some(actor.id)).await?,
         "allocate" => payload["warehouses"] = json!(warehouses_of(step.conn(), id).await?),
-        "pack" => {
-            for r in held_reservations(step.conn(), id).await? {
-                settle_in(step.conn(), Some(actor.id), r, true).await?;
-            }
+        "pack" => pack_parcels(step.conn(), id, None, actor.id).await?,
+        "pack_parcel" => {
+            let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
+            pack_parcels(step.conn(), id, Some(parcel), actor.id).await?;
+            payload["parcel"] = json!(parcel.to_string());
         }
-        "ship" => {
-            let parcels: Vec<(i64,)> = sqlx::query_as("SELECT id FROM shipments WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(step.conn()).await?;
-            let mut numbers = Vec::new();
-            for (n, (parcel,)) in parcels.iter().enumerate() {
-                let input = shipments
-                    .iter()
-                    .find(|s| s.shipment_id == *parcel)
-                    .ok_or_else(|| AppError::invalid("shipments", "record the carrier and tracking number of every parcel"))?;
-                let (carrier, tracking) = input.validate(n + 1)?;
-                crate::logistics::service::require_active_carrier(step.conn(), &carrier, "carrier")
-                    .await
-                    .map_err(|e| e.at_line("shipments", n + 1))?;
-                sqlx::query("UPDATE shipments SET carrier = $1, tracking_number = $2, shipped_at = $3 WHERE id = $4")
-                    .bind(&carrier)
-                    .bind(&tracking)
-                    .bind(now_millis())
-                    .bind(parcel)
-                    .execute(step.conn())
-                    .await?;
-                numbers.push(format!("{carrier} {tracking}"));
-            }
-            payload["tracking"] = json!(numbers.join(", "));
+        "ship" => payload["tracking"] = json!(ship_parcels(step.conn(), id, None, shipments).await?.join(", ")),
+        "ship_parcel" => {
+            let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
+            payload["parcel"] = json!(parcel.to_string());
+            payload["tracking"] = json!(ship_parcels(step.conn(), id, Some(parcel), shipments).await?.join(", "));
         }
         "deliver" => {
             sqlx::query("UPDATE shipments SET delivered_at = $1 WHERE order_id = $2 AND delivered_at IS NULL")
@@ -502,17 +578,32 @@ pub async fn confirm_orders(db: &Db, actor: &Actor, policy: OrderPolicy, orders:
 }
 
 /// The steps the process takes by itself after a person's step: a paid order within the
-/// review amount is confirmed, a confirmed one released to its warehouses, a completed one
-/// gets its review invitation. Each is its own transaction; if one fails the order waits in
+/// review amount is confirmed, a confirmed one released to its warehouses, an order whose
+/// parcels are all packed (or all shipped) follows them, a completed one gets its review
+/// invitation. Each is its own transaction; if one fails the order waits in
 /// its state for a person, which is what the queue's SLA is for. Failures are logged.
 pub async fn advance(db: &Db, policy: OrderPolicy, id: i64) {
-    for _ in 0..3 {
+    for _ in 0..4 {
         let row: Result<(String, i64), sqlx::Error> =
             sqlx::query_as("SELECT state, total FROM orders WHERE id = $1").bind(id).fetch_one(db.pool()).await;
         let Ok((state, total)) = row else { return };
         let action = match state.as_str() {
             "paid" if total <= policy.review_above => "confirm",
             "confirmed" => "allocate",
+            "picking" | "packed" => {
+                // The order follows its parcels: packed when the last is packed, shipped when
+                // the last has gone.
+                let counts: Result<(i64, i64, i64), sqlx::Error> =
+                    sqlx::query_as("SELECT COUNT(*), COUNT(packed_at), COUNT(shipped_at) FROM shipments WHERE order_id = $1")
+                        .bind(id)
+                        .fetch_one(db.pool())
+                        .await;
+                match (state.as_str(), counts) {
+                    ("picking", Ok((all, packed, _))) if all > 0 && packed == all => "pack",
+                    ("packed", Ok((all, _, shipped))) if all > 0 && shipped == all => "ship",
+                    _ => return,
+                }
+            }
             "completed" => "request_review",
             _ => return,
         };
@@ -625,9 +716,9 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    type ParcelDb = (i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>);
+    type ParcelDb = (i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>);
     let parcels: Vec<ParcelDb> = sqlx::query_as(
-        "SELECT s.id, w.code, w.name, s.carrier, s.tracking_number, s.shipped_at, s.delivered_at, c.name_en, c.name_zh, c.tracking_url \
+        "SELECT s.id, w.code, w.name, s.carrier, s.tracking_number, s.shipped_at, s.delivered_at, c.name_en, c.name_zh, c.tracking_url, s.packed_at \
          FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id LEFT JOIN carriers c ON c.code = s.carrier \
          WHERE s.order_id = $1 ORDER BY s.id",
     )
@@ -699,6 +790,7 @@ async fn load(db: &Db, id: i64) -> AppResult<Order> {
                     _ => Name::code(code),
                 }),
                 tracking_link: p.4.as_deref().and_then(|n| crate::logistics::tracking_link(p.9.as_deref(), n)),
+                packed_at: p.10,
                 id: p.0,
                 warehouse: p.1,
                 warehouse_name: p.2,
@@ -728,7 +820,7 @@ pub async fn order_detail(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDet
     let exceptions = super::exception_service::of_order(db, actor, id, true).await?;
     let returns = super::return_service::of_order(db, id).await?;
     let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
-    let carriers = if actions.iter().any(|a| a == "ship") {
+    let carriers = if actions.iter().any(|a| a == "ship" || a == "ship_parcel") {
         crate::logistics::service::active_carriers(&mut *db.pool().acquire().await?).await?
     } else {
         Vec::new()
@@ -761,7 +853,7 @@ pub async fn my_order(db: &Db, actor: &Actor, id: i64) -> AppResult<OrderDetail>
     let exceptions = super::exception_service::of_order(db, actor, id, false).await?;
     let returns = super::return_service::of_order(db, id).await?;
     let reviewed_lines = super::review_service::reviewed_lines(db, id).await?;
-    let carriers = if actions.iter().any(|a| a == "ship") {
+    let carriers = if actions.iter().any(|a| a == "ship" || a == "ship_parcel") {
         crate::logistics::service::active_carriers(&mut *db.pool().acquire().await?).await?
     } else {
         Vec::new()

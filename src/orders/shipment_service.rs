@@ -5,16 +5,16 @@ use super::shipments::{lane_of, BoardFilter, BoardParcel, Lane, ParcelFacts, Shi
 use crate::domain::{now_millis, AppError, AppResult};
 use crate::server::Db;
 
-type Row = (i64, i64, String, String, Option<String>, Option<String>, String, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, i64);
+type Row = (i64, i64, String, String, Option<String>, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<String>, Option<String>, Option<String>, Option<i64>, i64);
 
-/// Parcels not handed over yet of packed orders, those on their way, those delivered within
+/// Packed parcels not handed over yet, those on their way, those delivered within
 /// the week, and any with an open exception; each with its carrier's last event.
-const SELECT: &str = "SELECT s.id, s.order_id, u.display_name, w.name, s.carrier, s.tracking_number, o.state, s.shipped_at, s.delivered_at, \
+const SELECT: &str = "SELECT s.id, s.order_id, u.display_name, w.name, s.carrier, s.tracking_number, s.packed_at, s.shipped_at, s.delivered_at, \
             t.status, t.description, t.location, t.occurred_at, \
             (SELECT COUNT(*) FROM shipping_exceptions e WHERE e.shipment_id = s.id AND e.state <> 'resolved') \
      FROM shipments s JOIN orders o ON o.id = s.order_id JOIN users u ON u.id = o.customer_id JOIN warehouses w ON w.id = s.warehouse_id \
      LEFT JOIN tracking_events t ON t.id = (SELECT t2.id FROM tracking_events t2 WHERE t2.shipment_id = s.id ORDER BY t2.occurred_at DESC, t2.id DESC LIMIT 1) \
-     WHERE (s.shipped_at IS NULL AND o.state = 'packed') \
+     WHERE (s.shipped_at IS NULL AND s.packed_at IS NOT NULL AND o.state IN ('picking', 'packed')) \
         OR (s.shipped_at IS NOT NULL AND (s.delivered_at IS NULL OR s.delivered_at > $1)) \
         OR EXISTS (SELECT 1 FROM shipping_exceptions e WHERE e.shipment_id = s.id AND e.state <> 'resolved')";
 
@@ -37,7 +37,7 @@ pub async fn board(db: &Db, filter: &BoardFilter) -> AppResult<ShipmentBoard> {
         if !carrier.is_empty() && r.4.as_deref() != Some(carrier) {
             continue;
         }
-        let facts = ParcelFacts { order_packed: r.6 == "packed", shipped_at: r.7, delivered_at: r.8, last_event_at: r.12, open_exceptions: r.13 };
+        let facts = ParcelFacts { packed_at: r.6, shipped_at: r.7, delivered_at: r.8, last_event_at: r.12, open_exceptions: r.13 };
         let Some((l, since)) = lane_of(facts, now) else { continue };
         if let Some(c) = counts.iter_mut().find(|c| c.0 == l) {
             c.1 += 1;

@@ -54,7 +54,8 @@ impl Lane {
 /// What the board knows of a parcel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParcelFacts {
-    pub order_packed: bool,
+    /// When the parcel was packed (a split order's parcels each on their own).
+    pub packed_at: Option<i64>,
     pub shipped_at: Option<i64>,
     pub delivered_at: Option<i64>,
     pub last_event_at: Option<i64>,
@@ -77,7 +78,7 @@ pub fn lane_of(p: ParcelFacts, now: i64) -> Option<(Lane, Option<i64>)> {
                 Some((Lane::InTransit, Some(s)))
             }
         }
-        (None, None) => p.order_packed.then_some((Lane::ToShip, None)),
+        (None, None) => p.packed_at.map(|at| (Lane::ToShip, Some(at))),
     }
 }
 
@@ -126,13 +127,13 @@ mod tests {
     const H: i64 = 3_600_000;
 
     fn facts() -> ParcelFacts {
-        ParcelFacts { order_packed: true, shipped_at: None, delivered_at: None, last_event_at: None, open_exceptions: 0 }
+        ParcelFacts { packed_at: Some(H), shipped_at: None, delivered_at: None, last_event_at: None, open_exceptions: 0 }
     }
 
     #[test]
     fn a_packed_parcel_waits_to_ship_and_an_unpacked_one_is_not_on_the_board() {
-        assert_eq!(lane_of(facts(), 100 * H), Some((Lane::ToShip, None)));
-        assert_eq!(lane_of(ParcelFacts { order_packed: false, ..facts() }, 100 * H), None);
+        assert_eq!(lane_of(facts(), 100 * H), Some((Lane::ToShip, Some(H))));
+        assert_eq!(lane_of(ParcelFacts { packed_at: None, ..facts() }, 100 * H), None);
     }
 
     #[test]

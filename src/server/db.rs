@@ -143,6 +143,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 18,
+        name: "parcel_progress",
+        sql: include_str!("../../migrations/0018_parcel_progress.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

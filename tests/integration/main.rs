@@ -22,3 +22,4 @@ mod outbox;
 mod shipments;
 mod carriers;
 mod addresses;
+mod parcels;
