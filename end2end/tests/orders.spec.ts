@@ -225,3 +225,61 @@ test('the clerk completes a delivered order; its customer reviews a product, and
   await expect(page.locator('[data-testid="product-reviews"]')).toContainText('Lovely gift box, the tea is fragrant');
   await expect(page.locator('[data-testid="rating"]')).toContainText('4.0');
 });
+
+test('a split order: each warehouse packs its own parcel and logistics ships it while the other is still picked', async ({ page, browser }) => {
+  test.setTimeout(90_000);
+  const customer = await browser.newPage({ baseURL: test.info().project.use.baseURL });
+  await signIn(customer, 'customer@shopflow.test');
+  // Keemun is kept in Shanghai, the celadon cup in Guangzhou: two parcels.
+  for (const sku of ['QM-200G', 'CUP-CEL-80']) {
+    await openProduct(customer, sku);
+    await customer.locator(`tr[data-sku="${sku}"] button[type="submit"]`).click();
+    await expect(customer.locator(`tr[data-sku="${sku}"] [data-testid="added"]`)).toBeVisible();
+  }
+  await customer.goto('/cart');
+  await hydrated(customer);
+  await customer.click('[data-testid="place-order"]');
+  await customer.waitForURL(/\/my\/orders\/\d+$/);
+  const orderId = new URL(customer.url()).pathname.split('/').pop();
+  await hydrated(customer);
+  await customer.fill('input[name="holder"]', 'CATHY CUSTOMER');
+  await customer.fill('input[name="number"]', '4242 4242 4242 4242');
+  await customer.fill('input[name="expiry"]', '12/39');
+  await customer.fill('input[name="cvc"]', '123');
+  await customer.click('[data-testid="pay-now"]');
+  await expect(customer.locator('.page-head [data-state="allocated"]')).toBeVisible();
+
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.goto(`/orders/${orderId}`);
+  await hydrated(page);
+  await step(page, 'pick', 'picking');
+  // No order-wide "packed" on a split order: each parcel has its own.
+  await expect(page.locator('.step[data-action="pack"]')).toHaveCount(0);
+  await page.locator('.parcel[data-parcel="SH"] [data-testid="pack-parcel"]').click();
+  await expect(page.locator('.parcel[data-parcel="SH"] [data-testid="parcel-packed"]')).toBeVisible();
+  await expect(page.locator('.page-head [data-state="picking"]')).toBeVisible();
+  await signOut(page);
+
+  await signIn(page, 'logistics@shopflow.test');
+  await page.goto(`/orders/${orderId}`);
+  await hydrated(page);
+  const sh = page.locator('.parcel[data-parcel="SH"]');
+  await sh.locator('select[name="carrier"]').selectOption('sf');
+  await sh.locator('input[name="tracking_number"]').fill('SF600000001');
+  await sh.locator('[data-testid="ship-one"]').click();
+  await expect(sh.locator('[data-testid="tracking"]')).toContainText('SF600000001');
+  // The Guangzhou parcel is not packed: nothing to hand over there yet.
+  await expect(page.locator('.parcel[data-parcel="GZ"] [data-testid="ship-one"]')).toHaveCount(0);
+  await signOut(page);
+
+  // The customer follows the first parcel while the second is picked.
+  await expect(customer.locator('[data-testid="parcels"] [data-testid="tracking"]')).toHaveText('SF600000001');
+  await expect(customer.locator('.page-head [data-state="picking"]')).toBeVisible();
+
+  await signIn(page, 'warehouse@shopflow.test');
+  await page.goto(`/orders/${orderId}`);
+  await hydrated(page);
+  await page.locator('.parcel[data-parcel="GZ"] [data-testid="pack-parcel"]').click();
+  // The last parcel packed: the order is packed by itself.
+  await expect(page.locator('.page-head [data-state="packed"]')).toBeVisible();
+});

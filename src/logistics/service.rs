@@ -104,11 +104,12 @@ pub async fn carrier_of_service(conn: &mut AnyConnection, service: &str) -> AppR
     Ok(row.map(|r| r.0))
 }
 
-/// A parcel is only handed to a carrier the shop works with now.
-pub async fn require_active_carrier(conn: &mut AnyConnection, code: &str, field: &str) -> AppResult<()> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT active FROM carriers WHERE code = $1").bind(code).fetch_optional(conn).await?;
+/// A parcel is only handed to a carrier the shop works with now; returns its name.
+pub async fn require_active_carrier(conn: &mut AnyConnection, code: &str, field: &str) -> AppResult<Name> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT active, name_en, name_zh FROM carriers WHERE code = $1").bind(code).fetch_optional(conn).await?;
     match row {
-        Some((1,)) => Ok(()),
+        Some((1, en, zh)) => Ok(Name { en, zh }),
         Some(_) => Err(AppError::invalid(field, "this carrier is no longer used")),
         None => Err(AppError::invalid(field, "choose a carrier")),
     }

@@ -268,7 +268,12 @@ fn OrderDeskInner() -> impl IntoView {
                                 </div>
                                 <FieldError result field="shipments"/>
                                 <FormError result fields=&["shipments", "reason", "note"]/>
-                                {steps.into_iter().filter(|a| can(a)).map(|a| step_box(&ORDERS, a, send)).collect_view()}
+                                {steps
+                                    .into_iter()
+                                    // A split order's parcels are packed and shipped in their own boxes above.
+                                    .filter(|a| can(a) && !(*a == "pack" && pack_one) && !(*a == "ship" && ship_one))
+                                    .map(|a| step_box(&ORDERS, a, send))
+                                    .collect_view()}
                                 <FieldError result=report_result field="shipment"/>
                                 <FormError result=report_result fields=&["shipment"]/>
                                 <FormError result=ex_result/>

@@ -48,10 +48,12 @@ pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
             // day, in both languages, and is read in the reader's.
             let parcels: Vec<(String, String, Option<String>)> = sqlx::query_as(
                 "SELECT COALESCE(c.name_en, s.carrier), COALESCE(c.name_zh, ''), s.tracking_number FROM shipments s \
-                 LEFT JOIN carriers c ON c.code = s.carrier WHERE s.order_id = $1 AND s.carrier IS NOT NULL AND ($2 = 0 OR s.id = $2) ORDER BY s.id",
+                 LEFT JOIN carriers c ON c.code = s.carrier JOIN warehouses w ON w.id = s.warehouse_id \
+                 WHERE s.order_id = $1 AND s.carrier IS NOT NULL AND ($2 = '' OR w.code = $2) ORDER BY s.id",
             )
             .bind(id)
-            .bind(done.payload["parcel"].as_str().and_then(|p| p.parse::<i64>().ok()).unwrap_or(0))
+            // A parcel step names its parcel by its warehouse; the order's step means them all.
+            .bind(done.payload["parcel"].as_str().unwrap_or(""))
             .fetch_all(&mut *conn)
             .await?;
             let text = |lang| {

@@ -398,6 +398,14 @@ async fn parcels_of(conn: &mut AnyConnection, order_id: i64) -> AppResult<Vec<Pa
     Ok(sqlx::query_as("SELECT id, packed_at, shipped_at FROM shipments WHERE order_id = $1 ORDER BY id").bind(order_id).fetch_all(conn).await?)
 }
 
+/// A parcel as the audit trail names it: its warehouse (an order has one parcel per
+/// warehouse).
+async fn parcel_name(conn: &mut AnyConnection, parcel: i64) -> AppResult<String> {
+    let (code,): (String,) =
+        sqlx::query_as("SELECT w.code FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.id = $1").bind(parcel).fetch_one(conn).await?;
+    Ok(code)
+}
+
 /// The one parcel a parcel step names: it must be this order's.
 fn one_parcel(parcels: &[ParcelState], input: &[ShipmentInput]) -> AppResult<i64> {
     let [one] = input else { return Err(AppError::invalid("shipments", "choose one parcel")) };
@@ -425,8 +433,8 @@ async fn pack_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>
 }
 
 /// Hands the packed parcels not shipped yet (or only `only`) to their carriers, each with
-/// its input. Errors name the parcel by its number on the order page. Returns
-/// "carrier tracking" of each parcel shipped.
+/// its input. Errors name the parcel by its number on the order page. Returns "carrier
+/// tracking-number" of each parcel shipped, for the audit trail.
 async fn ship_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>, inputs: &[ShipmentInput]) -> AppResult<Vec<String>> {
     let mut numbers = Vec::new();
     for (n, (parcel, packed_at, shipped_at)) in parcels_of(conn, order_id).await?.into_iter().enumerate() {
@@ -447,7 +455,7 @@ async fn ship_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>
             .find(|s| s.shipment_id == parcel)
             .ok_or_else(|| AppError::invalid("shipments", "record the carrier and tracking number of every parcel"))?;
         let (carrier, tracking) = input.validate(n + 1)?;
-        crate::logistics::service::require_active_carrier(conn, &carrier, "carrier").await.map_err(|e| e.at_line("shipments", n + 1))?;
+        let name = crate::logistics::service::require_active_carrier(conn, &carrier, "carrier").await.map_err(|e| e.at_line("shipments", n + 1))?;
         sqlx::query("UPDATE shipments SET carrier = $1, tracking_number = $2, shipped_at = $3 WHERE id = $4")
             .bind(&carrier)
             .bind(&tracking)
@@ -455,7 +463,7 @@ async fn ship_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>
             .bind(parcel)
             .execute(&mut *conn)
             .await?;
-        numbers.push(format!("{carrier} {tracking}"));
+        numbers.push(format!("{} {tracking}", name.en));
     }
     Ok(numbers)
 }
@@ -536,12 +544,12 @@ pub async fn act_on_order(
         "pack_parcel" => {
             let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
             pack_parcels(step.conn(), id, Some(parcel), actor.id).await?;
-            payload["parcel"] = json!(parcel.to_string());
+            payload["parcel"] = json!(parcel_name(step.conn(), parcel).await?);
         }
         "ship" => payload["tracking"] = json!(ship_parcels(step.conn(), id, None, shipments).await?.join(", ")),
         "ship_parcel" => {
             let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
-            payload["parcel"] = json!(parcel.to_string());
+            payload["parcel"] = json!(parcel_name(step.conn(), parcel).await?);
             payload["tracking"] = json!(ship_parcels(step.conn(), id, Some(parcel), shipments).await?.join(", "));
         }
         "deliver" => {
