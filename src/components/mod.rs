@@ -67,9 +67,8 @@ pub fn error_text(err: &AppError, lang: Lang) -> String {
         other => other.to_string(),
     };
     match err {
-        AppError::Invalid { .. } => line_message(&message, lang)
-            .or_else(|| lookup(lang, &format!("err.{message}")).map(str::to_string))
-            .unwrap_or(message),
+        AppError::Invalid { .. } => line_message(&message, lang).or_else(|| translate(&message, lang)).unwrap_or(message),
+        AppError::Conflict(m) => translate(m, lang).unwrap_or(message),
         AppError::Unauthenticated => lookup(lang, "err.unauthenticated").unwrap_or_default().to_string(),
         AppError::Forbidden => lookup(lang, "err.forbidden").unwrap_or_default().to_string(),
         AppError::NotFound => lookup(lang, "err.not_found").unwrap_or_default().to_string(),
@@ -78,13 +77,61 @@ pub fn error_text(err: &AppError, lang: Lang) -> String {
     }
 }
 
+/// A server message in `lang`, when it is known: word for word, or with its numbers in
+/// their places ("at most 30 characters" is "err.at most {0} characters"), or after a
+/// leading name ("QM-200G: not enough stock (3 available)").
+fn translate(message: &str, lang: Lang) -> Option<String> {
+    if let Some(t) = lookup(lang, &format!("err.{message}")) {
+        return Some(t.to_string());
+    }
+    let (template, numbers) = number_template(message);
+    if !numbers.is_empty() {
+        if let Some(t) = lookup(lang, &format!("err.{template}")) {
+            return Some(numbers.iter().enumerate().fold(t.to_string(), |t, (k, n)| t.replace(&format!("{{{k}}}"), n)));
+        }
+    }
+    let (name, rest) = message.split_once(": ")?;
+    translate(rest, lang).map(|t| format!("{name}: {t}"))
+}
+
+/// "the total is now 301.00; check…" → ("the total is now {0}; check…", ["301.00"]).
+fn number_template(message: &str) -> (String, Vec<String>) {
+    let mut template = String::with_capacity(message.len());
+    let mut numbers: Vec<String> = Vec::new();
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        if !c.is_ascii_digit() {
+            template.push(c);
+            continue;
+        }
+        let mut n = c.to_string();
+        while let Some(&d) = chars.peek() {
+            // A decimal point belongs to the number only with a digit after it.
+            if d.is_ascii_digit() || (d == '.' && n.chars().last().is_some_and(|l| l.is_ascii_digit())) {
+                n.push(d);
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let dot = n.ends_with('.');
+        let n = n.trim_end_matches('.').to_string();
+        template.push_str(&format!("{{{}}}", numbers.len()));
+        numbers.push(n);
+        if dot {
+            template.push('.');
+        }
+    }
+    (template, numbers)
+}
+
 /// "line 2: price: must be greater than zero" (errors on one line of a multi-line form) in
 /// the interface language, when its parts are known.
 fn line_message(message: &str, lang: Lang) -> Option<String> {
     let rest = message.strip_prefix("line ")?;
     let (n, rest) = rest.split_once(": ")?;
     let (field, text) = rest.split_once(": ").unwrap_or(("", rest));
-    let text = lookup(lang, &format!("err.{text}")).map(str::to_string).unwrap_or_else(|| text.to_string());
+    let text = translate(text, lang).unwrap_or_else(|| text.to_string());
     let field = if field.is_empty() { String::new() } else { format!("{}: ", lookup(lang, &format!("field.{field}")).unwrap_or(field)) };
     Some(format!("{} {n}: {field}{text}", lookup(lang, "err.line").unwrap_or("line")))
 }
@@ -486,4 +533,24 @@ pub fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppE
             navigate(&format!("{base}/{id}"), Default::default());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_with_numbers_are_translated_with_their_numbers() {
+        assert_eq!(number_template("the total is now 301.00; check it."), ("the total is now {0}; check it.".to_string(), vec!["301.00".to_string()]));
+        let long = AppError::invalid("title", "at most 120 characters");
+        assert_eq!(error_text(&long, Lang::Zh), "最多 120 个字符。");
+        let total = AppError::Conflict("the total is now 301.00; check your order and place it again".into());
+        assert!(error_text(&total, Lang::Zh).contains("301.00") && error_text(&total, Lang::Zh).contains("总额"), "{}", error_text(&total, Lang::Zh));
+        let short = AppError::Conflict("QM-200G: not enough stock (3 available)".into());
+        assert_eq!(error_text(&short, Lang::Zh), "QM-200G: 库存不足（可用 3）。");
+        let line = AppError::invalid("lines", "line 2: quantity: at most 1 can be sent back");
+        assert!(error_text(&line, Lang::Zh).contains("最多可退 1"), "{}", error_text(&line, Lang::Zh));
+        // Unknown messages stay as they are.
+        assert_eq!(error_text(&AppError::Conflict("no such thing 4".into()), Lang::Zh), "no such thing 4");
+    }
 }
