@@ -45,6 +45,11 @@ async fn run(config: Config) -> Result<(), String> {
         tracing::info!("demo accounts ready (password {})", demo::DEMO_PASSWORD);
     }
     first_admin(&db).await?;
+    // Service-level targets are code: a new release may change them, so every open ticket's
+    // deadline is recomputed by the first sweep.
+    let mut conn = db.pool().acquire().await.map_err(|e| format!("database: {e}"))?;
+    shopflow::tickets::service::sla_changed(&mut conn, None).await.map_err(|e| format!("database: {e}"))?;
+    drop(conn);
 
     // Expired sessions are swept by every instance; the delete is idempotent.
     let store = DbSessionStore::new(db.clone());

@@ -97,6 +97,8 @@ pub async fn after_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
     } else if workflow == EXCEPTIONS.id {
         notices::exception_step(conn, done).await
     } else if workflow == crate::tickets::TICKETS.id {
+        // Every step may start, stop or move a clock: the SLA sweep recomputes this ticket.
+        crate::tickets::service::sla_changed(conn, Some(done.id)).await?;
         crate::tickets::notices::ticket_step(conn, done).await
     } else {
         Ok(())

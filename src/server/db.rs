@@ -150,6 +150,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 19,
+        name: "ticket_sla_due",
+        sql: include_str!("../../migrations/0019_ticket_sla_due.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {

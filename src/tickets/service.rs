@@ -655,13 +655,12 @@ async fn clocks_of(db: &Db, tickets: &[TicketSummary], now: i64) -> AppResult<Ve
     ))
     .fetch_all(db.pool())
     .await?;
-    Ok(tickets
-        .iter()
-        .map(|t| {
-            let mine: Vec<(i64, String)> = events.iter().filter(|e| e.0 == t.id).map(|e| (e.1, e.2.clone())).collect();
-            sla::clocks(&mine, &t.priority, &cal, now)
-        })
-        .collect())
+    // Grouped once: looking each ticket's events up in the whole list would cost tickets × events.
+    let mut by_ticket: HashMap<i64, Vec<(i64, String)>> = HashMap::with_capacity(tickets.len());
+    for (ticket, at, action) in events {
+        by_ticket.entry(ticket).or_default().push((at, action));
+    }
+    Ok(tickets.iter().map(|t| sla::clocks(by_ticket.get(&t.id).map(Vec::as_slice).unwrap_or(&[]), &t.priority, &cal, now)).collect())
 }
 
 /// The queue's badge: the running clock due first, or nothing when none runs.
@@ -715,6 +714,7 @@ pub async fn save_calendar(db: &Db, actor: &Actor, input: &CalendarInput) -> App
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM service_holidays").execute(&mut *tx).await?;
+    sla_changed(&mut tx, None).await?;
     for (day, name) in &holidays {
         sqlx::query("INSERT INTO service_holidays (day, name) VALUES ($1, $2)").bind(day.format("%Y-%m-%d").to_string()).bind(name).execute(&mut *tx).await?;
     }
@@ -748,9 +748,22 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
     use crate::alerts::service::{raise, resolve_subject, NewAlert};
     use crate::domain::{Permission, Role};
     let now = now_millis();
-    let open = queue_all_open(db).await?;
+    let (open, stored) = near_a_deadline(db, now + WARN_BEFORE_MS).await?;
     let clocks = clocks_of(db, &open, now).await?;
     let mut conn = db.pool().acquire().await?;
+    // Each deadline computed here is written back, so that the next sweep skips the tickets
+    // far from one; only where it is still what was read (a step meanwhile set it to 0).
+    for (t, c) in open.iter().zip(&clocks) {
+        let Some(read) = stored.get(&t.id) else { continue };
+        if c.next_due() != Some(*read) {
+            sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2 AND sla_due_at = $3")
+                .bind(c.next_due())
+                .bind(t.id)
+                .bind(read)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     // The subjects that should have an open alert after this sweep.
     let mut current = std::collections::HashSet::new();
     let mut due_soon = 0;
@@ -819,12 +832,25 @@ async fn warn_owner(db: &Db, t: &TicketSummary, owner: i64, clock: &str, due: i6
     Ok(())
 }
 
-/// Every open ticket (the sweep's working set).
-async fn queue_all_open(db: &Db) -> AppResult<Vec<TicketSummary>> {
-    let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE t.state IN ('new', 'triaged', 'in_progress', 'waiting') ORDER BY t.id"))
-        .fetch_all(db.pool())
-        .await?;
-    Ok(rows.into_iter().map(summary).collect())
+/// The sweep's working set: open tickets whose next deadline comes before `until`, or is to
+/// be recomputed (0: a step or a calendar change since the last sweep).
+/// Returns the tickets and the deadline each had when read.
+async fn near_a_deadline(db: &Db, until: i64) -> AppResult<(Vec<TicketSummary>, HashMap<i64, i64>)> {
+    const NEAR: &str = "t.sla_due_at IS NOT NULL AND t.sla_due_at <= $1 AND t.state IN ('new', 'triaged', 'in_progress', 'waiting')";
+    let dues: Vec<(i64, i64)> =
+        sqlx::query_as(&format!("SELECT t.id, t.sla_due_at FROM tickets t WHERE {NEAR}")).bind(until).fetch_all(db.pool()).await?;
+    let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE {NEAR} ORDER BY t.id")).bind(until).fetch_all(db.pool()).await?;
+    Ok((rows.into_iter().map(summary).collect(), dues.into_iter().collect()))
+}
+
+/// A ticket's deadline is to be recomputed by the next sweep: called inside every step of a
+/// ticket (its events changed) and when the calendar changes.
+pub async fn sla_changed(conn: &mut AnyConnection, ticket: Option<i64>) -> AppResult<()> {
+    match ticket {
+        Some(id) => sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(conn).await?,
+        None => sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE state IN ('new', 'triaged', 'in_progress', 'waiting')").execute(conn).await?,
+    };
+    Ok(())
 }
 
 /// A customer's own tickets, newest first.

@@ -145,6 +145,8 @@ on_both_backends!(an_imminent_breach_warns_the_owner_once_and_a_breach_alerts_th
         let db = db.clone();
         async move {
             sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(minutes * 60_000).bind(id).execute(db.pool()).await.unwrap();
+            // Moving the trail moves the deadline derived from it: recomputed by the next sweep.
+            sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
         }
     };
     let alerted = |actor: Actor, id: i64| {
@@ -270,4 +272,42 @@ on_both_backends!(a_survey_link_records_one_answer_and_only_its_own, async |db: 
     let path = format!("/survey/{}", shopflow::tickets::survey_link::token(&secret, other, 5));
     assert_eq!(browser.get(&path).await.status, 404);
     assert_eq!(browser.form(&path, "").await.status, 404);
+});
+
+on_both_backends!(the_sla_sweep_reads_only_tickets_near_a_deadline, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let senior = demo_actor(&db, "senior@shopflow.test").await;
+    let always = CalendarInput { time_zone: "+00:00".into(), opens: "00:00".into(), closes: "24:00".into(), workdays: vec![true; 7], holidays: String::new() };
+    service::save_calendar(&db, &senior, &always).await.unwrap();
+    let stored = |id: i64| {
+        let db = db.clone();
+        async move { sqlx::query_as::<_, (Option<i64>,)>("SELECT sla_due_at FROM tickets WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap().0 }
+    };
+    let id = service::open(&db, &cathy, &question()).await.unwrap().id;
+    assert_eq!(stored(id).await, Some(0), "a step leaves the deadline to the sweep");
+    service::sweep_sla(&db).await.unwrap();
+    let due = service::ticket(&db, &agent, POLICY, id).await.unwrap().clocks.unwrap().next_due();
+    assert!(due.is_some());
+    assert_eq!(stored(id).await, due, "the sweep keeps the deadline it computed");
+    // Far from its deadline, the ticket is not read again: a deadline set far off by hand is
+    // left as it is until a step of the ticket asks for it to be recomputed.
+    sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(i64::MAX / 2).bind(id).execute(db.pool()).await.unwrap();
+    service::sweep_sla(&db).await.unwrap();
+    assert_eq!(stored(id).await, Some(i64::MAX / 2));
+    act(&db, &agent, id, "triage", &[("kind", "inquiry"), ("category", "product"), ("priority", "urgent")]).await;
+    assert_eq!(stored(id).await, Some(0));
+    service::sweep_sla(&db).await.unwrap();
+    let urgent = service::ticket(&db, &agent, POLICY, id).await.unwrap().clocks.unwrap().next_due();
+    assert_eq!(stored(id).await, urgent);
+    assert!(urgent < due, "urgent: sooner");
+    // A calendar change asks for every open ticket's deadline again.
+    service::save_calendar(&db, &senior, &always).await.unwrap();
+    assert_eq!(stored(id).await, Some(0));
+    // Waiting on the customer stops the clocks: no deadline to watch.
+    act(&db, &agent, id, "start", &[]).await;
+    act(&db, &agent, id, "ask", &[("message", "Which size did you order?")]).await;
+    service::sweep_sla(&db).await.unwrap();
+    assert_eq!(stored(id).await, None);
 });

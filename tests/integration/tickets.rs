@@ -312,6 +312,7 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
 
     // Two hours pass unanswered: the queue shows it late, and senior agents are alerted.
     sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(2 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
     let queue = service::queue(&db, &agent, &QueueFilter { q: id.to_string(), ..Default::default() }).await.unwrap();
     assert!(matches!(queue[0].sla, SlaStatus::Breached { .. }), "{:?}", queue[0].sla);
     assert!(service::sweep_sla(&db).await.unwrap() >= 1);
@@ -335,6 +336,7 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
     // A late ticket that leaves the open states (here: merged) takes its alert with it.
     let dup = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
     sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(5 * 3_600_000_i64).bind(dup).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(dup).execute(db.pool()).await.unwrap();
     service::sweep_sla(&db).await.unwrap();
     assert!(alerts(senior.clone()).await.iter().any(|a| a.link == format!("/tickets/{dup}")));
     service::act(&db, &agent, dup, 1, "merge", &form(&[("into", &id.to_string())])).await.unwrap();
