@@ -181,6 +181,7 @@ pub const TICKETS: Workflow = Workflow {
             to: IN_PROGRESS,
             permission: Permission::TicketHandle,
             owner: Role::ServiceAgent,
+            // The first answer's target at normal priority (see the table of targets by priority).
             sla_hours: Some(4),
             sop: Text::new(
                 "Read the customer's history beside the ticket (orders, earlier tickets) and the knowledge base before answering.",
@@ -298,7 +299,8 @@ pub const TICKETS: Workflow = Workflow {
             to: RESOLVED,
             permission: Permission::TicketHandle,
             owner: Role::ServiceAgent,
-            sla_hours: Some(48),
+            // The resolution target at normal priority, in business hours.
+            sla_hours: Some(40),
             sop: Text::new(
                 "When every question to other departments is answered: record the problem you confirmed, its root cause, the solution and what the customer said about it, and tell the customer. They get a satisfaction survey.",
                 "其他部门的问题都已答复后：记录确认的问题、根本原因、解决方案及客户对方案的反馈，并告知客户。客户会收到满意度调查。",

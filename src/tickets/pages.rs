@@ -249,3 +249,36 @@ fn MyTicketInner() -> impl IntoView {
         </section>
     }
 }
+
+/// The service levels by priority, in business hours of the service calendar: the targets
+/// the desk's clocks count against (printed under the ticket procedure).
+#[component]
+pub fn ServiceTargets() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <section class="page" data-testid="service-targets">
+            <h2>{i18n.t("ticket.targets")}</h2>
+            <p class="sop">{i18n.t("ticket.targets_help")}</p>
+            <div class="table-wrap">
+                <table class="data">
+                    <thead><tr>
+                        <th>{i18n.t("ticket.priority")}</th><th class="num">{i18n.t("ticket.clock_first")}</th>
+                        <th class="num">{i18n.t("ticket.clock_next")}</th><th class="num">{i18n.t("ticket.clock_resolution")}</th>
+                    </tr></thead>
+                    <tbody>
+                        {super::PRIORITIES.iter().map(|(key, name)| {
+                            let t = super::sla::targets(key);
+                            let h = |ms: i64| format!("{} h", ms / 3_600_000);
+                            view! {
+                                <tr data-priority=*key>
+                                    <td>{move || name.get(i18n.lang())}</td>
+                                    <td class="num">{h(t.first_ms)}</td><td class="num">{h(t.next_ms)}</td><td class="num">{h(t.resolution_ms)}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}

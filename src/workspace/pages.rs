@@ -157,6 +157,10 @@ pub fn SopPage() -> impl IntoView {
     let params = use_params_map();
     let key = params.read_untracked().get("process").unwrap_or_default();
     match crate::workflows().iter().find(|w| w.id == key) {
+        // The service desk's targets depend on the ticket's priority, not only on the step.
+        Some(wf) if wf.id == crate::tickets::TICKETS.id => {
+            view! { <RequireStaff><SopDocument workflow=*wf/><crate::tickets::pages::ServiceTargets/></RequireStaff> }.into_any()
+        }
         Some(wf) => view! { <RequireStaff><SopDocument workflow=*wf/></RequireStaff> }.into_any(),
         None => view! { <WithSession><NotFound/></WithSession> }.into_any(),
     }
