@@ -33,6 +33,7 @@ pub const KINDS: &[&str] = &[
     "return.exchanged",
     "exception.reported",
     "exception.reported_staff",
+    "exception.reported_for_customer",
     "exception.resolved",
     "ticket.replied",
     "ticket.asked",

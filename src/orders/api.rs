@@ -137,6 +137,19 @@ pub async fn report_exception(order_id: i64, shipment_id: i64, #[server(default)
     Ok(exception_service::report(&db()?, &actor, order_id, shipment_id, &fields).await?.id)
 }
 
+/// An agent reports the exception a customer told them of, from the customer's open ticket
+/// about the order; returns the new exception's id.
+#[server(endpoint = "report_exception_for_customer", input = Json)]
+pub async fn report_exception_for_customer(
+    ticket_id: i64,
+    order_id: i64,
+    shipment_id: i64,
+    #[server(default)] fields: HashMap<String, String>,
+) -> Result<i64, AppError> {
+    let actor = require(Permission::TicketHandle).await?;
+    Ok(exception_service::report_for_customer(&db()?, &actor, ticket_id, order_id, shipment_id, &fields).await?.id)
+}
+
 #[server(endpoint = "act_on_exception", input = Json)]
 pub async fn act_on_exception(id: i64, version: i64, action: String, #[server(default)] fields: HashMap<String, String>) -> Result<(), AppError> {
     let step = EXCEPTIONS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;

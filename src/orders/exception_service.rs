@@ -6,7 +6,7 @@ use super::exceptions::{ShippingException, EXCEPTIONS, RESOLVED};
 use crate::accounts::Actor;
 use crate::domain::{now_millis, parse_money, AppError, AppResult};
 use crate::engine::run::{self, Transition};
-use crate::engine::SlaStatus;
+use crate::engine::{FormValues, SlaStatus};
 use super::parse_tracking_number;
 use super::service::{add_refund, send_again};
 use crate::logistics::Name;
@@ -15,6 +15,30 @@ use std::collections::HashMap;
 
 pub async fn report(db: &Db, actor: &Actor, order_id: i64, shipment_id: i64, form: &HashMap<String, String>) -> AppResult<Transition> {
     let (mut step, v) = run::begin_create(db, actor, &EXCEPTIONS, "report", form).await?;
+    let id = insert(&mut step, actor, order_id, shipment_id, &v, None).await?;
+    step.commit_created(id, serde_json::to_value(&v).unwrap_or_default()).await
+}
+
+/// An agent reports the exception the customer told them of, from the customer's open ticket
+/// about the order, on a shipped parcel of that order. The exception remembers the ticket;
+/// the ticket gets an internal note and an event in the same transaction.
+pub async fn report_for_customer(
+    db: &Db,
+    actor: &Actor,
+    ticket_id: i64,
+    order_id: i64,
+    shipment_id: i64,
+    form: &HashMap<String, String>,
+) -> AppResult<Transition> {
+    let (mut step, v) = run::begin_create(db, actor, &EXCEPTIONS, "report_for_customer", form).await?;
+    crate::tickets::service::check_ticket_order(step.conn(), ticket_id, order_id).await?;
+    let id = insert(&mut step, actor, order_id, shipment_id, &v, Some(ticket_id)).await?;
+    crate::tickets::service::note_exception(step.conn(), actor, ticket_id, id, order_id).await?;
+    step.commit_created(id, serde_json::to_value(&v).unwrap_or_default()).await
+}
+
+/// Writes a new exception on a shipped parcel of the order; returns its id.
+async fn insert(step: &mut run::Step, actor: &Actor, order_id: i64, shipment_id: i64, v: &FormValues, ticket_id: Option<i64>) -> AppResult<i64> {
     let shipped: Option<(Option<i64>,)> = sqlx::query_as("SELECT shipped_at FROM shipments WHERE id = $1 AND order_id = $2")
         .bind(shipment_id)
         .bind(order_id)
@@ -25,8 +49,8 @@ pub async fn report(db: &Db, actor: &Actor, order_id: i64, shipment_id: i64, for
     }
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO shipping_exceptions (order_id, shipment_id, kind, description, customer_note, state, version, created_by, created_at, updated_at, state_since) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $8) RETURNING id",
+        "INSERT INTO shipping_exceptions (order_id, shipment_id, kind, description, customer_note, state, version, created_by, created_at, updated_at, state_since, ticket_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $8, $8, $9) RETURNING id",
     )
     .bind(order_id)
     .bind(shipment_id)
@@ -36,9 +60,10 @@ pub async fn report(db: &Db, actor: &Actor, order_id: i64, shipment_id: i64, for
     .bind(step.to_state())
     .bind(actor.id)
     .bind(now)
+    .bind(ticket_id)
     .fetch_one(step.conn())
     .await?;
-    step.commit_created(id, serde_json::to_value(&v).unwrap_or_default()).await
+    Ok(id)
 }
 
 pub async fn act(db: &Db, actor: &Actor, id: i64, version: i64, action: &str, form: &HashMap<String, String>) -> AppResult<Transition> {
@@ -116,6 +141,7 @@ fn view(r: ExceptionDb, now: i64) -> ShippingException {
         state: r.12,
         version: r.13,
         created_at: r.14,
+        ticket_id: None,
         events: Vec::new(),
         actions: Vec::new(),
     }
@@ -126,10 +152,17 @@ fn view(r: ExceptionDb, now: i64) -> ShippingException {
 pub async fn of_order(db: &Db, actor: &Actor, order_id: i64, staff: bool) -> AppResult<Vec<ShippingException>> {
     let rows: Vec<ExceptionDb> = sqlx::query_as(&format!("{SELECT} WHERE e.order_id = $1 ORDER BY e.id")).bind(order_id).fetch_all(db.pool()).await?;
     let now = now_millis();
+    // The tickets agents reported from (staff only: the customer has their own tickets).
+    let tickets: Vec<(i64, i64)> = if staff {
+        sqlx::query_as("SELECT id, ticket_id FROM shipping_exceptions WHERE order_id = $1 AND ticket_id IS NOT NULL").bind(order_id).fetch_all(db.pool()).await?
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let mut e = view(r, now);
         if staff {
+            e.ticket_id = tickets.iter().find(|t| t.0 == e.id).map(|t| t.1);
             e.events = run::history(db, EXCEPTIONS.id, e.id).await?;
             e.actions = EXCEPTIONS.available(&e.state, &actor.permissions).map(|a| a.id.to_string()).collect();
         } else {
@@ -149,6 +182,20 @@ pub async fn list(db: &Db, state: &str) -> AppResult<Vec<ShippingException>> {
         .await?;
     let now = now_millis();
     Ok(rows.into_iter().map(|r| view(r, now)).collect())
+}
+
+/// The exceptions agents reported from a ticket, oldest first: (id, order, kind, state).
+pub async fn of_ticket(db: &Db, ticket_id: i64) -> AppResult<Vec<(i64, i64, String, String)>> {
+    Ok(sqlx::query_as("SELECT id, order_id, kind, state FROM shipping_exceptions WHERE ticket_id = $1 ORDER BY id")
+        .bind(ticket_id)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+/// A ticket merged into another: the exceptions reported from it follow the conversation.
+pub async fn move_to_ticket(conn: &mut sqlx::AnyConnection, from: i64, into: i64) -> AppResult<()> {
+    sqlx::query("UPDATE shipping_exceptions SET ticket_id = $1 WHERE ticket_id = $2").bind(into).bind(from).execute(conn).await?;
+    Ok(())
 }
 
 /// How many of an order's exceptions are still open (the order cannot be completed then).

@@ -33,6 +33,13 @@ const CUSTOMER_NOTE: Field = Field {
     max_chars: 500,
 };
 
+/// What is known when an exception is reported, by logistics or by an agent for the customer.
+const REPORT_FORM: &[Field] = &[
+    Field { name: "kind", label: Text::new("Kind", "类型"), kind: FieldKind::Choice(KINDS), required: true, max_chars: 20 },
+    Field { name: "description", label: Text::new("What happened", "情况说明"), kind: FieldKind::LongText, required: true, max_chars: 1000 },
+    CUSTOMER_NOTE,
+];
+
 pub const EXCEPTIONS: Workflow = Workflow {
     id: "shipping_exception",
     name: Text::new("Shipping exception", "物流异常"),
@@ -55,11 +62,21 @@ pub const EXCEPTIONS: Workflow = Workflow {
                 "As soon as a carrier, the tracking or the customer shows a parcel is late, damaged, lost or refused: report it against the parcel, describe what is known, and write what the customer is told.",
                 "一旦承运商、物流轨迹或客户反映包裹延误、破损、丢失或拒收：针对该包裹登记异常，写明已知情况及告知客户的内容。",
             ),
-            form: &[
-                Field { name: "kind", label: Text::new("Kind", "类型"), kind: FieldKind::Choice(KINDS), required: true, max_chars: 20 },
-                Field { name: "description", label: Text::new("What happened", "情况说明"), kind: FieldKind::LongText, required: true, max_chars: 1000 },
-                CUSTOMER_NOTE,
-            ],
+            form: REPORT_FORM,
+        },
+        Action {
+            id: "report_for_customer",
+            label: Text::new("Report an exception for the customer", "代客户登记物流异常"),
+            from: &[],
+            to: REPORTED,
+            permission: Permission::TicketHandle,
+            owner: Role::ServiceAgent,
+            sla_hours: None,
+            sop: Text::new(
+                "When a customer calls or writes that a parcel is late, damaged, lost or refused, the agent reports it from the customer's open ticket about the order: the parcel, what happened in the customer's words, and what the customer is told. The ticket notes the exception, logistics is told, and the exception is investigated and resolved like any other.",
+                "客户来电或来信反映包裹延误、破损、丢失或拒收时，客服在该订单的未结工单中代为登记：选择包裹，用客户的话写明情况及告知客户的内容。工单记录该异常并通知物流，之后的调查与处理与其他异常相同。",
+            ),
+            form: REPORT_FORM,
         },
         Action {
             id: "investigate",
@@ -127,6 +144,9 @@ pub struct ShippingException {
     pub version: i64,
     pub created_at: i64,
     pub sla: SlaStatus,
+    /// The customer's ticket it was reported from by an agent (staff only).
+    #[serde(default)]
+    pub ticket_id: Option<i64>,
     /// The audit trail (empty for customers) and the steps this user may take.
     pub events: Vec<AuditEvent>,
     pub actions: Vec<String>,
@@ -139,6 +159,25 @@ mod tests {
     #[test]
     fn the_declaration_is_consistent() {
         EXCEPTIONS.check().unwrap();
+    }
+
+    #[test]
+    fn an_agent_reports_for_the_customer_with_the_same_form_as_logistics() {
+        let report = EXCEPTIONS.action("report").unwrap();
+        let for_customer = EXCEPTIONS.action("report_for_customer").unwrap();
+        assert!(report.creates() && for_customer.creates());
+        assert_eq!(for_customer.form, report.form);
+        assert_eq!(for_customer.to, REPORTED);
+        assert_eq!((for_customer.permission, for_customer.owner), (Permission::TicketHandle, Role::ServiceAgent));
+        // Agents take no step on an open exception: those stay with logistics.
+        for state in [REPORTED, INVESTIGATING] {
+            assert_eq!(EXCEPTIONS.available(state.id, &Role::ServiceAgent.default_permissions()).count(), 0, "{}", state.id);
+        }
+        let form = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let told = crate::engine::validate_form(for_customer, &form(&[("kind", "loss"), ("description", "Customer says nothing arrived")])).unwrap_err();
+        assert!(told.field_message("customer_note").is_some());
+        let ok = crate::engine::validate_form(for_customer, &form(&[("kind", "loss"), ("description", " Nothing arrived "), ("customer_note", "We asked the carrier.")]));
+        assert_eq!(ok.unwrap()["description"], "Nothing arrived");
     }
 
     #[test]

@@ -20,7 +20,7 @@ fn customer_link(order: i64) -> String {
 /// completing…) return before reading anything: this runs inside every order step.
 const ORDER_NEWS: &[&str] = &["pay", "confirm", "ship", "ship_parcel", "deliver", "cancel", "void"];
 const RETURN_NEWS: &[&str] = &["request", "file_for_customer", "approve", "reject", "refund", "exchange"];
-const EXCEPTION_NEWS: &[&str] = &["report", "resolve"];
+const EXCEPTION_NEWS: &[&str] = &["report", "report_for_customer", "resolve"];
 
 pub async fn order_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppResult<()> {
     if !ORDER_NEWS.contains(&done.action.id) || (done.action.id == "pay" && done.payload["review"] != true) {
@@ -115,8 +115,8 @@ pub async fn exception_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> Ap
         return Ok(());
     }
     let id = done.id;
-    let (order, customer, note): (i64, i64, String) = sqlx::query_as(
-        "SELECT e.order_id, o.customer_id, e.customer_note FROM shipping_exceptions e JOIN orders o ON o.id = e.order_id WHERE e.id = $1",
+    let (order, customer, note, ticket): (i64, i64, String, Option<i64>) = sqlx::query_as(
+        "SELECT e.order_id, o.customer_id, e.customer_note, e.ticket_id FROM shipping_exceptions e JOIN orders o ON o.id = e.order_id WHERE e.id = $1",
     )
     .bind(id)
     .fetch_one(&mut *conn)
@@ -127,6 +127,16 @@ pub async fn exception_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> Ap
             let staff = Notice::new("exception.reported_staff", done.workflow.id, id, format!("/orders/{order}#exceptions"))
                 .with("exception", id.to_string())
                 .with("order", order.to_string());
+            notify_holders(conn, Permission::ExceptionHandle, done.actor_id, &staff).await?;
+            to_customer("exception.reported")
+        }
+        // Reported by an agent from the customer's ticket: logistics hears which ticket the
+        // customer wrote on; the customer reads what they are told, as for any report.
+        "report_for_customer" => {
+            let staff = Notice::new("exception.reported_for_customer", done.workflow.id, id, format!("/orders/{order}#exceptions"))
+                .with("exception", id.to_string())
+                .with("order", order.to_string())
+                .with("ticket", ticket.map(|t| t.to_string()).unwrap_or_default());
             notify_holders(conn, Permission::ExceptionHandle, done.actor_id, &staff).await?;
             to_customer("exception.reported")
         }

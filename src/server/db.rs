@@ -130,6 +130,13 @@ const MIGRATIONS: &[Migration] = &[
         postgres: "",
     },
     Migration {
+        version: 15,
+        name: "exception_tickets",
+        sql: include_str!("../../migrations/0015_exception_tickets.sql"),
+        sqlite: "",
+        postgres: "",
+    },
+    Migration {
         version: 16,
         name: "carriers",
         sql: include_str!("../../migrations/0016_carriers.sql"),

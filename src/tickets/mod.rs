@@ -516,6 +516,10 @@ pub struct TicketDetail {
     pub tasks: Vec<TicketTask>,
     pub survey: Option<Survey>,
     pub history: CustomerHistory,
+    /// The shipping exceptions agents reported from this ticket (staff only): (id, order,
+    /// kind, state).
+    #[serde(default)]
+    pub exceptions: Vec<(i64, i64, String, String)>,
     pub events: Vec<AuditEvent>,
     /// The steps this user may take now.
     pub actions: Vec<String>,

@@ -104,6 +104,14 @@ pub async fn note_return(conn: &mut AnyConnection, actor: &Actor, ticket: i64, c
     audit(conn, TICKETS.id, ticket, "return_filed", None, None, Some(actor.id), &json!({ "return": case.to_string() })).await
 }
 
+/// The ticket remembers the shipping exception an agent reported from it: an internal note
+/// and an event.
+pub async fn note_exception(conn: &mut AnyConnection, actor: &Actor, ticket: i64, exception: i64, order: i64) -> AppResult<()> {
+    let note = format!("Shipping exception #{exception} reported for the customer: /orders/{order}#exceptions");
+    add_message(&mut *conn, ticket, Some(actor.id), false, true, "note", &note).await?;
+    audit(conn, TICKETS.id, ticket, "exception_reported", None, None, Some(actor.id), &json!({ "exception": exception.to_string() })).await
+}
+
 /// A customer's order, or "not an order of this customer".
 async fn check_order(conn: &mut AnyConnection, customer: i64, order: Option<i64>) -> AppResult<Option<i64>> {
     let Some(order) = order else { return Ok(None) };
@@ -334,6 +342,7 @@ pub async fn act_with_files(
                 attachments::service::move_part(step.conn(), attachments::TICKET, message, into, copy).await?;
             }
             sqlx::query("UPDATE ticket_tasks SET ticket_id = $1 WHERE ticket_id = $2").bind(into).bind(id).execute(step.conn()).await?;
+            crate::orders::exception_service::move_to_ticket(step.conn(), id, into).await?;
             sqlx::query("UPDATE tickets SET merged_into = $1 WHERE id = $2").bind(into).bind(id).execute(step.conn()).await?;
             add_message(step.conn(), into, Some(actor.id), false, true, "note", &format!("Ticket #{id} was merged into this one.")).await?;
             audit(step.conn(), TICKETS.id, into, "merged_in", None, None, Some(actor.id), &json!({ "from": id.to_string() })).await?;
@@ -907,6 +916,7 @@ async fn load(db: &Db, policy: TicketPolicy, id: i64) -> AppResult<TicketDetail>
         history: CustomerHistory { email: extra.7, ..Default::default() },
         clocks: None,
         served_at: now_millis(),
+        exceptions: Vec::new(),
         events: Vec::new(),
         actions: Vec::new(),
         ticket,
@@ -928,6 +938,7 @@ pub async fn ticket(db: &Db, actor: &Actor, policy: TicketPolicy, id: i64) -> Ap
             .fetch_all(db.pool())
             .await?;
     }
+    d.exceptions = crate::orders::exception_service::of_ticket(db, id).await?;
     d.events = run::history(db, TICKETS.id, id).await?;
     // The clocks come from the trail just read.
     let now = now_millis();

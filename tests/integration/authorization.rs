@@ -172,6 +172,7 @@ fn cases() -> Vec<Case> {
         json("/api/act_on_order", json!({"id": 999_999, "version": 1, "action": "ship"}), Needs(OrderShip)),
         json("/api/act_on_order", json!({"id": 999_999, "version": 1, "action": "deliver"}), Needs(OrderShip)),
         json("/api/report_exception", json!({"order_id": 999_999, "shipment_id": 999_999, "fields": {}}), Needs(ExceptionHandle)),
+        json("/api/report_exception_for_customer", json!({"ticket_id": 999_999, "order_id": 999_999, "shipment_id": 999_999, "fields": {}}), Needs(TicketHandle)),
         json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "investigate"}), Needs(ExceptionHandle)),
         json("/api/act_on_exception", json!({"id": 999_999, "version": 1, "action": "resolve"}), Needs(ExceptionHandle)),
         form("/api/list_exceptions", "", Needs(OrderView)),

@@ -501,3 +501,88 @@ on_both_backends!(an_agent_files_a_return_from_the_customers_ticket, async |db: 
     let mine = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
     assert!(mine.messages.iter().all(|m| !m.body.contains("Return #")));
 });
+
+on_both_backends!(an_agent_reports_a_shipping_exception_from_the_customers_ticket, async |db: Db| {
+    use shopflow::orders::exception_service as exceptions;
+    demo::seed(&db).await.unwrap();
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let agent = demo_actor(&db, "service@shopflow.test").await;
+    let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
+    let logistics = demo_actor(&db, "logistics@shopflow.test").await;
+    let order = crate::orders::shipped_order(&db, "key-tkt-exc1", "SF900000421").await;
+    let parcel = shopflow::orders::service::order_detail(&db, &logistics, order).await.unwrap().order.shipments[0].id;
+    let id = service::open(&db, &cathy, &complaint(&format!("#{order}"))).await.unwrap().id;
+    let told = "We have asked the carrier where your parcel is and will write again today.";
+    let report = form(&[("kind", "delay"), ("description", "On the phone: no tracking news for five days"), ("customer_note", told)]);
+    let notes = "SELECT COUNT(*) FROM ticket_messages WHERE ticket_id = $1 AND internal = 1";
+
+    // Only those who handle tickets: not the customer, the warehouse, nor logistics (who
+    // report on the order's page).
+    for who in [&cathy, &warehouse, &logistics] {
+        let err = exceptions::report_for_customer(&db, who, id, order, parcel, &report).await.unwrap_err();
+        assert_eq!(err, AppError::Forbidden, "{}", who.email);
+    }
+    // Only from an open ticket about this very order, on a shipped parcel of that order.
+    let no_order = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
+    assert!(exceptions::report_for_customer(&db, &agent, no_order, order, parcel, &report).await.unwrap_err().field_message("ticket").is_some());
+    let other = crate::orders::shipped_order(&db, "key-tkt-exc2", "SF900000422").await;
+    let other_parcel = shopflow::orders::service::order_detail(&db, &logistics, other).await.unwrap().order.shipments[0].id;
+    assert!(exceptions::report_for_customer(&db, &agent, id, order, other_parcel, &report).await.unwrap_err().field_message("shipment").is_some());
+    assert!(exceptions::report_for_customer(&db, &agent, id, other, other_parcel, &report).await.unwrap_err().field_message("ticket").is_some());
+    assert_eq!(exceptions::report_for_customer(&db, &agent, 999_999, order, parcel, &report).await.unwrap_err(), AppError::NotFound);
+    // The declared form is checked like logistics' own.
+    let odd = form(&[("kind", "meteor"), ("description", "x"), ("customer_note", "y")]);
+    assert!(exceptions::report_for_customer(&db, &agent, id, order, parcel, &odd).await.unwrap_err().field_message("kind").is_some());
+    let untold = form(&[("kind", "delay"), ("description", "x")]);
+    assert!(exceptions::report_for_customer(&db, &agent, id, order, parcel, &untold).await.unwrap_err().field_message("customer_note").is_some());
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM shipping_exceptions WHERE order_id = $1", order).await, 0, "refused reports write nothing");
+    assert_eq!(count(&db, notes, id).await, 0, "nor note anything on the ticket");
+
+    let t = exceptions::report_for_customer(&db, &agent, id, order, parcel, &report).await.unwrap();
+    assert_eq!(t.state, "reported");
+    // Logistics sees it on the order with the ticket it came from, and takes it from there.
+    let seen = exceptions::of_order(&db, &logistics, order, true).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    let e = &seen[0];
+    assert_eq!((e.id, e.shipment_id, e.ticket_id, e.kind.as_str()), (t.id, parcel, Some(id), "delay"));
+    assert_eq!((e.events[0].action.as_str(), e.events[0].actor_id), ("report_for_customer", Some(agent.id)));
+    assert_eq!(e.actions, vec!["investigate"]);
+    assert!(exceptions::list(&db, "").await.unwrap().iter().any(|x| x.id == t.id), "in logistics' open list");
+    // The agent takes no step on it.
+    assert!(exceptions::of_order(&db, &agent, order, true).await.unwrap()[0].actions.is_empty());
+    // Logistics hears which ticket it came from; the customer reads what they are told.
+    assert_eq!(crate::support::notice_kinds(&db, logistics.id, "shipping_exception", t.id).await, vec!["exception.reported_for_customer"]);
+    assert_eq!(crate::support::notice_kinds(&db, cathy.id, "shipping_exception", t.id).await, vec!["exception.reported"]);
+    assert!(crate::support::notice_kinds(&db, agent.id, "shipping_exception", t.id).await.is_empty(), "the reporter knows");
+    let staff_notice = shopflow::notifications::service::inbox(&db, &logistics).await.unwrap().items.into_iter().find(|n| n.entity_id == t.id).unwrap();
+    assert!(staff_notice.text(shopflow::i18n::Lang::En).contains(&format!("ticket #{id}")), "{}", staff_notice.text(shopflow::i18n::Lang::En));
+    let mine = shopflow::orders::service::my_order(&db, &cathy, order).await.unwrap().exceptions;
+    assert_eq!((mine[0].customer_note.as_str(), mine[0].ticket_id, mine[0].description.as_str()), (told, None, ""));
+
+    // The ticket notes it inside and lists it with its state; the customer reads no note.
+    let desk = service::ticket(&db, &agent, POLICY, id).await.unwrap();
+    assert!(desk.messages.iter().any(|m| m.internal && m.body.starts_with(&format!("Shipping exception #{} reported", t.id))));
+    assert!(desk.events.iter().any(|e| e.action == "exception_reported" && e.payload.contains(&t.id.to_string())));
+    assert_eq!(desk.exceptions, vec![(t.id, order, "delay".to_string(), "reported".to_string())]);
+    let theirs = service::my_ticket(&db, &cathy, POLICY, id).await.unwrap();
+    assert!(theirs.messages.iter().all(|m| !m.body.contains("Shipping exception")) && theirs.exceptions.is_empty());
+    exceptions::act(&db, &logistics, t.id, t.version, "investigate", &form(&[("note", "Claim SF-C-9 opened")])).await.unwrap();
+    assert_eq!(service::ticket(&db, &agent, POLICY, id).await.unwrap().exceptions[0].3, "investigating");
+
+    // Not from a closed ticket about the order.
+    let closed = service::open(&db, &cathy, &complaint(&format!("#{order}"))).await.unwrap().id;
+    let v = service::act(&db, &agent, closed, 1, "triage", &form(&[("kind", "complaint"), ("category", "delivery"), ("priority", "high")])).await.unwrap().version;
+    let v = service::act(&db, &agent, closed, v, "start", &form(&[])).await.unwrap().version;
+    let all = form(&[("problem", "Late parcel"), ("root_cause", "late_delivery"), ("solution", "Parcel arrived"), ("customer_feedback", "Fine"), ("message", "It arrived.")]);
+    let v = service::act(&db, &agent, closed, v, "resolve", &all).await.unwrap().version;
+    service::act(&db, &agent, closed, v, "close", &form(&[])).await.unwrap();
+    assert!(exceptions::report_for_customer(&db, &agent, closed, order, parcel, &report).await.unwrap_err().field_message("ticket").is_some());
+
+    // Merged into the customer's other ticket, the exception follows the conversation.
+    let kept = service::open(&db, &cathy, &complaint(&format!("#{order}"))).await.unwrap().id;
+    let v = service::ticket(&db, &agent, POLICY, id).await.unwrap().ticket.version;
+    service::act(&db, &agent, id, v, "merge", &form(&[("into", &kept.to_string())])).await.unwrap();
+    assert_eq!(service::ticket(&db, &agent, POLICY, kept).await.unwrap().exceptions[0].0, t.id);
+    assert_eq!(exceptions::of_order(&db, &logistics, order, true).await.unwrap()[0].ticket_id, Some(kept));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM shipping_exceptions WHERE order_id = $1", order).await, 1);
+});
