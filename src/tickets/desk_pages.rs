@@ -258,8 +258,20 @@ fn TicketDeskInner() -> impl IntoView {
                                     <dt>{i18n.t("ticket.owner")}</dt><dd data-testid="owner">{t.assignee.clone().unwrap_or_else(|| "—".into())}</dd>
                                     {t.order_id.map(|o| view! {
                                         <dt>{i18n.t("order.one")}</dt>
-                                        <dd><a href=format!("/orders/{o}")>"#" {o}</a> " · "
-                                            <a href=format!("/orders/{o}#exceptions")>{i18n.t("ticket.report_exception")}</a></dd>
+                                        <dd><a href=format!("/orders/{o}")>"#" {o}</a></dd>
+                                    })}
+                                    {(!d.exceptions.is_empty()).then(|| view! {
+                                        <dt>{i18n.t("ticket.exceptions")}</dt>
+                                        <dd><ul class="history" data-testid="ticket-exceptions">
+                                            {d.exceptions.iter().map(|(id, order, kind, state)| {
+                                                let kind = kind.clone();
+                                                view! {
+                                                    <li data-exception=*id><a href=format!("/orders/{order}#exceptions")>"#" {*id}</a> " "
+                                                        {move || crate::orders::exceptions::kind_name(&kind, i18n.lang())} " "
+                                                        <StateBadge workflow=&crate::orders::exceptions::EXCEPTIONS state=state.clone()/></li>
+                                                }
+                                            }).collect_view()}
+                                        </ul></dd>
                                     })}
                                     {d.first_response_at.map(|at| view! { <dt>{i18n.t("ticket.first_response")}</dt><dd>{format_time(at)}</dd> })}
                                     {d.clocks.map(|c| view! {
@@ -306,7 +318,7 @@ fn TicketDeskInner() -> impl IntoView {
                                         </details>
                                     }.into_any()
                                 }).collect_view()}
-                                {t.order_id.filter(|_| can_handle && open).map(|o| view! { <ReturnFromTicket order_id=o ticket_id=tid filed/> })}
+                                {t.order_id.filter(|_| can_handle && open).map(|o| view! { <OrderStepsFromTicket order_id=o ticket_id=tid filed/> })}
                                 {(can_handle && open).then(|| view! {
                                     <form class="form step" data-testid="log-call" on:submit=move |ev| { ev.prevent_default(); call.dispatch((tid, said.get_untracked())); }>
                                         <h3>{i18n.t("ticket.log_call_here")}</h3>
@@ -347,17 +359,34 @@ fn TicketDeskInner() -> impl IntoView {
     }
 }
 
-/// The return form for the ticket's order, once the order has arrived: the agent files what
-/// the customer asked for on the phone or by mail.
+/// What an agent does on the ticket's order for the customer: file the return they asked for,
+/// once the order has arrived, and report a shipping exception on a shipped parcel (to those
+/// who may take the step; the server checks again). Either adds a note to the ticket.
 #[component]
-fn ReturnFromTicket(order_id: i64, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
+fn OrderStepsFromTicket(order_id: i64, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
+    let i18n = use_i18n();
     let order = Resource::new(move || (order_id, filed.get()), |(id, _)| crate::orders::api::get_order(id));
+    let may_report = crate::orders::exceptions::EXCEPTIONS
+        .action("report_for_customer")
+        .is_some_and(|a| crate::components::current_user().is_some_and(|u| u.can(a.permission)));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let o = order.await.ok()?.order;
-                crate::orders::returns::RETURNABLE.contains(&o.state.as_str()).then(|| view! {
-                    <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines on_done=filed ticket_id/>
+                let parcels: Vec<(i64, String)> = o
+                    .shipments
+                    .iter()
+                    .filter(|s| s.shipped_at.is_some())
+                    .map(|s| (s.id, format!("{} · {} {}", s.warehouse, crate::orders::carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
+                    .collect();
+                let returnable = crate::orders::returns::RETURNABLE.contains(&o.state.as_str());
+                Some(view! {
+                    {returnable.then(|| view! {
+                        <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines.clone() on_done=filed ticket_id/>
+                    })}
+                    {(may_report && !parcels.is_empty()).then(|| view! {
+                        <crate::orders::exception_pages::ExceptionFromTicket ticket_id order_id parcels on_done=filed/>
+                    })}
                 })
             })}
         </Transition>
