@@ -210,8 +210,21 @@ fn TicketDeskInner() -> impl IntoView {
     let call_result = Signal::derive(move || call.value().get());
     // A return filed from here adds a note to the ticket.
     let filed = RwSignal::new(0usize);
-    let detail = Resource::new(move || (id(), done.get(), called.get(), filed.get()), |(id, ..)| get_ticket(id));
     let can_handle = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
+    // The ticket's order comes with the ticket, for the steps an agent takes on it for the
+    // customer: one resource, read before the page renders. A resource of its own inside the
+    // page's Suspend hydrated its fallback while the server had rendered the forms.
+    let detail = Resource::new(
+        move || (id(), done.get(), called.get(), filed.get()),
+        move |(id, ..)| async move {
+            let d = get_ticket(id).await?;
+            let order = match d.ticket.order_id {
+                Some(o) if can_handle => crate::orders::api::get_order(o).await.ok(),
+                _ => None,
+            };
+            Ok::<_, crate::domain::AppError>((d, order))
+        },
+    );
     let agents = Resource::new(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
     // The reply being written: a canned reply from the knowledge base starts it.
     let draft = RwSignal::new(String::new());
@@ -228,7 +241,7 @@ fn TicketDeskInner() -> impl IntoView {
             <p><a href="/tickets">"← " {i18n.t("ticket.title")}</a></p>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
-                    let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
+                    let (d, order) = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
                     provide_context(StaffChoices(agents.await));
                     let t = d.ticket.clone();
                     let (tid, version) = (t.id, t.version);
@@ -318,7 +331,7 @@ fn TicketDeskInner() -> impl IntoView {
                                         </details>
                                     }.into_any()
                                 }).collect_view()}
-                                {t.order_id.filter(|_| can_handle && open).map(|o| view! { <OrderStepsFromTicket order_id=o ticket_id=tid filed/> })}
+                                {order.filter(|_| can_handle && open).map(|o| order_steps(o.order, tid, filed))}
                                 {(can_handle && open).then(|| view! {
                                     <form class="form step" data-testid="log-call" on:submit=move |ev| { ev.prevent_default(); call.dispatch((tid, said.get_untracked())); }>
                                         <h3>{i18n.t("ticket.log_call_here")}</h3>
@@ -361,35 +374,28 @@ fn TicketDeskInner() -> impl IntoView {
 
 /// What an agent does on the ticket's order for the customer: file the return they asked for,
 /// once the order has arrived, and report a shipping exception on a shipped parcel (to those
-/// who may take the step; the server checks again). Either adds a note to the ticket.
-#[component]
-fn OrderStepsFromTicket(order_id: i64, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
+/// who may take the step; the server checks again). Either adds a note to the ticket and
+/// counts in `filed`, which reloads the ticket with its order.
+fn order_steps(o: crate::orders::Order, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
     let i18n = use_i18n();
-    let order = Resource::new(move || (order_id, filed.get()), |(id, _)| crate::orders::api::get_order(id));
     let may_report = crate::orders::exceptions::EXCEPTIONS
         .action("report_for_customer")
         .is_some_and(|a| crate::components::current_user().is_some_and(|u| u.can(a.permission)));
+    let parcels: Vec<(i64, String)> = o
+        .shipments
+        .iter()
+        .filter(|s| s.shipped_at.is_some())
+        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, crate::orders::carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
+        .collect();
+    let order_id = o.id;
+    let returnable = crate::orders::returns::RETURNABLE.contains(&o.state.as_str());
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let o = order.await.ok()?.order;
-                let parcels: Vec<(i64, String)> = o
-                    .shipments
-                    .iter()
-                    .filter(|s| s.shipped_at.is_some())
-                    .map(|s| (s.id, format!("{} · {} {}", s.warehouse, crate::orders::carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
-                    .collect();
-                let returnable = crate::orders::returns::RETURNABLE.contains(&o.state.as_str());
-                Some(view! {
-                    {returnable.then(|| view! {
-                        <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines.clone() on_done=filed ticket_id/>
-                    })}
-                    {(may_report && !parcels.is_empty()).then(|| view! {
-                        <crate::orders::exception_pages::ExceptionFromTicket ticket_id order_id parcels on_done=filed/>
-                    })}
-                })
-            })}
-        </Transition>
+        {returnable.then(|| view! {
+            <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines on_done=filed ticket_id/>
+        })}
+        {(may_report && !parcels.is_empty()).then(|| view! {
+            <crate::orders::exception_pages::ExceptionFromTicket ticket_id order_id parcels on_done=filed/>
+        })}
     }
 }
 
