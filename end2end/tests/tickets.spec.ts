@@ -158,3 +158,46 @@ test('the survey link in the resolution mail records one answer without signing 
   expect((await visitor.goto(link.slice(0, -1) + (link.endsWith('0') ? '1' : '0')))?.status()).toBe(404);
   await visitor.context().close();
 });
+
+test('an agent reports a late parcel from the customer\'s ticket; logistics is told where it came from', async ({ page }) => {
+  // The demo's complaint about the shipped order.
+  await signIn(page, 'service@shopflow.test');
+  await page.goto('/tickets');
+  const row = page.locator('tr[data-ticket]', { hasText: 'Where is my parcel?' });
+  const ticketId = await row.getAttribute('data-ticket');
+  await page.goto(`/tickets/${ticketId}`);
+  await hydrated(page);
+  const form = page.locator('[data-testid="exception-from-ticket"]');
+  await form.locator('summary').click();
+  await expect(form.locator('select[name="shipment"] option')).not.toHaveCount(0);
+  // What is missing is refused beside its field, and what was typed stays.
+  await form.locator('[data-testid="report-for-customer"]').click();
+  await expect(form.locator('.field-error[data-field="kind"]')).toBeVisible();
+  await form.locator('select[name="kind"]').selectOption('delay');
+  await form.locator('textarea[name="description"]').fill('On the phone: the tracking has not moved for five days');
+  await form.locator('[data-testid="report-for-customer"]').click();
+  await expect(form.locator('.field-error[data-field="customer_note"]')).toBeVisible();
+  await expect(form.locator('.field-error[data-field="kind"]')).toHaveCount(0);
+  await form.locator('textarea[name="customer_note"]').fill('We have asked the carrier where your parcel is.');
+  await form.locator('[data-testid="report-for-customer"]').click();
+
+  // The ticket lists it with its state and notes it inside.
+  const listed = page.locator('[data-testid="ticket-exceptions"] li[data-exception]');
+  await expect(listed).toHaveCount(1);
+  await expect(listed.locator('[data-state="reported"]')).toBeVisible();
+  const exceptionId = await listed.getAttribute('data-exception');
+  await expect(page.locator('[data-internal="true"]', { hasText: `Shipping exception #${exceptionId}` })).toBeVisible();
+  // The exception on the order's page links back to the ticket.
+  await listed.locator('a').click();
+  await page.waitForURL(/\/orders\/\d+/);
+  const article = page.locator(`article.exception[data-exception="${exceptionId}"]`);
+  await expect(article.locator('[data-testid="exception-ticket"] a')).toHaveAttribute('href', `/tickets/${ticketId}`);
+  await signOut(page);
+
+  // Logistics hears of it, with the ticket's number, and works it on the order's page.
+  await signIn(page, 'logistics@shopflow.test');
+  await page.goto('/notifications');
+  await expect(page.locator('[data-testid="notifications"]')).toContainText(`ticket #${ticketId}`);
+  await page.goto('/exceptions');
+  await expect(page.locator(`[data-testid="exception-list"] tr[data-exception="${exceptionId}"]`)).toBeVisible();
+});
