@@ -385,7 +385,7 @@ fn order_steps(o: crate::orders::Order, ticket_id: i64, filed: RwSignal<usize>) 
         .shipments
         .iter()
         .filter(|s| s.shipped_at.is_some())
-        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, crate::orders::carrier_name(s.carrier.as_deref().unwrap_or(""), i18n.lang()), s.tracking_number.clone().unwrap_or_default())))
+        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier_name.as_ref().map(|c| c.get(i18n.lang())).unwrap_or(""), s.tracking_number.clone().unwrap_or_default())))
         .collect();
     let order_id = o.id;
     let returnable = crate::orders::returns::RETURNABLE.contains(&o.state.as_str());
