@@ -230,11 +230,14 @@ test('a split order: each warehouse packs its own parcel and logistics ships it 
   test.setTimeout(90_000);
   const customer = await browser.newPage({ baseURL: test.info().project.use.baseURL });
   await signIn(customer, 'customer@shopflow.test');
-  // Keemun is kept in Shanghai, the celadon cup in Guangzhou: two parcels.
-  for (const sku of ['QM-200G', 'CUP-CEL-80']) {
+  // The celadon cup is kept in Guangzhou only; five Longjing gift tins are more than
+  // Guangzhou has (at most the 3 the transfer test brings), so Shanghai sends some: two parcels.
+  for (const [sku, quantity] of [['LJ-250G', '5'], ['CUP-CEL-80', '1']]) {
     await openProduct(customer, sku);
-    await customer.locator(`tr[data-sku="${sku}"] button[type="submit"]`).click();
-    await expect(customer.locator(`tr[data-sku="${sku}"] [data-testid="added"]`)).toBeVisible();
+    const row = customer.locator(`tr[data-sku="${sku}"]`);
+    await row.locator('input[name="quantity"]').fill(quantity);
+    await row.locator('button[type="submit"]').click();
+    await expect(row.locator('[data-testid="added"]')).toBeVisible();
   }
   await customer.goto('/cart');
   await hydrated(customer);

@@ -101,8 +101,24 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('[data-testid="root-cause"]')).toContainText('Wrong or missing item packed');
   await signOut(page);
 
-  // The customer reads the replies, never the note, and rates the help once.
+  // The customer was told in the app: the bell counts, the list has the resolution, and
+  // following it opens the ticket and marks it read.
   await signIn(page, 'customer@shopflow.test');
+  await expect(page.locator('[data-testid="bell"] [data-testid="unread"]')).toBeVisible();
+  await page.click('[data-testid="bell"]');
+  await page.waitForURL('**/notifications');
+  await hydrated(page);
+  const resolvedNotice = page.locator('[data-testid="notifications"] li.notice.unread', { hasText: `#${ticketId} “The cup arrived broken” is resolved` });
+  await expect(resolvedNotice).toBeVisible();
+  await expect(page.locator('[data-testid="notifications"] li.notice', { hasText: `Customer service replied on your ticket #${ticketId}` })).toBeVisible();
+  const noticeId = await resolvedNotice.getAttribute('data-notification');
+  await resolvedNotice.locator('a').click();
+  await page.waitForURL(new RegExp(`/my/tickets/${ticketId}$`));
+  await hydrated(page);
+  await page.goto('/notifications');
+  await expect(page.locator(`li.notice[data-notification="${noticeId}"]`)).not.toHaveClass(/unread/);
+
+  // The customer reads the replies, never the note, and rates the help once.
   await page.goto(`/my/tickets/${ticketId}`);
   await hydrated(page);
   await expect(page.locator('[data-testid="conversation"]')).toContainText('A new cup is on its way');
