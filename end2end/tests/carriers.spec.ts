@@ -54,6 +54,7 @@ test('logistics adds a carrier and a priced service; the customer keeps an addre
   await expect(page.locator('[data-testid="addresses"] li', { hasText: 'Lujiazui' }).locator('[data-testid="default"]')).toBeVisible();
 
   await page.goto('/catalog?q=QM-200G');
+  await hydrated(page);
   await page.locator('[data-catalog-item] a').first().click();
   await page.waitForURL(/\/catalog\/\d+$/);
   await hydrated(page);

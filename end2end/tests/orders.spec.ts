@@ -4,6 +4,8 @@ import { hydrated, signIn, signOut } from './helpers';
 /** Opens the catalog page of the product with this SKU. */
 async function openProduct(page: Page, sku: string) {
   await page.goto(`/catalog?q=${sku}`);
+  // A click while the client hydrates can be lost (the router takes over the link mid-way).
+  await hydrated(page);
   await page.locator('[data-catalog-item] a').first().click();
   await page.waitForURL(/\/catalog\/\d+$/);
   await hydrated(page);
