@@ -47,6 +47,21 @@ pub async fn audit(
     Ok(())
 }
 
+/// Turns a record of reference data on or off (a warehouse, a carrier, a shipping service:
+/// retired, never deleted, because history refers to it) and audits it as `entity`.
+/// `table` is a name from the code, never from input.
+pub async fn set_active(db: &Db, actor_id: i64, table: &'static str, entity: &str, id: i64, active: bool) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(&format!("UPDATE {table} SET active = $1 WHERE id = $2")).bind(i64::from(active)).bind(id).execute(&mut *tx).await?;
+    if done.rows_affected() != 1 {
+        return Err(AppError::NotFound);
+    }
+    let action = if active { "activate" } else { "deactivate" };
+    audit(&mut tx, entity, id, action, None, None, Some(actor_id), &serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The audit trail of one record, oldest first, with the actors' names.
 pub async fn history(db: &Db, entity: &str, entity_id: i64) -> AppResult<Vec<AuditEvent>> {
     let rows: Vec<(i64, String, i64, String, Option<String>, Option<String>, Option<i64>, Option<String>, i64, String)> =

@@ -322,15 +322,7 @@ pub async fn create_warehouse(db: &Db, actor: &Actor, input: &WarehouseInput) ->
 }
 
 pub async fn set_warehouse_active(db: &Db, actor: &Actor, id: i64, active: bool) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE warehouses SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::NotFound);
-    }
-    let action = if active { "activate" } else { "deactivate" };
-    audit(&mut tx, "warehouse", id, action, None, None, Some(actor.id), &json!({})).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::engine::run::set_active(db, actor.id, "warehouses", "warehouse", id, active).await
 }
 
 // ---------------------------------------------------------------- stock search

@@ -158,15 +158,7 @@ pub async fn update_carrier(db: &Db, actor: &Actor, id: i64, input: &CarrierInpu
 
 /// A deactivated carrier's services leave the checkout and its name stays on old parcels.
 pub async fn set_carrier_active(db: &Db, actor: &Actor, id: i64, active: bool) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    let done = sqlx::query("UPDATE carriers SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::NotFound);
-    }
-    let action = if active { "activate" } else { "deactivate" };
-    audit(&mut tx, "carrier", id, action, None, None, Some(actor.id), &json!({})).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::engine::run::set_active(db, actor.id, "carriers", "carrier", id, active).await
 }
 
 pub async fn create_service(db: &Db, actor: &Actor, input: &ServiceInput) -> AppResult<i64> {
@@ -232,15 +224,7 @@ pub async fn update_service(db: &Db, actor: &Actor, id: i64, input: &ServiceInpu
     Ok(())
 }
 
+/// A deactivated service leaves the checkout; orders that chose it keep its name.
 pub async fn set_service_active(db: &Db, actor: &Actor, id: i64, active: bool) -> AppResult<()> {
-    let mut tx = db.begin().await?;
-    let done =
-        sqlx::query("UPDATE shipping_services SET active = $1 WHERE id = $2").bind(i64::from(active)).bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() != 1 {
-        return Err(AppError::NotFound);
-    }
-    let action = if active { "activate" } else { "deactivate" };
-    audit(&mut tx, "shipping_service", id, action, None, None, Some(actor.id), &json!({})).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::engine::run::set_active(db, actor.id, "shipping_services", "shipping_service", id, active).await
 }
