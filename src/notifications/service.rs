@@ -98,7 +98,7 @@ pub async fn after_step(conn: &mut AnyConnection, done: &StepDone<'_>) -> AppRes
         notices::exception_step(conn, done).await
     } else if workflow == crate::tickets::TICKETS.id {
         // Every step may start, stop or move a clock: the SLA sweep recomputes this ticket.
-        crate::tickets::service::sla_changed(conn, Some(done.id)).await?;
+        crate::tickets::service::sla_changed(conn, Some((done.id, done.to))).await?;
         crate::tickets::notices::ticket_step(conn, done).await
     } else {
         Ok(())

@@ -853,10 +853,15 @@ async fn near_a_deadline(db: &Db, until: i64) -> AppResult<(Vec<TicketSummary>, 
 }
 
 /// A ticket's deadline is to be recomputed by the next sweep: called inside every step of a
-/// ticket (its events changed) and when the calendar changes.
-pub async fn sla_changed(conn: &mut AnyConnection, ticket: Option<i64>) -> AppResult<()> {
+/// ticket (its events changed; `ticket` is its id and the state the step leaves it in) and,
+/// for every open ticket, when the calendar changes. A ticket that leaves the open states has
+/// no deadline (NULL), so the sweep's index holds open tickets only.
+pub async fn sla_changed(conn: &mut AnyConnection, ticket: Option<(i64, &str)>) -> AppResult<()> {
     match ticket {
-        Some(id) => sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(conn).await?,
+        Some((id, state)) => {
+            let due = OPEN.iter().any(|s| s.id == state).then_some(0_i64);
+            sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(due).bind(id).execute(conn).await?
+        }
         None => sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE state IN ('new', 'triaged', 'in_progress', 'waiting')").execute(conn).await?,
     };
     Ok(())

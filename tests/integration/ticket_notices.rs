@@ -310,4 +310,8 @@ on_both_backends!(the_sla_sweep_reads_only_tickets_near_a_deadline, async |db: D
     act(&db, &agent, id, "ask", &[("message", "Which size did you order?")]).await;
     service::sweep_sla(&db).await.unwrap();
     assert_eq!(stored(id).await, None);
+    // Back in progress, then resolved: out of the sweep's index at once, without a sweep.
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    act(&db, &agent, id, "resolve", RESOLVE).await;
+    assert_eq!(stored(id).await, None);
 });
