@@ -281,6 +281,8 @@ fn pages() -> Vec<(String, Rule)> {
         ("/orders/1".to_string(), Needs(OrderView)),
         ("/exceptions".to_string(), Needs(OrderView)),
         ("/shipments".to_string(), Needs(LogisticsPage)),
+        ("/carriers".to_string(), Needs(LogisticsPage)),
+        ("/my/addresses".to_string(), Needs(OrderPlace)),
         ("/returns".to_string(), Needs(OrderView)),
         ("/alerts".to_string(), Staff),
         ("/notifications".to_string(), AnyUser),
@@ -297,6 +299,7 @@ fn pages() -> Vec<(String, Rule)> {
         ("/admin/outbox".to_string(), Needs(OutboxView)),
         ("/sop".to_string(), Staff),
         ("/sop/listing".to_string(), Staff),
+        ("/sop/ticket".to_string(), Staff),
     ];
     for d in Department::ALL {
         pages.push((format!("/dept/{}", d.key()), Needs(d.page_permission())));
