@@ -18,6 +18,8 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 }
 
 export async function signOut(page: Page) {
+  // The button works once the client has hydrated; a click before that can be lost.
+  await hydrated(page);
   await page.click('[data-testid="sign-out"]');
   await page.waitForURL('**/login');
 }
