@@ -4,6 +4,7 @@ import { hydrated, signIn, signOut } from './helpers';
 test('logistics adds a carrier and a priced service; the customer keeps an address and chooses the service at checkout', async ({ page }) => {
   await signIn(page, 'logistics@shopflow.test');
   await page.goto('/dept/logistics');
+  await hydrated(page);
   await page.click('a[data-link="/carriers"]');
   await page.waitForURL('**/carriers');
   await hydrated(page);

@@ -67,6 +67,8 @@ test('the interface switches between English and Chinese and remembers it', asyn
   await expect(page.locator('h1')).toHaveText('我的工作台');
   await page.goto('/improvement/sop');
   await expect(page.locator('.sop-doc h1')).toContainText('改进建议');
+  // The switch works once the page has hydrated; a click before that can be lost.
+  await hydrated(page);
   await page.click('[data-testid="lang-switch"]');
   await expect(page.locator('h1')).toHaveText(/SOP/);
 });

@@ -66,6 +66,7 @@ test('a customer orders and pays; the warehouse picks and packs; logistics ships
 
   await signIn(page, 'warehouse@shopflow.test');
   await page.goto('/dept/warehouse');
+  await hydrated(page);
   await page.click('a[data-link="/orders?state=allocated"]');
   await page.locator(`tr[data-order="${orderId}"] a`).click();
   await page.waitForURL(/\/orders\/\d+$/);
@@ -177,6 +178,7 @@ test('a customer asks to return a delivered item; service approves, the warehous
 
   await signIn(page, 'service@shopflow.test');
   await page.goto('/dept/service');
+  await hydrated(page);
   await page.click('a[data-link="/returns"]');
   await page.locator('[data-testid="return-list"] tbody tr a').first().click();
   await page.waitForURL(/\/returns\/\d+$/);

@@ -20,6 +20,7 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   // The customer complains about their shipped order, from the order page.
   await signIn(page, 'customer@shopflow.test');
   await page.goto('/my/orders');
+  await hydrated(page);
   await page.locator('tr[data-order] a').first().click();
   await page.waitForURL(/\/my\/orders\/\d+$/);
   const orderId = new URL(page.url()).pathname.split('/').pop()!;
