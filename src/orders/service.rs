@@ -391,30 +391,28 @@ async fn held_reservations(conn: &mut AnyConnection, order_id: i64, parcel: Opti
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// A parcel as the packing and shipping steps see it: (id, packed_at, shipped_at).
-type ParcelState = (i64, Option<i64>, Option<i64>);
+/// A parcel as the packing and shipping steps see it: (id, packed_at, shipped_at, its
+/// warehouse's code, which names it on the audit trail: an order has one parcel per warehouse).
+type ParcelState = (i64, Option<i64>, Option<i64>, String);
 
 async fn parcels_of(conn: &mut AnyConnection, order_id: i64) -> AppResult<Vec<ParcelState>> {
-    Ok(sqlx::query_as("SELECT id, packed_at, shipped_at FROM shipments WHERE order_id = $1 ORDER BY id").bind(order_id).fetch_all(conn).await?)
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.packed_at, s.shipped_at, w.code FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.order_id = $1 ORDER BY s.id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
 }
 
-/// A parcel as the audit trail names it: its warehouse (an order has one parcel per
-/// warehouse).
-async fn parcel_name(conn: &mut AnyConnection, parcel: i64) -> AppResult<String> {
-    let (code,): (String,) =
-        sqlx::query_as("SELECT w.code FROM shipments s JOIN warehouses w ON w.id = s.warehouse_id WHERE s.id = $1").bind(parcel).fetch_one(conn).await?;
-    Ok(code)
-}
-
-/// The one parcel a parcel step names: it must be this order's.
-fn one_parcel(parcels: &[ParcelState], input: &[ShipmentInput]) -> AppResult<i64> {
+/// The one parcel a parcel step names, which must be this order's: its id and warehouse code.
+fn one_parcel(parcels: &[ParcelState], input: &[ShipmentInput]) -> AppResult<(i64, String)> {
     let [one] = input else { return Err(AppError::invalid("shipments", "choose one parcel")) };
-    parcels.iter().find(|p| p.0 == one.shipment_id).map(|p| p.0).ok_or(AppError::NotFound)
+    parcels.iter().find(|p| p.0 == one.shipment_id).map(|p| (p.0, p.3.clone())).ok_or(AppError::NotFound)
 }
 
 /// Packs the parcels not packed yet (or only `only`): their held stock leaves the warehouse.
 async fn pack_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>, actor_id: i64) -> AppResult<()> {
-    for (parcel, packed_at, _) in parcels_of(conn, order_id).await? {
+    for (parcel, packed_at, _, _) in parcels_of(conn, order_id).await? {
         if only.is_some_and(|o| o != parcel) {
             continue;
         }
@@ -437,7 +435,7 @@ async fn pack_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>
 /// tracking-number" of each parcel shipped, for the audit trail.
 async fn ship_parcels(conn: &mut AnyConnection, order_id: i64, only: Option<i64>, inputs: &[ShipmentInput]) -> AppResult<Vec<String>> {
     let mut numbers = Vec::new();
-    for (n, (parcel, packed_at, shipped_at)) in parcels_of(conn, order_id).await?.into_iter().enumerate() {
+    for (n, (parcel, packed_at, shipped_at, _)) in parcels_of(conn, order_id).await?.into_iter().enumerate() {
         if only.is_some_and(|o| o != parcel) {
             continue;
         }
@@ -479,7 +477,7 @@ async fn cancel_effect(conn: &mut AnyConnection, order_id: i64, reason: Option<&
     for r in held_reservations(conn, order_id, None).await? {
         settle_in(conn, actor_id, r, false).await?;
     }
-    for (parcel, _, _) in parcels.iter().filter(|p| p.1.is_some()) {
+    for (parcel, _, _, _) in parcels.iter().filter(|p| p.1.is_some()) {
         let packed: Vec<(i64, i64, String, i64)> = sqlx::query_as(
             "SELECT l.sku_id, s.warehouse_id, l.sku_code, CAST(SUM(a.quantity) AS BIGINT) FROM order_allocations a \
              JOIN order_lines l ON l.id = a.order_line_id JOIN shipments s ON s.id = a.shipment_id \
@@ -542,14 +540,14 @@ pub async fn act_on_order(
         "allocate" => payload["warehouses"] = json!(warehouses_of(step.conn(), id).await?),
         "pack" => pack_parcels(step.conn(), id, None, actor.id).await?,
         "pack_parcel" => {
-            let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
+            let (parcel, warehouse) = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
             pack_parcels(step.conn(), id, Some(parcel), actor.id).await?;
-            payload["parcel"] = json!(parcel_name(step.conn(), parcel).await?);
+            payload["parcel"] = json!(warehouse);
         }
         "ship" => payload["tracking"] = json!(ship_parcels(step.conn(), id, None, shipments).await?.join(", ")),
         "ship_parcel" => {
-            let parcel = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
-            payload["parcel"] = json!(parcel_name(step.conn(), parcel).await?);
+            let (parcel, warehouse) = one_parcel(&parcels_of(step.conn(), id).await?, shipments)?;
+            payload["parcel"] = json!(warehouse);
             payload["tracking"] = json!(ship_parcels(step.conn(), id, Some(parcel), shipments).await?.join(", "));
         }
         "deliver" => {

@@ -560,12 +560,14 @@ struct TicketDb {
     version: i64,
     created_at: i64,
     updated_at: i64,
+    /// The stored next deadline (the SLA sweep's bookkeeping; not shown).
+    sla_due_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT t.id, t.subject, t.kind, t.channel, t.category, t.priority, t.customer_id, COALESCE(c.display_name, t.contact_email) AS customer, \
      t.assignee_id, a.display_name AS assignee, t.order_id, \
      CAST((SELECT COUNT(*) FROM ticket_tasks k WHERE k.ticket_id = t.id AND k.answered_at IS NULL) AS BIGINT) AS open_tasks, \
-     t.state, t.version, t.created_at, t.updated_at \
+     t.state, t.version, t.created_at, t.updated_at, t.sla_due_at \
      FROM tickets t LEFT JOIN users c ON c.id = t.customer_id LEFT JOIN users a ON a.id = t.assignee_id";
 
 /// A ticket row as a summary; its SLA is filled in from the business-hours clocks
@@ -845,11 +847,14 @@ async fn warn_owner(db: &Db, t: &TicketSummary, owner: i64, clock: &str, due: i6
 /// be recomputed (0: a step or a calendar change since the last sweep).
 /// Returns the tickets and the deadline each had when read.
 async fn near_a_deadline(db: &Db, until: i64) -> AppResult<(Vec<TicketSummary>, HashMap<i64, i64>)> {
-    const NEAR: &str = "t.sla_due_at IS NOT NULL AND t.sla_due_at <= $1 AND t.state IN ('new', 'triaged', 'in_progress', 'waiting')";
-    let dues: Vec<(i64, i64)> =
-        sqlx::query_as(&format!("SELECT t.id, t.sla_due_at FROM tickets t WHERE {NEAR}")).bind(until).fetch_all(db.pool()).await?;
-    let rows: Vec<TicketDb> = sqlx::query_as(&format!("{SELECT} WHERE {NEAR} ORDER BY t.id")).bind(until).fetch_all(db.pool()).await?;
-    Ok((rows.into_iter().map(summary).collect(), dues.into_iter().collect()))
+    let rows: Vec<TicketDb> = sqlx::query_as(&format!(
+        "{SELECT} WHERE t.sla_due_at IS NOT NULL AND t.sla_due_at <= $1 AND t.state IN ('new', 'triaged', 'in_progress', 'waiting') ORDER BY t.id"
+    ))
+    .bind(until)
+    .fetch_all(db.pool())
+    .await?;
+    let dues = rows.iter().filter_map(|r| r.sla_due_at.map(|due| (r.id, due))).collect();
+    Ok((rows.into_iter().map(summary).collect(), dues))
 }
 
 /// A ticket's deadline is to be recomputed by the next sweep: called inside every step of a
