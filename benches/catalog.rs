@@ -144,7 +144,7 @@ async fn bulk_products(db: &Db, n: usize) {
     .unwrap();
     tx.commit().await.unwrap();
     if !sqlite {
-        sqlx::raw_sql("ANALYZE").execute(db.pool()).await.unwrap();
+        sqlx::raw_sql("ANALYZE").execute(db.writer()).await.unwrap();
     }
 }
 
@@ -218,7 +218,7 @@ async fn import_rate(db: &Db) -> (f64, f64) {
     let secs = started.elapsed().as_secs_f64();
     let done = bulk::import_job(db, job).await.unwrap();
     assert_eq!((done.imported_products, done.bad_rows.len()), (10_000, 0), "every product imported");
-    sqlx::raw_sql("CREATE TABLE bench_import_rows (id BIGINT PRIMARY KEY, code TEXT NOT NULL, price BIGINT NOT NULL)").execute(db.pool()).await.unwrap();
+    sqlx::raw_sql("CREATE TABLE bench_import_rows (id BIGINT PRIMARY KEY, code TEXT NOT NULL, price BIGINT NOT NULL)").execute(db.writer()).await.unwrap();
     let started = Instant::now();
     let mut tx = db.begin().await.unwrap();
     for i in 0..20_000i64 {
@@ -226,7 +226,7 @@ async fn import_rate(db: &Db) -> (f64, f64) {
     }
     tx.commit().await.unwrap();
     let inserts = 20_000.0 / started.elapsed().as_secs_f64();
-    sqlx::raw_sql("DROP TABLE bench_import_rows").execute(db.pool()).await.unwrap();
+    sqlx::raw_sql("DROP TABLE bench_import_rows").execute(db.writer()).await.unwrap();
     (20_000.0 / secs, inserts)
 }
 

@@ -344,8 +344,8 @@ async fn seed_tickets(db: &Db, backend: &str, n: usize) -> Duration {
     if db.backend == Backend::Postgres {
         // Ids were given explicitly: move the identity past them, as the service's inserts
         // would have. Then what autovacuum does to a freshly loaded table.
-        sqlx::raw_sql("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT MAX(id) FROM tickets))").execute(db.pool()).await.unwrap();
-        sqlx::raw_sql("VACUUM ANALYZE tickets, ticket_surveys, ticket_tasks").execute(db.pool()).await.unwrap();
+        sqlx::raw_sql("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT MAX(id) FROM tickets))").execute(db.writer()).await.unwrap();
+        sqlx::raw_sql("VACUUM ANALYZE tickets, ticket_surveys, ticket_tasks").execute(db.writer()).await.unwrap();
     }
     let (total, open): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), CAST(SUM(CASE WHEN state IN ('new', 'triaged', 'in_progress', 'waiting') THEN 1 ELSE 0 END) AS BIGINT) FROM tickets",

@@ -47,9 +47,9 @@ async fn run(config: Config) -> Result<(), String> {
     first_admin(&db).await?;
     // Service-level targets are code: a new release may change them, so every open ticket's
     // deadline is recomputed by the first sweep.
-    let mut conn = db.pool().acquire().await.map_err(|e| format!("database: {e}"))?;
-    shopflow::tickets::service::sla_changed(&mut conn, None).await.map_err(|e| format!("database: {e}"))?;
-    drop(conn);
+    let mut tx = db.begin().await.map_err(|e| format!("database: {e}"))?;
+    shopflow::tickets::service::sla_changed(&mut tx, None).await.map_err(|e| format!("database: {e}"))?;
+    tx.commit().await.map_err(|e| format!("database: {e}"))?;
 
     // Expired sessions are swept by every instance; the delete is idempotent.
     let store = DbSessionStore::new(db.clone());

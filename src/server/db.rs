@@ -164,6 +164,13 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 20,
+        name: "carrier_webhook_secrets",
+        sql: include_str!("../../migrations/0020_carrier_webhook_secrets.sql"),
+        sqlite: "",
+        postgres: "",
+    },
 ];
 
 impl Db {
@@ -188,14 +195,26 @@ impl Db {
             .connect(&url)
             .await?;
         sqlx::raw_sql("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;").execute(&writer).await?;
+        // The readers refuse to write. A write on a reader would be a second writer: a step's
+        // transaction on the writer that read before it wrote then fails at once with "database
+        // is locked" (its snapshot is stale, so the busy timeout cannot help). That made a
+        // ticket step fail now and then while the SLA sweep wrote through a reader.
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(std::time::Duration::from_secs(10))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, "PRAGMA query_only = 1").await?;
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
         Ok(Db { pool, writer, backend: Backend::Sqlite })
     }
 
+    /// For reads. On SQLite these connections are read-only: every write goes through
+    /// [`Db::begin`] or [`Db::writer`], the one writer.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

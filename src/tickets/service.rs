@@ -761,9 +761,9 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
     let now = now_millis();
     let (open, stored) = near_a_deadline(db, now + WARN_BEFORE_MS).await?;
     let clocks = clocks_of(db, &open, now).await?;
-    let mut conn = db.pool().acquire().await?;
     // Each deadline computed here is written back, so that the next sweep skips the tickets
     // far from one; only where it is still what was read (a step meanwhile set it to 0).
+    let mut tx = db.begin().await?;
     for (t, c) in open.iter().zip(&clocks) {
         let Some(read) = stored.get(&t.id) else { continue };
         if c.next_due() != Some(*read) {
@@ -771,12 +771,14 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
                 .bind(c.next_due())
                 .bind(t.id)
                 .bind(read)
-                .execute(&mut *conn)
+                .execute(&mut *tx)
                 .await?;
         }
     }
-    // The subjects that should have an open alert after this sweep.
-    let mut current = std::collections::HashSet::new();
+    tx.commit().await?;
+    // The alerts that should be open after this sweep, by subject; owners are warned in person,
+    // each in a transaction of its own.
+    let mut alerts = Vec::new();
     let mut due_soon = 0;
     for (t, c) in open.iter().zip(clocks) {
         let Some(due) = c.next_due() else { continue };
@@ -796,24 +798,30 @@ pub async fn sweep_sla(db: &Db) -> AppResult<usize> {
                 continue;
             }
         }
+        alerts.push((t, late, due));
+    }
+    let mut tx = db.begin().await?;
+    let mut current = std::collections::HashSet::new();
+    for (t, late, due) in alerts {
         let (subject, permission, owner) = if late {
             (format!("ticket-sla-late:{}", t.id), Permission::TicketSupervise, Role::SeniorServiceAgent)
         } else {
             (format!("ticket-sla-soon:{}", t.id), Permission::TicketHandle, Role::ServiceAgent)
         };
         let detail = json!({ "late": late, "due_at": due, "owner": t.assignee.clone().unwrap_or_default() });
-        raise(&mut conn, NewAlert { kind: "ticket_sla", subject: subject.clone(), permission, owner, title: format!("#{} {}", t.id, t.subject), detail, link: format!("/tickets/{}", t.id) })
+        raise(&mut tx, NewAlert { kind: "ticket_sla", subject: subject.clone(), permission, owner, title: format!("#{} {}", t.id, t.subject), detail, link: format!("/tickets/{}", t.id) })
             .await?;
         current.insert(subject);
     }
     let standing: Vec<(String,)> =
-        sqlx::query_as("SELECT subject FROM alerts WHERE kind = 'ticket_sla' AND state <> 'resolved'").fetch_all(&mut *conn).await?;
+        sqlx::query_as("SELECT subject FROM alerts WHERE kind = 'ticket_sla' AND state <> 'resolved'").fetch_all(&mut *tx).await?;
     for (subject,) in standing.into_iter().filter(|s| !current.contains(&s.0)) {
         // A warning whose ticket is now late was overtaken; anything else was answered (or
         // the ticket got an owner, who is warned in person).
         let overtaken = subject.strip_prefix("ticket-sla-soon:").is_some_and(|id| current.contains(&format!("ticket-sla-late:{id}")));
-        resolve_subject(&mut conn, &subject, if overtaken { "ran out" } else { "answered" }).await?;
+        resolve_subject(&mut tx, &subject, if overtaken { "ran out" } else { "answered" }).await?;
     }
+    tx.commit().await?;
     Ok(due_soon)
 }
 

@@ -292,7 +292,7 @@ on_both_backends!(unsent_uploads_are_limited_discarded_and_swept, async |db: Db|
     assert!(e.field_message("file").unwrap().starts_with("too many files are waiting"));
     // A day later, what was never sent is gone; what was sent stays.
     let sent = service::open(&db, &li, &complaint(vec![files::upload(&db, &li, "b.png", PNG.to_vec(), false).await.unwrap().id])).await.unwrap();
-    sqlx::query("UPDATE attachments SET created_at = created_at - $1").bind(shopflow::attachments::PENDING_MS + 1).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE attachments SET created_at = created_at - $1").bind(shopflow::attachments::PENDING_MS + 1).execute(db.writer()).await.unwrap();
     assert_eq!(files::sweep(&db).await.unwrap(), shopflow::attachments::MAX_PENDING as u64);
     assert_eq!(service::my_ticket(&db, &li, POLICY, sent.id).await.unwrap().messages[0].attachments.len(), 1);
 });

@@ -149,7 +149,7 @@ on_both_backends!(an_import_whose_server_stopped_is_reported_interrupted, async 
             )
             .bind(specialist.id)
             .bind(at)
-            .fetch_one(db.pool())
+            .fetch_one(db.writer())
             .await
             .unwrap()
             .0

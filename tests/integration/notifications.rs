@@ -131,10 +131,10 @@ on_both_backends!(an_order_held_for_review_tells_the_clerks_and_its_customer, as
         )
         .bind(email)
         .bind(active)
-        .fetch_one(db.pool())
+        .fetch_one(db.writer())
         .await
         .unwrap();
-        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)").bind(uid).bind(night_desk).execute(db.pool()).await.unwrap();
+        sqlx::query("INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2)").bind(uid).bind(night_desk).execute(db.writer()).await.unwrap();
         extra.push(uid);
     }
 

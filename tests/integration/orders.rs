@@ -49,10 +49,10 @@ pub(crate) async fn customer(db: &Db, n: usize) -> Actor {
     )
     .bind(format!("racer{n}@example.test"))
     .bind(format!("Racer {n}"))
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await
     .unwrap();
-    sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE role_key = 'customer'").bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE role_key = 'customer'").bind(id).execute(db.writer()).await.unwrap();
     load_actor(db, id).await.unwrap().unwrap()
 }
 
@@ -185,7 +185,7 @@ on_both_backends!(bad_input_and_other_customers_change_nothing, async |db: Db| {
     let (email,): (String,) = sqlx::query_as("SELECT email FROM users WHERE id = $1").bind(other.id).fetch_one(db.pool()).await.unwrap();
     sqlx::query("UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE email = 'customer@shopflow.test') WHERE id = $1")
         .bind(other.id)
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     assert_eq!(c.login(&email, DEMO_PASSWORD).await.status, 200);

@@ -21,8 +21,8 @@ async fn parcel_of(db: &Db, order: i64) -> i64 {
 
 /// Moves a parcel's hand-over and its tracking news `ms` into the past.
 async fn age(db: &Db, parcel: i64, ms: i64) {
-    sqlx::query("UPDATE shipments SET shipped_at = shipped_at - $1, delivered_at = delivered_at - $1 WHERE id = $2").bind(ms).bind(parcel).execute(db.pool()).await.unwrap();
-    sqlx::query("UPDATE tracking_events SET occurred_at = occurred_at - $1 WHERE shipment_id = $2").bind(ms).bind(parcel).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE shipments SET shipped_at = shipped_at - $1, delivered_at = delivered_at - $1 WHERE id = $2").bind(ms).bind(parcel).execute(db.writer()).await.unwrap();
+    sqlx::query("UPDATE tracking_events SET occurred_at = occurred_at - $1 WHERE shipment_id = $2").bind(ms).bind(parcel).execute(db.writer()).await.unwrap();
 }
 
 on_both_backends!(parcels_sit_in_the_lane_their_facts_put_them_in, async |db: Db| {
@@ -74,7 +74,7 @@ on_both_backends!(parcels_sit_in_the_lane_their_facts_put_them_in, async |db: Db
     sqlx::query("INSERT INTO tracking_events (shipment_id, carrier, external_id, status, description, location, occurred_at, received_at) VALUES ($1, 'jd', 'news-1', 'in_transit', 'Left the hub', 'Wuhan', $2, $2)")
         .bind(parcel)
         .bind(shopflow::domain::now_millis())
-        .execute(db.pool())
+        .execute(db.writer())
         .await
         .unwrap();
     let again = board(&db, &BoardFilter::default()).await.unwrap();

@@ -144,9 +144,9 @@ on_both_backends!(an_imminent_breach_warns_the_owner_once_and_a_breach_alerts_th
     let shift = |id: i64, minutes: i64| {
         let db = db.clone();
         async move {
-            sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(minutes * 60_000).bind(id).execute(db.pool()).await.unwrap();
+            sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(minutes * 60_000).bind(id).execute(db.writer()).await.unwrap();
             // Moving the trail moves the deadline derived from it: recomputed by the next sweep.
-            sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+            sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.writer()).await.unwrap();
         }
     };
     let alerted = |actor: Actor, id: i64| {
@@ -293,7 +293,7 @@ on_both_backends!(the_sla_sweep_reads_only_tickets_near_a_deadline, async |db: D
     assert_eq!(stored(id).await, due, "the sweep keeps the deadline it computed");
     // Far from its deadline, the ticket is not read again: a deadline set far off by hand is
     // left as it is until a step of the ticket asks for it to be recomputed.
-    sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(i64::MAX / 2).bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(i64::MAX / 2).bind(id).execute(db.writer()).await.unwrap();
     service::sweep_sla(&db).await.unwrap();
     assert_eq!(stored(id).await, Some(i64::MAX / 2));
     act(&db, &agent, id, "triage", &[("kind", "inquiry"), ("category", "product"), ("priority", "urgent")]).await;
@@ -311,7 +311,7 @@ on_both_backends!(the_sla_sweep_reads_only_tickets_near_a_deadline, async |db: D
     service::sweep_sla(&db).await.unwrap();
     assert_eq!(stored(id).await, None);
     // Back in progress, then resolved: out of the sweep's index at once, without a sweep.
-    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.writer()).await.unwrap();
     act(&db, &agent, id, "resolve", RESOLVE).await;
     assert_eq!(stored(id).await, None);
 });

@@ -204,7 +204,7 @@ on_both_backends!(waiting_on_the_customer_and_the_reopen_window, async |db: Db| 
     let all = form(&[("problem", "Wants gift wrap"), ("root_cause", "other"), ("solution", "Note added"), ("customer_feedback", "Fine"), ("message", "Done.")]);
     let t = service::act(&db, &agent, id, t.version, "resolve", &all).await.unwrap();
     // Past the window the ticket closes by itself, and a reply no longer reopens it.
-    sqlx::query("UPDATE tickets SET state_since = state_since - $1 WHERE id = $2").bind(8 * 24 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE tickets SET state_since = state_since - $1 WHERE id = $2").bind(8 * 24 * 3_600_000_i64).bind(id).execute(db.writer()).await.unwrap();
     assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 1);
     assert_eq!(service::close_resolved(&db, POLICY).await.unwrap(), 0, "idempotent");
     let err = service::customer_write(&db, &cathy, POLICY, id, "One more thing", &[]).await.unwrap_err();
@@ -311,8 +311,8 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
     service::save_calendar(&db, &senior, &always).await.unwrap();
 
     // Two hours pass unanswered: the queue shows it late, and senior agents are alerted.
-    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(2 * 3_600_000_i64).bind(id).execute(db.pool()).await.unwrap();
-    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(2 * 3_600_000_i64).bind(id).execute(db.writer()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(id).execute(db.writer()).await.unwrap();
     let queue = service::queue(&db, &agent, &QueueFilter { q: id.to_string(), ..Default::default() }).await.unwrap();
     assert!(matches!(queue[0].sla, SlaStatus::Breached { .. }), "{:?}", queue[0].sla);
     assert!(service::sweep_sla(&db).await.unwrap() >= 1);
@@ -335,8 +335,8 @@ on_both_backends!(service_levels_count_business_hours_and_alert, async |db: Db| 
 
     // A late ticket that leaves the open states (here: merged) takes its alert with it.
     let dup = service::open(&db, &cathy, &complaint("")).await.unwrap().id;
-    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(5 * 3_600_000_i64).bind(dup).execute(db.pool()).await.unwrap();
-    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(dup).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE audit_events SET at = at - $1 WHERE entity = 'ticket' AND entity_id = $2").bind(5 * 3_600_000_i64).bind(dup).execute(db.writer()).await.unwrap();
+    sqlx::query("UPDATE tickets SET sla_due_at = 0 WHERE id = $1").bind(dup).execute(db.writer()).await.unwrap();
     service::sweep_sla(&db).await.unwrap();
     assert!(alerts(senior.clone()).await.iter().any(|a| a.link == format!("/tickets/{dup}")));
     service::act(&db, &agent, dup, 1, "merge", &form(&[("into", &id.to_string())])).await.unwrap();
