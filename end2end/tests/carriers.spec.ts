@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { hydrated, signIn, signOut } from './helpers';
 
@@ -37,6 +38,26 @@ test('logistics adds a carrier and a priced service; the customer keeps an addre
   await service.locator('input[name="fee"]').fill('31.50');
   await page.click('[data-testid="save-service"]');
   await expect(card.locator('tr[data-service="e2e-post-std"]')).toContainText('¥31.50');
+
+  // The carrier gets a webhook secret of its own, shown once; its address takes calls signed
+  // with it (the unknown parcel is then the only complaint) and refuses any other signature.
+  await expect(card.locator('[data-testid="webhook-shared"]')).toBeVisible();
+  await card.locator('[data-testid="new-webhook-secret"]').click();
+  const secret = (await card.locator('[data-testid="new-secret"]').textContent()) ?? '';
+  expect(secret).toMatch(/^[0-9a-f]{64}$/);
+  await expect(card.locator('[data-testid="webhook-own"]')).toContainText(secret.slice(-4));
+  const body = JSON.stringify({ carrier: 'e2e-post', tracking_number: 'NOPE-1', events: [{ id: 'e2e-1', status: 'in_transit', at: Date.now() }] });
+  const post = (key: string) => page.request.post('/webhooks/tracking/e2e-post', {
+    data: body,
+    headers: { 'content-type': 'application/json', 'x-shopflow-signature': 'sha256=' + createHmac('sha256', key).update(body).digest('hex') },
+  });
+  expect((await post(secret)).status()).toBe(404);
+  expect((await post('not-the-secret')).status()).toBe(401);
+  // Back on the page later, the secret itself is gone; only its last characters remain.
+  await page.reload();
+  await hydrated(page);
+  await expect(card.locator('[data-testid="webhook-own"]')).toContainText(secret.slice(-4));
+  await expect(card.locator('[data-testid="new-secret"]')).toHaveCount(0);
   await signOut(page);
 
   await signIn(page, 'customer@shopflow.test');

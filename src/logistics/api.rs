@@ -50,3 +50,10 @@ pub async fn set_service_active(id: i64, active: bool) -> Result<(), AppError> {
     let actor = require(Permission::CarrierManage).await?;
     service::set_service_active(&db()?, &actor, id, active).await
 }
+
+/// Makes the carrier a new webhook secret and returns it, once: it is not shown again.
+#[server(endpoint = "new_carrier_secret")]
+pub async fn new_carrier_secret(id: i64) -> Result<String, AppError> {
+    let actor = require(Permission::CarrierManage).await?;
+    service::new_webhook_secret(&db()?, &actor, id).await
+}

@@ -46,6 +46,35 @@ pub struct Carrier {
     pub tracking_url: Option<String>,
     pub active: bool,
     pub services: Vec<ShippingService>,
+    /// The carrier's own webhook secret, if it has one (never the secret itself).
+    pub webhook: Option<WebhookKey>,
+}
+
+/// What the carriers page shows of a carrier's webhook secret: enough to tell which secret
+/// the carrier holds, not enough to sign with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookKey {
+    /// The secret's last four characters.
+    pub hint: String,
+    pub set_at: i64,
+    /// After a new secret is made, the one before it still signs until then, so the carrier
+    /// can switch over without losing events.
+    pub previous_until: Option<i64>,
+}
+
+/// How long a replaced webhook secret keeps working.
+pub const WEBHOOK_GRACE_MS: i64 = 24 * 3_600_000;
+
+/// Where a carrier with its own secret sends tracking events.
+pub fn webhook_path(code: &str) -> String {
+    format!("/webhooks/tracking/{code}")
+}
+
+/// The secrets a carrier's webhook call may be signed with at `now`: its own, and the one it
+/// replaced while that is in its grace period.
+pub fn accepted_secrets(current: Option<String>, previous: Option<String>, previous_until: Option<i64>, now: i64) -> Vec<String> {
+    let previous = previous.filter(|_| previous_until.is_some_and(|until| now < until));
+    current.into_iter().chain(previous).collect()
 }
 
 impl Carrier {
@@ -222,6 +251,15 @@ impl ServiceInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replaced_secret_signs_until_its_grace_ends() {
+        let (new, old) = (Some("new".to_string()), Some("old".to_string()));
+        assert_eq!(accepted_secrets(new.clone(), old.clone(), Some(1_000), 999), ["new", "old"]);
+        assert_eq!(accepted_secrets(new.clone(), old.clone(), Some(1_000), 1_000), ["new"]);
+        assert_eq!(accepted_secrets(new, old.clone(), None, 0), ["new"]);
+        assert!(accepted_secrets(None, None, None, 0).is_empty());
+    }
 
     fn service() -> ServiceInput {
         ServiceInput {

@@ -2,11 +2,11 @@
 //! the forms that add or change them. Everyone with the logistics pages reads it; only
 //! `carrier.manage` sees the forms (and the server checks it again).
 
-use super::api::{list_carriers, save_carrier, save_shipping_service, SetCarrierActive, SetServiceActive};
-use super::{delivery_days, Carrier, CarrierInput, ServiceInput, ShippingService};
+use super::api::{list_carriers, new_carrier_secret, save_carrier, save_shipping_service, SetCarrierActive, SetServiceActive};
+use super::{delivery_days, webhook_path, Carrier, CarrierInput, ServiceInput, ShippingService, WebhookKey};
 use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
-use crate::domain::{format_money, price_label, Permission};
+use crate::domain::{format_money, format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 
@@ -42,11 +42,17 @@ fn CarriersInner() -> impl IntoView {
         let (id, input) = (*id, input.clone());
         async move { save_shipping_service(id, input).await }
     });
-    let (carriers_saved, services_saved) = (successes(carrier_save), successes(service_save));
+    // A new webhook secret comes back once, with the carrier it is for.
+    let secret_make = Action::new(|id: &i64| {
+        let id = *id;
+        async move { new_carrier_secret(id).await.map(|secret| (id, secret)) }
+    });
+    let (carriers_saved, services_saved, secrets_made) = (successes(carrier_save), successes(service_save), successes(secret_make));
     let list = Resource::new(
-        move || (toggle_carrier.version().get(), toggle_service.version().get(), carriers_saved.get(), services_saved.get()),
+        move || (toggle_carrier.version().get(), toggle_service.version().get(), carriers_saved.get(), services_saved.get(), secrets_made.get()),
         |_| list_carriers(),
     );
+    let secret_result = Signal::derive(move || secret_make.value().get());
     let carrier_result = Signal::derive(move || carrier_save.value().get());
     let service_result = Signal::derive(move || service_save.value().get());
     let toggle_result = Signal::derive(move || toggle_carrier.value().get().or_else(|| toggle_service.value().get()));
@@ -204,6 +210,7 @@ fn CarriersInner() -> impl IntoView {
             </div>
             <p class="sop">{i18n.t("carrier.intro")}</p>
             <FormError result=toggle_result/>
+            <FormError result=secret_result/>
             <div class="columns">
                 <Transition fallback=loading>
                     {move || Suspend::new(async move {
@@ -233,6 +240,7 @@ fn CarriersInner() -> impl IntoView {
                                                 }})}
                                             </div>
                                             {carrier.tracking_url.clone().map(|u| view! { <p class="muted small">{i18n.t("carrier.tracking_url")} ": " {u}</p> })}
+                                            {webhook_box(carrier.id, &carrier.code, carrier.webhook.clone(), can_manage, secret_make)}
                                             {if carrier.services.is_empty() {
                                                 view! { <p class="empty">{i18n.t("carrier.no_services")}</p> }.into_any()
                                             } else {
@@ -288,5 +296,35 @@ fn CarriersInner() -> impl IntoView {
                 })}
             </div>
         </section>
+    }
+}
+
+/// How the carrier's tracking webhook is signed, and (for `carrier.manage`) the button that
+/// makes it a secret of its own. The new secret is shown here once, right after it is made.
+fn webhook_box(id: i64, code: &str, key: Option<WebhookKey>, can_manage: bool, make: Action<i64, Result<(i64, String), crate::domain::AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let revealed = move || make.value().get().and_then(|r| r.ok()).filter(|(for_id, _)| *for_id == id).map(|(_, secret)| secret);
+    let replaced = key.as_ref().is_some_and(|k| k.previous_until.is_some());
+    view! {
+        <div class="webhook muted small" data-testid="webhook">
+            {match key {
+                Some(k) => view! {
+                    <p data-testid="webhook-own">{i18n.t("carrier.webhook_own")} " …" <code>{k.hint}</code> " · " {format_time(k.set_at)}
+                        {k.previous_until.map(|until| view! { " · " {i18n.t("carrier.webhook_previous")} " " {format_time(until)} })}</p>
+                    <p>{i18n.t("carrier.webhook_address")} " " <code>{format!("POST {}", webhook_path(code))}</code></p>
+                }.into_any(),
+                None => view! { <p data-testid="webhook-shared">{i18n.t("carrier.webhook_shared")}</p> }.into_any(),
+            }}
+            {move || revealed().map(|secret| view! {
+                <div class="notice" data-testid="new-secret-box">
+                    <p>{i18n.t("carrier.webhook_copy")} {replaced.then(|| i18n.t("carrier.webhook_grace"))}</p>
+                    <code data-testid="new-secret">{secret}</code>
+                </div>
+            })}
+            {can_manage.then(|| view! {
+                <button type="button" class="secondary" data-testid="new-webhook-secret" disabled=move || make.pending().get()
+                    on:click=move |_| { make.dispatch(id); }>{i18n.t("carrier.webhook_new")}</button>
+            })}
+        </div>
     }
 }

@@ -1,7 +1,7 @@
 //! Carriers and shipping services in the database. Every change is audited; codes never
 //! change, because orders, parcels and carriers' webhooks refer to them.
 
-use super::{Carrier, CarrierInput, Name, ServiceInput, ShippingOption, ShippingService};
+use super::{accepted_secrets, Carrier, CarrierInput, Name, ServiceInput, ShippingOption, ShippingService, WebhookKey, WEBHOOK_GRACE_MS};
 use crate::accounts::Actor;
 use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::audit;
@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
-type CarrierRow = (i64, String, String, String, Option<String>, i64);
+type CarrierRow = (i64, String, String, String, Option<String>, i64, Option<String>, Option<i64>, Option<i64>);
 type ServiceRow = (i64, String, String, String, String, i64, Option<i64>, i64, i64, i64);
 
 const SERVICE_SELECT: &str =
@@ -33,7 +33,10 @@ fn service_of(r: ServiceRow) -> ShippingService {
 /// Every carrier with its services, for the logistics page.
 pub async fn carriers(db: &Db) -> AppResult<Vec<Carrier>> {
     let rows: Vec<CarrierRow> =
-        sqlx::query_as("SELECT id, code, name_en, name_zh, tracking_url, active FROM carriers ORDER BY active DESC, code")
+        sqlx::query_as(
+            "SELECT id, code, name_en, name_zh, tracking_url, active, webhook_secret, webhook_set_at, webhook_previous_until \
+             FROM carriers ORDER BY active DESC, code",
+        )
             .fetch_all(db.pool())
             .await?;
     let services: Vec<ServiceRow> =
@@ -51,8 +54,55 @@ pub async fn carriers(db: &Db) -> AppResult<Vec<Carrier>> {
             name: Name { en: r.2, zh: r.3 },
             tracking_url: r.4,
             active: r.5 == 1,
+            webhook: r.6.map(|secret| WebhookKey {
+                hint: secret.chars().skip(secret.chars().count().saturating_sub(4)).collect(),
+                set_at: r.7.unwrap_or_default(),
+                previous_until: r.8.filter(|until| *until > now_millis()),
+            }),
         })
         .collect())
+}
+
+/// Makes the carrier a new webhook secret and returns it: the only time it is shown. The
+/// secret it replaces keeps signing for [`WEBHOOK_GRACE_MS`]; the audit event names the
+/// secret by its last characters only.
+pub async fn new_webhook_secret(db: &Db, actor: &Actor, id: i64) -> AppResult<String> {
+    let secret = {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        hex::encode(bytes)
+    };
+    let now = now_millis();
+    let mut tx = db.begin().await?;
+    let row: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT code, webhook_secret FROM carriers WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+    let (code, old) = row.ok_or(AppError::NotFound)?;
+    let previous_until = old.as_ref().map(|_| now + WEBHOOK_GRACE_MS);
+    sqlx::query(
+        "UPDATE carriers SET webhook_previous = webhook_secret, webhook_previous_until = $1, webhook_secret = $2, webhook_set_at = $3 WHERE id = $4",
+    )
+    .bind(previous_until)
+    .bind(&secret)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let payload = json!({ "code": code, "hint": &secret[secret.len() - 4..], "previous_valid_until": previous_until.unwrap_or_default() });
+    audit(&mut tx, "carrier", id, "webhook_secret", None, None, Some(actor.id), &payload).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// The secrets a call of the carrier's own webhook may be signed with; `None` for a carrier
+/// that does not exist, empty for one without a secret of its own.
+pub async fn webhook_secrets(db: &Db, code: &str) -> AppResult<Option<Vec<String>>> {
+    let row: Option<(Option<String>, Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT webhook_secret, webhook_previous, webhook_previous_until FROM carriers WHERE code = $1")
+            .bind(code)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.map(|(current, previous, until)| accepted_secrets(current, previous, until, now_millis())))
 }
 
 const OPTION_SELECT: &str = "SELECT s.code, c.name_en, c.name_zh, s.name_en, s.name_zh, s.fee, s.free_from, s.days_min, s.days_max \

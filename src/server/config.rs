@@ -40,7 +40,9 @@ ENVIRONMENT:
                            the simulation off (default 60)
   SHOPFLOW_TRACKING_WEBHOOK_SECRET  shared secret of the carriers' tracking webhook
                            (POST /webhooks/tracking, header X-Shopflow-Signature:
-                           sha256=<hex HMAC-SHA256 of the body>); unset: webhook off
+                           sha256=<hex HMAC-SHA256 of the body>); unset: webhook off.
+                           A carrier given its own secret on the carriers page signs
+                           the same way at POST /webhooks/tracking/<carrier code>
   SHOPFLOW_EMAIL_WEBHOOK_SECRET  shared secret of the inbound-mail webhook (POST
                            /webhooks/email, the raw message as the body, signed the
                            same way); unset: webhook off

@@ -32,6 +32,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/products/export.csv", get(export_products).with_state(state.clone()))
         .route("/webhooks/tracking", axum::routing::post(tracking_webhook).with_state(state.clone()))
+        .route("/webhooks/tracking/{code}", axum::routing::post(carrier_webhook).with_state(state.clone()))
         .route("/webhooks/email", axum::routing::post(email_webhook).with_state(state.clone()))
         .route("/api/live/orders/{id}", get(order_live).with_state(state.clone()))
         .route("/attachments/{id}", get(attachment).with_state(state.clone()))
@@ -69,40 +70,96 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// The catalog as a CSV download (`?state=` narrows it to one listing state), for holders of
-/// ProductView: 401 without a session, 403 without the permission.
 /// An error as the JSON body and status a server function would give.
 fn refuse(e: AppError) -> Response {
     let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, [(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&e).unwrap_or_default()).into_response()
 }
 
-/// Carriers push tracking events here, signed with the shared secret. A missing or wrong
-/// signature is refused and logged; a repeated event is recorded once.
+/// Carriers push tracking events here, signed with the shared secret. A carrier that has a
+/// secret of its own must use its own address ([`carrier_webhook`]): the shared secret no
+/// longer speaks for it. A missing or wrong signature is refused and logged; a repeated event
+/// is recorded once.
 async fn tracking_webhook(State(state): State<AppState>, req: Request) -> Response {
-    use crate::orders::carrier;
-    let Some(secret) = state.config.tracking_webhook_secret.as_deref() else {
+    let Some(secret) = state.config.tracking_webhook_secret.clone() else {
         return refuse(AppError::Unavailable);
     };
+    let (from, signature, body) = match webhook_call(req).await {
+        Ok(call) => call,
+        Err(e) => return refuse(e),
+    };
+    if let Err(e) = check_signature(&state, &[secret], &body, &signature, &from).await {
+        return refuse(e);
+    }
+    let update = match tracking_update(&body) {
+        Ok(u) => u,
+        Err(e) => return refuse(e),
+    };
+    match crate::logistics::service::webhook_secrets(&state.db, &update.carrier).await {
+        Ok(Some(own)) if !own.is_empty() => {
+            crate::orders::carrier::log_refused(&state.db, &format!("{} has its own secret", update.carrier), &from).await;
+            return refuse(AppError::Unauthenticated);
+        }
+        Ok(_) => {}
+        Err(e) => return refuse(e),
+    }
+    record(&state, &update).await
+}
+
+/// One carrier's own tracking webhook (`/webhooks/tracking/{code}`), signed with the secret
+/// the logistics coordinator made for it on the carriers page; it takes that carrier's parcels
+/// only.
+async fn carrier_webhook(State(state): State<AppState>, axum::extract::Path(code): axum::extract::Path<String>, req: Request) -> Response {
+    let (from, signature, body) = match webhook_call(req).await {
+        Ok(call) => call,
+        Err(e) => return refuse(e),
+    };
+    let secrets = match crate::logistics::service::webhook_secrets(&state.db, &code).await {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return refuse(e),
+    };
+    if secrets.is_empty() {
+        crate::orders::carrier::log_refused(&state.db, &format!("{code} has no secret of its own"), &from).await;
+        return refuse(AppError::Unauthenticated);
+    }
+    if let Err(e) = check_signature(&state, &secrets, &body, &signature, &from).await {
+        return refuse(e);
+    }
+    let update = match tracking_update(&body) {
+        Ok(u) if u.carrier == code => u,
+        Ok(_) => return refuse(AppError::invalid("carrier", &format!("this address takes the parcels of {code} only"))),
+        Err(e) => return refuse(e),
+    };
+    record(&state, &update).await
+}
+
+/// The caller's address, the signature header and the body of a webhook call.
+async fn webhook_call(req: Request) -> Result<(String, String, axum::body::Bytes), AppError> {
     let from = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|p| p.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into());
     let signature = req.headers().get("x-shopflow-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let Ok(body) = axum::body::to_bytes(req.into_body(), 1 << 20).await else {
-        return refuse(AppError::invalid("body", "too large"));
-    };
-    let signature = signature.as_str();
-    if !carrier::signature_matches(secret, &body, signature) {
-        carrier::log_refused(&state.db, if signature.is_empty() { "no signature" } else { "wrong signature" }, &from).await;
-        return refuse(AppError::Unauthenticated);
+    let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.map_err(|_| AppError::invalid("body", "too large"))?;
+    Ok((from, signature, body))
+}
+
+/// Accepts a body signed with any of `secrets`; a refusal is logged with its reason.
+async fn check_signature(state: &AppState, secrets: &[String], body: &[u8], signature: &str, from: &str) -> Result<(), AppError> {
+    if secrets.iter().any(|s| crate::orders::carrier::signature_matches(s, body, signature)) {
+        return Ok(());
     }
-    let update: crate::orders::TrackingUpdate = match serde_json::from_slice(&body) {
-        Ok(u) => u,
-        Err(e) => return refuse(AppError::invalid("body", &format!("not a tracking update: {e}"))),
-    };
-    match carrier::record_tracking(&state.db, &update).await {
+    crate::orders::carrier::log_refused(&state.db, if signature.is_empty() { "no signature" } else { "wrong signature" }, from).await;
+    Err(AppError::Unauthenticated)
+}
+
+fn tracking_update(body: &[u8]) -> Result<crate::orders::TrackingUpdate, AppError> {
+    serde_json::from_slice(body).map_err(|e| AppError::invalid("body", &format!("not a tracking update: {e}")))
+}
+
+async fn record(state: &AppState, update: &crate::orders::TrackingUpdate) -> Response {
+    match crate::orders::carrier::record_tracking(&state.db, update).await {
         Ok(n) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "recorded": n }).to_string()).into_response(),
         Err(e) => refuse(e),
     }
@@ -276,6 +333,8 @@ fn survey_html(status: StatusCode, lang: Lang, invite: Option<&crate::tickets::s
 /// How often an open order page's feed looks for news.
 const LIVE_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The catalog as a CSV download (`?state=` narrows it to one listing state), for holders of
+/// ProductView: 401 without a session, 403 without the permission.
 async fn export_products(
     State(state): State<AppState>,
     session: tower_sessions::Session,

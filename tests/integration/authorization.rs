@@ -215,6 +215,7 @@ fn cases() -> Vec<Case> {
         form("/api/list_carriers", "", Needs(LogisticsPage)),
         json("/api/save_carrier", json!({"id": null, "input": {"code": "", "name_en": "", "name_zh": "", "tracking_url": ""}}), Needs(CarrierManage)),
         form("/api/set_carrier_active", "id=999999&active=true", Needs(CarrierManage)),
+        form("/api/new_carrier_secret", "id=999999", Needs(CarrierManage)),
         json(
             "/api/save_shipping_service",
             json!({"id": null, "input": {"code": "", "carrier": "", "name_en": "", "name_zh": "", "fee": "", "free_from": "", "days_min": "", "days_max": ""}}),

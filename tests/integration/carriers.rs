@@ -155,3 +155,85 @@ on_both_backends!(renaming_a_carrier_keeps_its_code_and_its_parcels, async |db: 
     );
     assert!(matches!(carriers::set_service_active(&db, &logistics, 999_999, false).await, Err(AppError::NotFound)));
 });
+
+/// A carrier's call of a tracking webhook address (no browser Origin).
+async fn post_tracking(app: &axum::Router, uri: &str, body: &str, secret: &str) -> u16 {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("x-shopflow-signature", shopflow::orders::carrier::signature(secret, body.as_bytes()))
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    tower::ServiceExt::oneshot(app.clone(), req).await.unwrap().status().as_u16()
+}
+
+on_both_backends!(a_carrier_with_its_own_secret_reports_only_its_own_parcels, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let logistics = demo_actor(&db, "logistics@shopflow.test").await;
+    crate::orders::shipped_with(&db, "key-hook-sf", "sf", "SF7000001").await;
+    crate::orders::shipped_with(&db, "key-hook-jd", "jd", "JD7000001").await;
+    let app = crate::support::app_configured(&db, |c| c.tracking_webhook_secret = Some("shared".into()));
+    let update = |carrier: &str, number: &str, event: &str| {
+        serde_json::json!({ "carrier": carrier, "tracking_number": number,
+            "events": [{ "id": event, "status": "in_transit", "description": "Left the hub", "at": 1_764_000_000_000i64 }] })
+        .to_string()
+    };
+    let events = |db: Db| async move {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracking_events").fetch_one(db.pool()).await.unwrap();
+        n
+    };
+    let refusals = |db: Db| async move {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE entity = 'tracking_webhook' AND action = 'refused'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        n
+    };
+    // Without a secret of its own, SF has no address of its own; the shared one works.
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a1"), "shared").await, 401);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking", &update("sf", "SF7000001", "a1"), "shared").await, 200);
+
+    let sf: (i64,) = sqlx::query_as("SELECT id FROM carriers WHERE code = 'sf'").fetch_one(db.pool()).await.unwrap();
+    let first = carriers::new_webhook_secret(&db, &logistics, sf.0).await.unwrap();
+    assert_eq!(first.len(), 64);
+    assert!(first.chars().all(|c| c.is_ascii_hexdigit()));
+    let listed = carriers::carriers(&db).await.unwrap().into_iter().find(|c| c.code == "sf").unwrap().webhook.unwrap();
+    assert_eq!(listed.hint, first[60..]);
+    assert_eq!(listed.previous_until, None, "there was no secret before");
+    let before = (events(db.clone()).await, refusals(db.clone()).await);
+
+    // Now the shared secret no longer speaks for SF, and SF's own secret does not work at the
+    // shared address or for another carrier's parcels.
+    assert_eq!(post_tracking(&app, "/webhooks/tracking", &update("sf", "SF7000001", "a2"), "shared").await, 401);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a2"), "shared").await, 401);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/jd", &update("jd", "JD7000001", "a2"), &first).await, 401);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("jd", "JD7000001", "a2"), &first).await, 422);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/nobody", &update("sf", "SF7000001", "a2"), &first).await, 401);
+    assert_eq!(events(db.clone()).await, before.0, "nothing recorded");
+    assert_eq!(refusals(db.clone()).await, before.1 + 4, "every refused signature is logged");
+    // The other carriers keep the shared secret.
+    assert_eq!(post_tracking(&app, "/webhooks/tracking", &update("jd", "JD7000001", "b1"), "shared").await, 200);
+    // SF signs with its own secret at its own address.
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a3"), &first).await, 200);
+    assert_eq!(events(db.clone()).await, before.0 + 2);
+
+    // A new secret: the old one keeps working through the grace period, then stops.
+    let second = carriers::new_webhook_secret(&db, &logistics, sf.0).await.unwrap();
+    assert_ne!(first, second);
+    let listed = carriers::carriers(&db).await.unwrap().into_iter().find(|c| c.code == "sf").unwrap().webhook.unwrap();
+    assert!(listed.previous_until.is_some());
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a4"), &first).await, 200);
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a5"), &second).await, 200);
+    sqlx::query("UPDATE carriers SET webhook_previous_until = 1 WHERE code = 'sf'").execute(db.writer()).await.unwrap();
+    assert_eq!(post_tracking(&app, "/webhooks/tracking/sf", &update("sf", "SF7000001", "a6"), &first).await, 401);
+    assert_eq!(events(db.clone()).await, before.0 + 4);
+
+    // Each new secret is audited by its last characters, never in full.
+    let payloads: Vec<(String,)> =
+        sqlx::query_as("SELECT payload FROM audit_events WHERE entity = 'carrier' AND action = 'webhook_secret' ORDER BY id").fetch_all(db.pool()).await.unwrap();
+    assert_eq!(payloads.len(), 2);
+    assert!(payloads[0].0.contains(&first[60..]) && !payloads[0].0.contains(&first));
+    assert!(payloads.iter().all(|p| !p.0.contains(&second) && !p.0.contains(&first)));
+    assert!(matches!(carriers::new_webhook_secret(&db, &logistics, 999_999).await, Err(AppError::NotFound)));
+});
