@@ -2,7 +2,9 @@
 //! - orders placed/s by 16 concurrent customers through the order service the `place_order`
 //!   server function runs (validate, price, plan warehouses, reserve through the ledger,
 //!   insert the order and its lines, audit), each order after adding its line to the cart,
-//!   vs a bare single-row insert transaction, on SQLite and on PostgreSQL;
+//!   vs a bare single-row insert transaction, on SQLite and on PostgreSQL: once with orders
+//!   spread over the catalog's SKUs, once with every customer buying the same SKU (each order
+//!   then waits for the one before it to commit, on its stock row);
 //! - p50/p99 of the customer's order page, server-rendered, for an order with 50 events, vs
 //!   the sign-in page.
 //! Run: `cargo bench --features ssr --bench orders` (PostgreSQL at 127.0.0.1:5432, or set
@@ -36,14 +38,24 @@ async fn main() {
         let db = open(url).await;
         demo::seed(&db).await.unwrap();
         let bare = common::bare_insert_rate(&db, CLIENTS, SECONDS).await;
-        let placed = order_rate(&db).await;
+        let skus = stock_every_sku(&db).await;
+        let spread = order_rate(&db, &skus, 0).await;
+        let hot = order_rate(&db, &skus[..1], 100).await;
         let goal = if *name == "SQLite" { "≥ 1,000/s" } else { "≥ 2,000/s" };
         rows.push(row(
-            &format!("orders placed, 16 customers, {name} (add to cart + checkout with reservation)"),
-            placed,
+            &format!("orders placed, 16 customers, {name}, across the catalog's {} SKUs (add to cart + checkout with reservation)", skus.len()),
+            spread,
             "orders/s",
             &format!("{bare:.0} bare single-row insert tx/s"),
             goal,
+            cmd,
+        ));
+        rows.push(row(
+            &format!("orders placed, 16 customers, {name}, all buying one hot SKU (add to cart + checkout with reservation)"),
+            hot,
+            "orders/s",
+            &format!("{bare:.0} bare single-row insert tx/s"),
+            "—",
             cmd,
         ));
         let mismatches = shopflow::inventory::service::ledger_mismatches(&db).await.unwrap();
@@ -68,10 +80,10 @@ async fn customer(db: &Db, n: usize) -> Actor {
     )
     .bind(format!("bench{n}@example.test"))
     .bind(format!("Bench customer {n}"))
-    .fetch_one(db.pool())
+    .fetch_one(db.writer())
     .await
     .unwrap();
-    sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE role_key = 'customer'").bind(id).execute(db.pool()).await.unwrap();
+    sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE role_key = 'customer'").bind(id).execute(db.writer()).await.unwrap();
     load_actor(db, id).await.unwrap().unwrap()
 }
 
@@ -85,31 +97,54 @@ fn checkout(key: String, total: i64) -> CheckoutInput {
     }
 }
 
-/// Every customer adds one tin to the cart and checks out, as fast as it can.
-async fn order_rate(db: &Db) -> f64 {
-    // Enough stock for any run, in both warehouses.
+/// Gives every listed SKU ample stock in every warehouse; returns each SKU's code and what one
+/// unit costs with standard shipping, as the checkout shows it.
+async fn stock_every_sku(db: &Db) -> Vec<(String, i64)> {
+    let skus: Vec<(i64, String)> =
+        sqlx::query_as("SELECT s.id, s.code FROM skus s JOIN products p ON p.id = s.product_id WHERE p.state = 'listed' ORDER BY s.code")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let warehouses: Vec<(i64,)> = sqlx::query_as("SELECT id FROM warehouses WHERE active = 1").fetch_all(db.pool()).await.unwrap();
     let mut tx = db.begin().await.unwrap();
-    let (sku,): (i64,) = sqlx::query_as("SELECT id FROM skus WHERE code = 'LJ-100G'").fetch_one(&mut *tx).await.unwrap();
-    let warehouses: Vec<(i64,)> = sqlx::query_as("SELECT id FROM warehouses").fetch_all(&mut *tx).await.unwrap();
-    for (wh,) in warehouses {
-        move_stock(&mut tx, sku, wh, MovementKind::Receipt, 10_000_000, "bench", "bench stock", None).await.unwrap();
+    for (sku, _) in &skus {
+        for (wh,) in &warehouses {
+            move_stock(&mut tx, *sku, *wh, MovementKind::Receipt, 10_000_000, "bench", "bench stock", None).await.unwrap();
+        }
     }
     tx.commit().await.unwrap();
+    let pricer = customer(db, 999).await;
+    let mut priced = Vec::new();
+    for (_, code) in skus {
+        service::set_cart_quantity(db, &pricer, &code, "1", false).await.unwrap();
+        let cart = service::cart(db, &pricer).await.unwrap();
+        let fee = cart.shipping.iter().find(|o| o.code == "standard").unwrap().fee_for(cart.goods_total);
+        priced.push((code.clone(), cart.goods_total + fee));
+        service::set_cart_quantity(db, &pricer, &code, "0", false).await.unwrap();
+    }
+    priced
+}
+
+/// Every customer adds one unit to the cart and checks out, as fast as it can, going round
+/// `skus` (each customer starting at its own). `batch` numbers this run's customers apart
+/// from another run's on the same database.
+async fn order_rate(db: &Db, skus: &[(String, i64)], batch: usize) -> f64 {
     let mut customers = Vec::new();
     for n in 0..CLIENTS {
-        customers.push(customer(db, n).await);
+        customers.push(customer(db, batch + n).await);
     }
-    let customers = Arc::new(customers);
+    let (customers, skus) = (Arc::new(customers), Arc::new(skus.to_vec()));
     let seq = Arc::new(AtomicU64::new(0));
     rate(CLIENTS, SECONDS, |i, deadline| {
-        let (db, customers, seq) = (db.clone(), customers.clone(), seq.clone());
+        let (db, customers, skus, seq) = (db.clone(), customers.clone(), skus.clone(), seq.clone());
         async move {
             let me = &customers[i];
             let mut n = 0u64;
             while Instant::now() < deadline {
-                service::set_cart_quantity(&db, me, "LJ-100G", "1", true).await.unwrap();
-                let key = format!("bench-{:08}", seq.fetch_add(1, Ordering::Relaxed));
-                service::place_order(&db, me, &checkout(key, 12_800)).await.unwrap();
+                let (code, total) = &skus[(i + n as usize) % skus.len()];
+                service::set_cart_quantity(&db, me, code, "1", true).await.unwrap();
+                let key = format!("bench-{batch}-{:08}", seq.fetch_add(1, Ordering::Relaxed));
+                service::place_order(&db, me, &checkout(key, *total)).await.unwrap();
                 n += 1;
             }
             n
