@@ -166,3 +166,17 @@ on_both_backends!(lists_filter_by_state_department_and_mine, async |db: Db| {
     assert_eq!(list(&db, &ops, &f(None, None, true)).await.unwrap().len(), 0);
     assert_eq!(list(&db, &ops, &f(Some("implemented"), Some("product"), false)).await.unwrap().len(), 1);
 });
+
+/// On SQLite the readers are read-only: a write there would be a second writer, and the one
+/// writer's transactions would then fail at random with "database is locked" (the SLA sweep
+/// once did this). Reads still work on them, and writes go through the writer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_readers_refuse_to_write() {
+    let t = crate::support::TestDb::sqlite().await;
+    let err = sqlx::query("UPDATE roles SET name = name").execute(t.db.pool()).await.unwrap_err();
+    assert!(err.to_string().contains("readonly"), "{err}");
+    let (roles,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM roles").fetch_one(t.db.pool()).await.unwrap();
+    assert!(roles > 0);
+    let done = sqlx::query("UPDATE roles SET name = name").execute(t.db.writer()).await.unwrap();
+    assert_eq!(done.rows_affected() as i64, roles);
+}
