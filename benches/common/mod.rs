@@ -29,7 +29,9 @@ pub async fn open(url: &str) -> Db {
 
 /// The databases to measure: a SQLite file in `dir`, and a throw-away PostgreSQL database
 /// when the server answers (SHOPFLOW_BENCH_POSTGRES, default 127.0.0.1:5432). Call
-/// [`Backends::drop_postgres`] at the end.
+/// [`Backends::drop_postgres`] at the end. For looking into one backend:
+/// `SHOPFLOW_BENCH_ONLY=sqlite|postgres` measures only that one, and `SHOPFLOW_BENCH_KEEP=1`
+/// keeps the PostgreSQL database (its name is printed) for EXPLAIN afterwards.
 pub struct Backends {
     pub list: Vec<(&'static str, String)>,
     admin: Option<(String, String)>,
@@ -38,7 +40,14 @@ pub struct Backends {
 impl Backends {
     pub async fn new(dir: &std::path::Path, name: &str) -> Backends {
         sqlx::any::install_default_drivers();
-        let mut list = vec![("SQLite", format!("sqlite://{}/{name}.db", dir.display()))];
+        let only = std::env::var("SHOPFLOW_BENCH_ONLY").unwrap_or_default().to_lowercase();
+        let mut list = Vec::new();
+        if only != "postgres" {
+            list.push(("SQLite", format!("sqlite://{}/{name}.db", dir.display())));
+        }
+        if only == "sqlite" {
+            return Backends { list, admin: None };
+        }
         let pg = std::env::var("SHOPFLOW_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let db_name = format!("shopflow_bench_{name}_{}", std::process::id());
         let mut admin = None;
@@ -56,6 +65,10 @@ impl Backends {
 
     pub async fn drop_postgres(&self) {
         if let Some((pg, name)) = &self.admin {
+            if std::env::var("SHOPFLOW_BENCH_KEEP").is_ok() {
+                eprintln!("kept the PostgreSQL database {name}");
+                return;
+            }
             if let Ok(admin) = sqlx::AnyPool::connect(pg).await {
                 let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
             }

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 // ---------------------------------------------------------------- the cart
 
-type CartDb = (i64, String, i64, String, String, i64, i64, String, i64);
+type CartDb = (i64, String, i64, String, String, i64, i64, String, i64, Option<i64>);
 
 pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
     let (lines, goods_total) = cart_lines(db, actor).await?;
@@ -35,22 +35,24 @@ pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
 
 /// The cart's lines priced as of now, and the goods' total.
 async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
+    // The promotional price running now, if any (promotions of a SKU never overlap).
     let rows: Vec<CartDb> = sqlx::query_as(
         "SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
-                        WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT) \
+                        WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT), \
+         (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND pp.cancelled_at IS NULL \
+            AND pp.starts_at <= $2 AND pp.ends_at > $2) \
          FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id \
          WHERE c.customer_id = $1 ORDER BY c.added_at, s.code",
     )
     .bind(actor.id)
+    .bind(now_millis())
     .fetch_all(db.pool())
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let promos = crate::catalog::pricing::active_promos(db, &ids, now_millis()).await?;
     let lines: Vec<CartLine> = rows
         .into_iter()
         .map(|r| CartLine {
-            unit_price: promos.get(&r.0).map(|p| p.0).unwrap_or(r.6),
+            unit_price: r.9.unwrap_or(r.6),
             sku: r.1,
             product_id: r.2,
             title: r.3,
@@ -66,55 +68,70 @@ async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
 
 /// Adds `quantity` units of a listed SKU to the cart (`add`), or sets the line to it (0
 /// removes the line).
+///
+/// One read and one write, no transaction: adding to a cart is the busiest write a shop has,
+/// and every statement on the writer counts (see BENCHMARKS.md). The read gives the clear
+/// message in the usual case; the write repeats the limits in its own WHERE clauses, so a
+/// second tab of the same customer racing this one cannot push a line past 999 units or the
+/// cart past 50 lines.
 pub async fn set_cart_quantity(db: &Db, actor: &Actor, sku: &str, quantity: &str, add: bool) -> AppResult<()> {
     let quantity = if add {
         parse_cart_quantity(quantity)?
     } else {
         crate::catalog::parse_quantity("quantity", quantity, MAX_LINE_QUANTITY)?
     };
-    let mut tx = db.begin().await?;
-    let found: Option<(i64, String)> =
-        sqlx::query_as("SELECT s.id, p.state FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = $1")
-            .bind(sku.trim().to_uppercase())
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((sku_id, state)) = found else { return Err(AppError::invalid("sku", "unknown SKU")) };
-    let existing: Option<(i64,)> = sqlx::query_as("SELECT quantity FROM cart_items WHERE customer_id = $1 AND sku_id = $2")
-        .bind(actor.id)
-        .bind(sku_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let new = if add { existing.map(|e| e.0).unwrap_or(0) + quantity } else { quantity };
-    if new == 0 {
-        sqlx::query("DELETE FROM cart_items WHERE customer_id = $1 AND sku_id = $2").bind(actor.id).bind(sku_id).execute(&mut *tx).await?;
-        tx.commit().await?;
+    let found: Option<(i64, String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT s.id, p.state, (SELECT c.quantity FROM cart_items c WHERE c.customer_id = $1 AND c.sku_id = s.id), \
+         (SELECT COUNT(*) FROM cart_items c WHERE c.customer_id = $1) \
+         FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = $2",
+    )
+    .bind(actor.id)
+    .bind(sku.trim().to_uppercase())
+    .fetch_optional(db.pool())
+    .await?;
+    let Some((sku_id, state, existing, lines)) = found else { return Err(AppError::invalid("sku", "unknown SKU")) };
+    if !add && quantity == 0 {
+        sqlx::query("DELETE FROM cart_items WHERE customer_id = $1 AND sku_id = $2").bind(actor.id).bind(sku_id).execute(db.writer()).await?;
         return Ok(());
     }
     // Removing a delisted product stays possible; adding one is not.
     if state != crate::catalog::LISTED.id {
         return Err(AppError::invalid("sku", "this product is not sold at the moment"));
     }
-    if new > MAX_LINE_QUANTITY {
-        return Err(AppError::invalid("quantity", "at most 999 of one item per order"));
+    let too_many = || AppError::invalid("quantity", "at most 999 of one item per order");
+    let cart_full = || AppError::invalid("sku", "the cart is full (50 different items)");
+    if add && existing.unwrap_or(0) + quantity > MAX_LINE_QUANTITY {
+        return Err(too_many());
     }
-    if existing.is_none() {
-        let (lines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cart_items WHERE customer_id = $1").bind(actor.id).fetch_one(&mut *tx).await?;
-        if lines as usize >= MAX_CART_LINES {
-            return Err(AppError::invalid("sku", "the cart is full (50 different items)"));
-        }
+    if existing.is_none() && lines as usize >= MAX_CART_LINES {
+        return Err(cart_full());
     }
-    sqlx::query(
-        "INSERT INTO cart_items (customer_id, sku_id, quantity, added_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (customer_id, sku_id) DO UPDATE SET quantity = excluded.quantity",
-    )
+    let new_quantity = if add { "cart_items.quantity + excluded.quantity" } else { "excluded.quantity" };
+    let written: Option<(i64,)> = sqlx::query_as(&format!(
+        "INSERT INTO cart_items (customer_id, sku_id, quantity, added_at) SELECT $1, $2, $3, $4 \
+         WHERE (SELECT COUNT(*) FROM cart_items WHERE customer_id = $1) < $5 \
+            OR EXISTS (SELECT 1 FROM cart_items WHERE customer_id = $1 AND sku_id = $2) \
+         ON CONFLICT (customer_id, sku_id) DO UPDATE SET quantity = {new_quantity} WHERE {new_quantity} <= $6 \
+         RETURNING quantity"
+    ))
     .bind(actor.id)
     .bind(sku_id)
-    .bind(new)
+    .bind(quantity)
     .bind(now_millis())
-    .execute(&mut *tx)
+    .bind(MAX_CART_LINES as i64)
+    .bind(MAX_LINE_QUANTITY)
+    .fetch_optional(db.writer())
     .await?;
-    tx.commit().await?;
-    Ok(())
+    if written.is_some() {
+        return Ok(());
+    }
+    // Another tab of this customer got there first: say which limit this write ran into.
+    let line: Option<(i64,)> = sqlx::query_as("SELECT quantity FROM cart_items WHERE customer_id = $1 AND sku_id = $2")
+        .bind(actor.id)
+        .bind(sku_id)
+        .fetch_optional(db.writer())
+        .await?;
+    Err(if line.is_some() { too_many() } else { cart_full() })
 }
 
 // ---------------------------------------------------------------- checkout

@@ -309,6 +309,53 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
 
+on_both_backends!(cart_limits_hold_when_tabs_race, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    let cathy = customer(&db, 7).await;
+    // Sixteen tabs add 100 units of one SKU at once: nine fit under 999, the other seven are
+    // refused on the quantity, whichever read they started from.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (db, cathy) = (db.clone(), cathy.clone());
+        tasks.push(tokio::spawn(async move { service::set_cart_quantity(&db, &cathy, "LJ-100G", "100", true).await }));
+    }
+    let mut added = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(()) => added += 1,
+            Err(e) => assert_eq!(e.field_message("quantity").as_deref(), Some("at most 999 of one item per order")),
+        }
+    }
+    assert_eq!(added, 9);
+    let cart = service::cart(&db, &cathy).await.unwrap();
+    assert_eq!(cart.lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect::<Vec<_>>(), vec![("LJ-100G", 900)]);
+    // Setting a line is not adding to it; 0 removes it.
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "3", false).await.unwrap();
+    assert_eq!(service::cart(&db, &cathy).await.unwrap().lines[0].quantity, 3);
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "0", false).await.unwrap();
+    assert!(service::cart(&db, &cathy).await.unwrap().lines.is_empty());
+
+    // Fifty different items fill a cart: the 51st is refused, more of one already in it is not.
+    let (product,): (i64,) = sqlx::query_as("SELECT product_id FROM skus WHERE code = 'LJ-100G'").fetch_one(db.pool()).await.unwrap();
+    for n in 0..50 {
+        sqlx::query("INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at) VALUES ($1, $2, '', 1000, 500, 0, 0)")
+            .bind(product)
+            .bind(format!("FILL-{n:02}"))
+            .execute(db.writer())
+            .await
+            .unwrap();
+    }
+    for n in 0..50 {
+        service::set_cart_quantity(&db, &cathy, &format!("FILL-{n:02}"), "1", true).await.unwrap();
+    }
+    let err = service::set_cart_quantity(&db, &cathy, "LJ-100G", "1", true).await.unwrap_err();
+    assert_eq!(err.field_message("sku").as_deref(), Some("the cart is full (50 different items)"));
+    service::set_cart_quantity(&db, &cathy, "FILL-07", "2", true).await.unwrap();
+    let cart = service::cart(&db, &cathy).await.unwrap();
+    assert_eq!(cart.lines.len(), 50);
+    assert_eq!(cart.lines.iter().find(|l| l.sku == "FILL-07").map(|l| l.quantity), Some(3));
+});
+
 /// A carrier's call of the tracking webhook (no browser Origin, a signature or none).
 async fn webhook(app: &axum::Router, body: String, signature: Option<String>) -> axum::response::Response {
     let mut req = axum::http::Request::builder().method("POST").uri("/webhooks/tracking").header("content-type", "application/json");
