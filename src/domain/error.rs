@@ -86,7 +86,9 @@ impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => AppError::NotFound,
-            sqlx::Error::PoolTimedOut => AppError::Unavailable,
+            // The database is busy or gone for a moment (a connection dropped by a restarted
+            // server): "try again" is true, an internal error with a reference is not.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => AppError::Unavailable,
             other => AppError::internal(other),
         }
     }

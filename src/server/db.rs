@@ -171,14 +171,25 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: "",
         postgres: "",
     },
+    Migration {
+        version: 21,
+        name: "catalog_statistics",
+        sql: "",
+        sqlite: "",
+        postgres: include_str!("../../migrations/0021_catalog_statistics.postgres.sql"),
+    },
 ];
 
 impl Db {
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // No ping before each use: it is a round trip per checkout of a connection, and an
+            // order takes six. A connection that died with the server fails its one request
+            // (503, "try again") and leaves the pool; the next request gets a fresh one.
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
+                .test_before_acquire(false)
                 .acquire_timeout(std::time::Duration::from_secs(10))
                 .connect(url)
                 .await?;
@@ -187,8 +198,11 @@ impl Db {
         let url = sqlite_url_with_create(url)?;
         // sqlx's SQLite defaults already set a 5 s busy timeout and foreign keys on. WAL lets
         // readers work while the one writer writes; it is stored in the file.
+        // SQLite connections are files in this process: a ping before each use proves nothing
+        // and costs a handoff to the driver's worker thread (a sixth of an order's time).
         let writer = AnyPoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(std::time::Duration::from_secs(30))
@@ -201,6 +215,7 @@ impl Db {
         // ticket step fail now and then while the SLA sweep wrote through a reader.
         let pool = AnyPoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .acquire_timeout(std::time::Duration::from_secs(10))
             .after_connect(|conn, _| {
                 Box::pin(async move {
@@ -254,7 +269,9 @@ impl Db {
                 continue;
             }
             tracing::info!(version = m.version, name = m.name, "applying migration");
-            sqlx::raw_sql(&self.dialect(m.sql)).execute(&mut *tx).await?;
+            if !m.sql.trim().is_empty() {
+                sqlx::raw_sql(&self.dialect(m.sql)).execute(&mut *tx).await?;
+            }
             let own = match self.backend {
                 Backend::Sqlite => m.sqlite,
                 Backend::Postgres => m.postgres,

@@ -85,6 +85,13 @@ on_both_backends!(an_order_runs_from_the_cart_to_the_review_invitation, async |d
     assert_eq!(service::place_order(&db, &cathy, &checkout("key-00000001", 30_100)).await.unwrap(), id);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 1);
     assert!(service::cart(&db, &cathy).await.unwrap().lines.is_empty(), "the cart became the order");
+    // A retry that comes after the customer filled the cart again, with the new cart's total:
+    // still the first order; the new cart is left as it is and nothing more is held.
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "1", true).await.unwrap();
+    assert_eq!(service::place_order(&db, &cathy, &checkout("key-00000001", 12_800)).await.unwrap(), id);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 1);
+    assert_eq!(service::cart(&db, &cathy).await.unwrap().lines.len(), 1);
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", "0", false).await.unwrap();
     // Guangzhou has both SKUs: one parcel, the stock held there.
     let d = service::my_order(&db, &cathy, id).await.unwrap();
     assert_eq!(d.order.state, "placed");
