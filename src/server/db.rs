@@ -185,7 +185,7 @@ impl Db {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // No ping before each use: it is a round trip per checkout of a connection, and an
-            // order takes six. A connection that died with the server fails its one request
+            // order takes four. A connection that died with the server fails its one request
             // (503, "try again") and leaves the pool; the next request gets a fresh one.
             let pool = AnyPoolOptions::new()
                 .max_connections(32)
@@ -199,7 +199,7 @@ impl Db {
         // sqlx's SQLite defaults already set a 5 s busy timeout and foreign keys on. WAL lets
         // readers work while the one writer writes; it is stored in the file.
         // SQLite connections are files in this process: a ping before each use proves nothing
-        // and costs a handoff to the driver's worker thread (a sixth of an order's time).
+        // and costs a handoff to the driver's worker thread, at every checkout of a connection.
         let writer = AnyPoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
