@@ -67,7 +67,11 @@ async fn main() {
         db.close().await;
     }
     backends.drop_postgres().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var("SHOPFLOW_BENCH_KEEP").is_ok() {
+        eprintln!("kept the SQLite database in {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     common::print_table(&rows);
 }
 

@@ -31,7 +31,8 @@ pub async fn open(url: &str) -> Db {
 /// when the server answers (SHOPFLOW_BENCH_POSTGRES, default 127.0.0.1:5432). Call
 /// [`Backends::drop_postgres`] at the end. For looking into one backend:
 /// `SHOPFLOW_BENCH_ONLY=sqlite|postgres` measures only that one, and `SHOPFLOW_BENCH_KEEP=1`
-/// keeps the PostgreSQL database (its name is printed) for EXPLAIN afterwards.
+/// keeps the PostgreSQL database (its name is printed; the catalog benchmark keeps its SQLite
+/// file too) for EXPLAIN afterwards.
 pub struct Backends {
     pub list: Vec<(&'static str, String)>,
     admin: Option<(String, String)>,

@@ -71,9 +71,11 @@ async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
 ///
 /// One statement, no transaction: adding to a cart is the busiest write a shop has, and each
 /// statement costs the order rate (see BENCHMARKS.md). The write carries every rule in its
-/// WHERE clauses (a listed product, at most 999 of an item, at most 50 items), so a second
-/// tab of the same customer racing this one cannot get past them either. Only a refused write
-/// reads, to say which rule refused it.
+/// WHERE clauses (a listed product, at most 999 of an item, at most 50 items). A second tab of
+/// the same customer racing this one cannot pass 999 on either backend: the line's row decides.
+/// The 50 items hold on SQLite (one writer); on PostgreSQL two tabs adding new items to a cart
+/// of 49 at the same instant could make it 51, which the checkout takes like any other cart.
+/// Only a refused write reads, to say which rule refused it.
 pub async fn set_cart_quantity(db: &Db, actor: &Actor, sku: &str, quantity: &str, add: bool) -> AppResult<()> {
     let quantity = if add {
         parse_cart_quantity(quantity)?
