@@ -368,6 +368,13 @@ pub async fn cancel_promo(db: &Db, actor: &Actor, id: i64) -> AppResult<()> {
     Ok(())
 }
 
+/// SQL that holds for a row `alias` of `promo_prices` running at the time bound as `now`
+/// (e.g. `"$1"`): not cancelled, started, not ended. The one definition the catalog, the
+/// product page and the cart price by.
+pub fn running_promo(alias: &str, now: &str) -> String {
+    format!("{alias}.cancelled_at IS NULL AND {alias}.starts_at <= {now} AND {alias}.ends_at > {now}")
+}
+
 /// Promotional prices running at `now` for the given SKUs: sku id → (price, ends at).
 pub async fn active_promos(db: &Db, sku_ids: &[i64], now: i64) -> AppResult<HashMap<i64, (i64, i64)>> {
     if sku_ids.is_empty() {
@@ -375,7 +382,8 @@ pub async fn active_promos(db: &Db, sku_ids: &[i64], now: i64) -> AppResult<Hash
     }
     let ids = sku_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-        "SELECT sku_id, price, ends_at FROM promo_prices WHERE sku_id IN ({ids}) AND cancelled_at IS NULL AND starts_at <= $1 AND ends_at > $1"
+        "SELECT pp.sku_id, pp.price, pp.ends_at FROM promo_prices pp WHERE pp.sku_id IN ({ids}) AND {}",
+        running_promo("pp", "$1")
     ))
     .bind(now)
     .fetch_all(db.pool())

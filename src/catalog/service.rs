@@ -615,7 +615,8 @@ async fn promo_minimums(db: &Db, product_ids: &[i64]) -> AppResult<HashMap<i64, 
     let ids = product_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
         "SELECT s.product_id, MIN(pp.price) FROM promo_prices pp JOIN skus s ON s.id = pp.sku_id \
-         WHERE s.product_id IN ({ids}) AND pp.cancelled_at IS NULL AND pp.starts_at <= $1 AND pp.ends_at > $1 GROUP BY s.product_id"
+         WHERE s.product_id IN ({ids}) AND {} GROUP BY s.product_id",
+        super::pricing::running_promo("pp", "$1")
     ))
     .bind(now_millis())
     .fetch_all(db.pool())

@@ -36,15 +36,15 @@ pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
 /// The cart's lines priced as of now, and the goods' total.
 async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
     // The promotional price running now, if any (promotions of a SKU never overlap).
-    let rows: Vec<CartDb> = sqlx::query_as(
+    let rows: Vec<CartDb> = sqlx::query_as(&format!(
         "SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
                         WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT), \
-         (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND pp.cancelled_at IS NULL \
-            AND pp.starts_at <= $2 AND pp.ends_at > $2) \
+         (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND {}) \
          FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id \
          WHERE c.customer_id = $1 ORDER BY c.added_at, s.code",
-    )
+        crate::catalog::pricing::running_promo("pp", "$2")
+    ))
     .bind(actor.id)
     .bind(now_millis())
     .fetch_all(db.pool())

@@ -99,11 +99,17 @@ on_both_backends!(promotions_run_in_their_window, async |db: Db| {
     assert_eq!((s.price, s.promo_price), (12800, Some(9900)));
     let page = catalog::search_catalog(&db, &shopflow::catalog::CatalogQuery { q: "longjing".into(), ..Default::default() }).await.unwrap();
     assert_eq!(page.items[0].promo_price, Some(9900));
-    // Cancelled: gone from the shop; cancelling twice is a conflict.
+    // The cart (and so the checkout) prices by it.
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    shopflow::orders::service::set_cart_quantity(&db, &cathy, "LJ-100G", "2", true).await.unwrap();
+    let cart = shopflow::orders::service::cart(&db, &cathy).await.unwrap();
+    assert_eq!((cart.lines[0].unit_price, cart.goods_total), (9900, 19_800));
+    // Cancelled: gone from the shop and the cart; cancelling twice is a conflict.
     pricing::cancel_promo(&db, &marketing, promo).await.unwrap();
     assert!(matches!(pricing::cancel_promo(&db, &marketing, promo).await, Err(AppError::Conflict(_))));
     let public = catalog::catalog_product(&db, product_id.0).await.unwrap();
     assert_eq!(public.skus.iter().find(|s| s.code == "LJ-100G").unwrap().promo_price, None);
+    assert_eq!(shopflow::orders::service::cart(&db, &cathy).await.unwrap().goods_total, 25_600);
     // A manager may go under cost.
     pricing::schedule_promo(&db, &pm, id, "50", &utc(now + 100 * hour), &utc(now + 110 * hour), "anniversary").await.unwrap();
 });
