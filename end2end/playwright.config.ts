@@ -31,7 +31,8 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/healthz`,
     timeout: 120_000,
     reuseExistingServer: false,
-    stdout: 'ignore',
+    // Only warnings and errors (RUST_LOG below), printed beside the test that caused them.
+    stdout: 'pipe',
     stderr: 'pipe',
     env: {
       DATABASE_URL: `sqlite://${dbFile}`,

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { expectStatus, hydrated, navKeys, signIn, signOut } from './helpers';
+import { expect } from '@playwright/test';
+import { expectStatus, hydrated, navKeys, signIn, signOut, test } from './helpers';
 
 test('an admin creates a role, grants a permission and assigns it; the user then sees the page', async ({ page }) => {
   await signIn(page, 'admin@shopflow.test');

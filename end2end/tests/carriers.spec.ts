@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { expect, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 test('logistics adds a carrier and a priced service; the customer keeps an address and chooses the service at checkout', async ({ page }) => {
   await signIn(page, 'logistics@shopflow.test');

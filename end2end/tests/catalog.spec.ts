@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 /** A 2×2 PNG. */
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGM4IScHRAwQCgAfJgQRoo8irwAAAABJRU5ErkJggg==';

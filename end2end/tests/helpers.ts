@@ -1,4 +1,29 @@
-import { expect, Page } from '@playwright/test';
+import { test as base, expect, Page } from '@playwright/test';
+
+/**
+ * Playwright's test, with a page that keeps what went wrong inside the browser: uncaught
+ * errors (a panic in the WASM client leaves a page that ignores clicks) and console errors.
+ * When a test fails they are attached to its report (the list reporter prints them) with the
+ * messages the page was showing, so a failure seen once in CI says why.
+ */
+export const test = base.extend({
+  page: async ({ page }, use, testInfo) => {
+    const seen: string[] = [];
+    page.on('pageerror', (e) => seen.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') seen.push(`console error: ${m.text()}`);
+    });
+    await use(page);
+    if (testInfo.status !== testInfo.expectedStatus) {
+      const shown = await page
+        .locator('.form-error, .field-error')
+        .allInnerTexts()
+        .catch(() => [] as string[]);
+      const report = [...seen, ...shown.map((t) => `message on the page: ${t}`), `at ${page.url()}`].join('\n');
+      await testInfo.attach('browser', { body: report, contentType: 'text/plain' });
+    }
+  },
+});
 
 export const PASSWORD = 'shopflow-demo';
 

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 test('an improvement suggestion runs end to end through the browser', async ({ page }) => {
   await signIn(page, 'warehouse@shopflow.test');

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 /** On hand of a SKU in one warehouse, from the SKU's stock page. */
 async function onHandIn(page: Page, skuPage: string, warehouse: string): Promise<number> {

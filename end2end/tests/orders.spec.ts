@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 /** Opens the catalog page of the product with this SKU. */
 async function openProduct(page: Page, sku: string) {

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { expectStatus, navKeys, signIn } from './helpers';
+import { expect } from '@playwright/test';
+import { expectStatus, navKeys, signIn, test } from './helpers';
 
 // Each demo account sees exactly the sections its role may enter.
 const expected: Record<string, string[]> = {

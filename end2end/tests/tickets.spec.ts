@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { hydrated, signIn, signOut } from './helpers';
+import { expect } from '@playwright/test';
+import { hydrated, signIn, signOut, test } from './helpers';
 
 /** A real 1×1 PNG, so the browser can draw it. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
