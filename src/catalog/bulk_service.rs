@@ -27,17 +27,12 @@ use std::fmt::Write as _;
 /// moves and other writers get their turn between chunks.
 const CHUNK_ROWS: usize = 2_000;
 
-/// Bind parameters per multi-row INSERT at most. PostgreSQL allows 65,535. SQLite allows
-/// 32,766, but it looks a `$N` parameter up by name in a list, once when it parses and once
-/// when sqlx binds it, so a statement of n parameters costs n² / 2 steps: 30,000 parameters
-/// made the import slower than single-row INSERTs (3,451 rows/s). Statements of 999 (SQLite's
-/// old limit) keep that cost small and are still few.
-fn max_binds(backend: Backend) -> usize {
-    match backend {
-        Backend::Postgres => 30_000,
-        Backend::Sqlite => 999,
-    }
-}
+/// Bind parameters per multi-row INSERT on SQLite at most. SQLite allows 32,766, but it looks
+/// a `$N` parameter up by name in a list, once when it parses and once when sqlx binds it, so
+/// a statement of n parameters costs n² / 2 steps: 30,000 parameters made the import slower
+/// than single-row INSERTs (3,451 rows/s). Statements of 999 (SQLite's old limit) keep that
+/// cost small and are still few. PostgreSQL gets its rows as one JSON document instead.
+const SQLITE_MAX_BINDS: usize = 999;
 
 fn invalid_file(message: &str) -> AppError {
     AppError::invalid("file", message)
@@ -303,34 +298,72 @@ enum Value {
     Null,
 }
 
-/// `INSERT INTO table (columns) VALUES (…), (…), …` of `rows` (each of `width` values),
-/// split into statements of at most [`max_binds`] parameters.
-async fn insert_rows(conn: &mut AnyConnection, backend: Backend, head: &str, width: usize, rows: &[Vec<Value>]) -> AppResult<()> {
-    for part in rows.chunks((max_binds(backend) / width).max(1)) {
-        let mut sql = String::with_capacity(head.len() + part.len() * width * 7);
-        sql.push_str(head);
-        sql.push_str(" VALUES ");
-        for i in 0..part.len() {
-            if i > 0 {
-                sql.push_str(", ");
+/// Inserts `rows` (each a value per column) into `table`. SQLite gets multi-row
+/// `INSERT … VALUES (…), (…)` of at most [`SQLITE_MAX_BINDS`] parameters. PostgreSQL gets all
+/// the rows as one JSON array bound to one parameter and unpacked by
+/// `json_populate_recordset` into the table's own row type: the statement's text is the same
+/// for any number of rows, so it is prepared once per connection, where a `VALUES` list of
+/// 30,000 parameters was parsed and planned anew for every chunk.
+async fn insert_rows(conn: &mut AnyConnection, backend: Backend, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let width = columns.len();
+    let list = columns.join(", ");
+    match backend {
+        Backend::Postgres => {
+            let mut doc = String::with_capacity(rows.len() * width * 24);
+            doc.push('[');
+            for (i, row) in rows.iter().enumerate() {
+                debug_assert_eq!(row.len(), width);
+                doc.push_str(if i > 0 { ",{" } else { "{" });
+                for (k, (column, v)) in columns.iter().zip(row).enumerate() {
+                    if k > 0 {
+                        doc.push(',');
+                    }
+                    let _ = write!(doc, "\"{column}\":");
+                    match v {
+                        Value::Int(n) | Value::OptInt(Some(n)) => {
+                            let _ = write!(doc, "{n}");
+                        }
+                        Value::OptInt(None) | Value::Null => doc.push_str("null"),
+                        // serde_json escapes quotes, backslashes and control characters.
+                        Value::Text(t) => doc.push_str(&serde_json::to_string(t).map_err(|e| AppError::Internal(e.to_string()))?),
+                    }
+                }
+                doc.push('}');
             }
-            sql.push('(');
-            sql.push_str(&marks(i * width + 1, width));
-            sql.push(')');
+            doc.push(']');
+            let sql = format!("INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json)");
+            sqlx::query(&sql).bind(doc).execute(&mut *conn).await?;
         }
-        let mut q = sqlx::query(&sql);
-        for row in part {
-            debug_assert_eq!(row.len(), width);
-            for v in row {
-                q = match v {
-                    Value::Int(i) => q.bind(*i),
-                    Value::OptInt(i) => q.bind(*i),
-                    Value::Text(t) => q.bind(t.as_str()),
-                    Value::Null => q.bind(None::<String>),
-                };
+        Backend::Sqlite => {
+            for part in rows.chunks((SQLITE_MAX_BINDS / width).max(1)) {
+                let mut sql = String::with_capacity(list.len() + part.len() * width * 7 + 40);
+                let _ = write!(sql, "INSERT INTO {table} ({list}) VALUES ");
+                for i in 0..part.len() {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    sql.push_str(&marks(i * width + 1, width));
+                    sql.push(')');
+                }
+                let mut q = sqlx::query(&sql);
+                for row in part {
+                    debug_assert_eq!(row.len(), width);
+                    for v in row {
+                        q = match v {
+                            Value::Int(i) => q.bind(*i),
+                            Value::OptInt(i) => q.bind(*i),
+                            Value::Text(t) => q.bind(t.as_str()),
+                            Value::Null => q.bind(None::<String>),
+                        };
+                    }
+                }
+                q.execute(&mut *conn).await?;
             }
         }
-        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -423,21 +456,34 @@ async fn insert_products(conn: &mut AnyConnection, backend: Backend, actor_id: i
     insert_rows(
         conn,
         backend,
-        "INSERT INTO products (id, title, description, category_id, tags, estimated_stock, min_price, search_text, search_grams, state, version, \
-         created_by, created_at, updated_at, state_since)",
-        15,
+        "products",
+        &[
+            "id",
+            "title",
+            "description",
+            "category_id",
+            "tags",
+            "estimated_stock",
+            "min_price",
+            "search_text",
+            "search_grams",
+            "state",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "state_since",
+        ],
         &products,
     )
     .await?;
-    insert_rows(conn, backend, "INSERT INTO skus (product_id, code, attributes, price, cost, reorder_point, created_at)", 7, &skus).await?;
-    if !tags.is_empty() {
-        insert_rows(conn, backend, "INSERT INTO product_tags (product_id, tag)", 2, &tags).await?;
-    }
+    insert_rows(conn, backend, "skus", &["product_id", "code", "attributes", "price", "cost", "reorder_point", "created_at"], &skus).await?;
+    insert_rows(conn, backend, "product_tags", &["product_id", "tag"], &tags).await?;
     if backend == Backend::Sqlite {
-        insert_rows(conn, backend, "INSERT INTO product_search (rowid, body)", 2, &search).await?;
-        insert_rows(conn, backend, "INSERT INTO product_grams (rowid, grams)", 2, &grams_rows).await?;
+        insert_rows(conn, backend, "product_search", &["rowid", "body"], &search).await?;
+        insert_rows(conn, backend, "product_grams", &["rowid", "grams"], &grams_rows).await?;
     }
-    insert_rows(conn, backend, "INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload)", 8, &events).await?;
+    insert_rows(conn, backend, "audit_events", &["entity", "entity_id", "action", "from_state", "to_state", "actor_id", "at", "payload"], &events).await?;
     Ok(())
 }
 

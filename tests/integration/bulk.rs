@@ -36,7 +36,7 @@ on_both_backends!(an_import_writes_good_products_as_drafts_and_reports_bad_rows,
     let specialist = demo_actor(&db, "specialist@shopflow.test").await;
     let file = format!(
         "{HEADER}\n\
-         bh,\"Baihao Yinzhen, silver needle 白毫银针\",Buds from Fuding,Tea 茶叶 / Green tea 绿茶,white|gift,30,BH-50,50 g,168.00,80,5\n\
+         bh,\"Baihao Yinzhen, silver needle 白毫银针\",\"Buds from Fuding, \"\"first flush\"\" \\ grade 1\",Tea 茶叶 / Green tea 绿茶,white|gift,30,BH-50,50 g,168.00,80,5\n\
          bh,,,,,,BH-100,100 g,318,150,5\n\
          dh,Dian Hong,Golden buds,tea 茶叶/black TEA 红茶,,,DH-1,,0,10,\n\
          xx,Unknown category,Beans,Coffee,,,XX-1,,10,,\n\
@@ -70,6 +70,8 @@ on_both_backends!(an_import_writes_good_products_as_drafts_and_reports_bad_rows,
     assert_eq!(rows.len(), 1);
     let d = catalog::detail(&db, &specialist, rows[0].id).await.unwrap();
     assert_eq!(d.product.title, "Baihao Yinzhen, silver needle 白毫银针");
+    // Quotes and backslashes arrive as written, on PostgreSQL through the JSON the rows are sent as.
+    assert_eq!(d.product.description, "Buds from Fuding, \"first flush\" \\ grade 1");
     assert_eq!(d.product.tags, ["white", "gift"]);
     assert_eq!(d.product.category.as_deref(), Some("Tea 茶叶 / Green tea 绿茶"));
     assert_eq!(d.product.skus.iter().map(|s| (s.code.as_str(), s.price, s.cost)).collect::<Vec<_>>(), [("BH-50", 16_800, 8_000), ("BH-100", 31_800, 15_000)]);
