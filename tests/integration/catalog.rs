@@ -224,3 +224,60 @@ on_both_backends!(relevance_puts_title_matches_first_across_pages, async |db: Db
     expected.extend(in_text.iter().rev());
     assert_eq!([first, second].concat(), expected);
 });
+
+on_both_backends!(a_broad_search_pages_through_the_listing_order_and_a_narrow_one_sorts_its_matches, async |db: Db| {
+    use shopflow::catalog::bulk_service as bulk;
+    use shopflow::catalog::{PricePolicy, CATALOG_COUNT_LIMIT};
+    demo::seed(&db).await.unwrap();
+    let specialist = demo_actor(&db, "specialist@shopflow.test").await;
+    // 1,010 products that all match "broad": on SQLite more than the count's cap, so the page
+    // walks the listing order; half have the word in the title. Imported, then listed in
+    // import order (newest last) straight in the table, which is all the search reads.
+    let mut file = String::from("handle,title,description,category,tags,estimated_stock,sku,variant,price,cost,reorder_point\n");
+    for i in 0..1010 {
+        let (title, text) = if i % 2 == 0 { (format!("Broad leaf {i}"), "Hand rolled") } else { (format!("Leaf {i}"), "A broad leaf") };
+        file.push_str(&format!("h{i},{title},{text},,,5,BRD-{i},,20,10,3\n"));
+    }
+    let (job, planned) = bulk::start_import(&db, &specialist, "broad.csv", &file).await.unwrap();
+    bulk::run_import(&db, &specialist, &PricePolicy::default(), job, planned).await.unwrap();
+    sqlx::query("UPDATE products SET state = 'listed', listed_at = id WHERE title LIKE 'Broad leaf %' OR title LIKE 'Leaf %'").execute(db.writer()).await.unwrap();
+    let newest_first = |title_match: bool| {
+        let db = db.clone();
+        async move {
+            let rows: Vec<(i64,)> = sqlx::query_as(&format!(
+                "SELECT id FROM products WHERE title LIKE '{}' ORDER BY id DESC",
+                if title_match { "Broad leaf %" } else { "Leaf %" }
+            ))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+            rows.into_iter().map(|r| r.0).collect::<Vec<i64>>()
+        }
+    };
+    let (in_title, in_text) = (newest_first(true).await, newest_first(false).await);
+    assert_eq!((in_title.len(), in_text.len()), (505, 505));
+    let search = |q: &'static str, page: i64| {
+        let db = db.clone();
+        async move { service::search_catalog(&db, &CatalogQuery { q: q.into(), page, ..Default::default() }).await.unwrap() }
+    };
+    let first = search("broad", 1).await;
+    assert_eq!((first.total, first.more), (CATALOG_COUNT_LIMIT, true));
+    assert_eq!(first.items.iter().map(|i| i.id).collect::<Vec<_>>(), in_title[..24]);
+    // Page 22 holds the last title match, then the newest of the others.
+    let page = search("broad", 22).await;
+    let mut expected = vec![in_title[504]];
+    expected.extend(&in_text[..23]);
+    assert_eq!(page.items.iter().map(|i| i.id).collect::<Vec<_>>(), expected);
+    // Two words, both required, with few matches (numbers 100 and 1000–1009, every one with
+    // "leaf" in its title): an exact count, newest first.
+    let few = search("leaf 100", 1).await;
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, title FROM products WHERE title LIKE 'Broad leaf %' OR title LIKE 'Leaf %' ORDER BY id DESC")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let want: Vec<i64> = rows.into_iter().filter(|(_, t)| t.rsplit(' ').next().is_some_and(|n| n.contains("100"))).map(|r| r.0).collect();
+    assert_eq!(want.len(), 11);
+    assert_eq!((few.total, few.more), (11, false));
+    assert_eq!(few.items.iter().map(|i| i.id).collect::<Vec<_>>(), want);
+    assert_eq!(search("broad nowhere-sold", 1).await.total, 0);
+});
