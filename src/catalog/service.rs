@@ -496,8 +496,6 @@ impl FtsTerms {
     }
 }
 
-const LISTING_FROM: &str = "products p";
-
 /// Where a catalog search reads its products from, with the conditions that go with it.
 struct Source {
     from: &'static str,
@@ -512,7 +510,7 @@ impl Source {
     fn listing(backend: Backend, terms: &[String]) -> Source {
         let mut binds = Vec::new();
         let filter = format!(" WHERE p.state = 'listed'{}", search_condition(backend, terms, &mut binds));
-        Source { from: LISTING_FROM, filter, binds }
+        Source { from: "products p", filter, binds }
     }
 
     /// SQLite: the products a full-text table matches, looked up one by one. Right for the
@@ -565,15 +563,20 @@ impl Source {
         Ok(())
     }
 
-    /// How many products match, up to `cap` (a count past it costs reading them all).
-    async fn count(&self, db: &Db, extra: &str, extra_bind: Option<Bind>, cap: i64) -> AppResult<i64> {
-        let mut binds = self.binds.clone();
-        let mut cond = String::new();
-        if let Some(b) = extra_bind {
-            binds.push(b);
-            cond = extra.replace("$N", &format!("${}", binds.len()));
+    /// The filter and its values with `extra` (a condition on `$N`) added.
+    fn and(&self, extra: Option<(&str, Bind)>) -> (String, Vec<Bind>) {
+        let (mut filter, mut binds) = (self.filter.clone(), self.binds.clone());
+        if let Some((cond, bind)) = extra {
+            binds.push(bind);
+            filter.push_str(&cond.replace("$N", &format!("${}", binds.len())));
         }
-        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}{}{cond} LIMIT {cap}) t", self.from, self.filter);
+        (filter, binds)
+    }
+
+    /// How many products match, up to `cap` (a count past it costs reading them all).
+    async fn count(&self, db: &Db, extra: Option<(&str, Bind)>, cap: i64) -> AppResult<i64> {
+        let (filter, binds) = self.and(extra);
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}{filter} LIMIT {cap}) t", self.from);
         let (n,): (i64,) = bind_all_as(sqlx::query_as(&sql), &binds).fetch_one(db.pool()).await?;
         Ok(n)
     }
@@ -595,20 +598,20 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     if let Some(m) = matches.as_mut() {
         m.narrow(&within, query)?;
     }
-    let counted = matches.as_ref().unwrap_or(&listing).count(db, "", None, CATALOG_COUNT_LIMIT + 1).await?;
+    let counted = matches.as_ref().unwrap_or(&listing).count(db, None, CATALOG_COUNT_LIMIT + 1).await?;
     let (total, more) = (counted.min(CATALOG_COUNT_LIMIT), counted > CATALOG_COUNT_LIMIT);
     // Few matches: sort them. Many: walk the listing order until the page is full.
-    let mut source = match matches {
+    let source = match matches {
         Some(m) if !more => m,
+        _ if db.backend == Backend::Sqlite && more && matches!(query.sort, CatalogSort::Relevance | CatalogSort::Newest) => {
+            // SQLite keeps no statistics here, so it takes a price range or a category for
+            // selective and sorts all of their products (86 ms for a category and a price range
+            // that hold 9 % of 100,000), where the listing order fills the page after a few
+            // hundred rows (2 ms). More than the count's cap match, so the walk is short.
+            Source { from: "products p INDEXED BY products_by_listing", ..listing }
+        }
         _ => listing,
     };
-    if db.backend == Backend::Sqlite && more && matches!(query.sort, CatalogSort::Relevance | CatalogSort::Newest) && source.from == LISTING_FROM {
-        // SQLite keeps no statistics here, so it takes a price range or a category for
-        // selective and sorts all of their products (86 ms for a category and a price range
-        // that hold 9 % of 100,000), where the listing order fills the page after a few
-        // hundred rows (2 ms). More than the count's cap match, so the walk is short.
-        source.from = "products p INDEXED BY products_by_listing";
-    }
     let pages = ((total + CATALOG_PAGE_SIZE - 1) / CATALOG_PAGE_SIZE).max(1);
     let page = query.page.clamp(1, pages);
     let offset = (page - 1) * CATALOG_PAGE_SIZE;
@@ -619,12 +622,7 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     };
     // One page of matches with `extra` added to the filter, newest (or by price) first.
     let fetch = |extra: Option<(&'static str, Bind)>, limit: i64, offset: i64| {
-        let mut binds = source.binds.clone();
-        let mut filter = source.filter.clone();
-        if let Some((cond, bind)) = extra {
-            binds.push(bind);
-            filter.push_str(&cond.replace("$N", &format!("${}", binds.len())));
-        }
+        let (filter, mut binds) = source.and(extra);
         binds.push(Bind::Int(limit));
         binds.push(Bind::Int(offset));
         let sql = format!(
@@ -653,7 +651,7 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
             if (rows.len() as i64) < CATALOG_PAGE_SIZE {
                 // The page runs past the title matches: count them (up to this page) to know
                 // where the others start.
-                let in_title_count = source.count(db, in_title, Some(pattern.clone()), offset + CATALOG_PAGE_SIZE).await?;
+                let in_title_count = source.count(db, Some((in_title, pattern.clone())), offset + CATALOG_PAGE_SIZE).await?;
                 let rest = fetch(Some((not_in_title, pattern)), CATALOG_PAGE_SIZE - rows.len() as i64, (offset - in_title_count).max(0)).await?;
                 rows.extend(rest);
             }
