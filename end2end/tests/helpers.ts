@@ -19,7 +19,10 @@ export const test = base.extend({
         .locator('.form-error, .field-error')
         .allInnerTexts()
         .catch(() => [] as string[]);
-      const report = [...seen, ...shown.map((t) => `message on the page: ${t}`), `at ${page.url()}`].join('\n');
+      // Long lines are folded: a log viewer that cuts lines would hide where a hydration error
+      // points (the component's file and line come at the end of the message).
+      const fold = (line: string) => line.match(/.{1,100}/g)?.join('\n    ') ?? line;
+      const report = [...seen, ...shown.map((t) => `message on the page: ${t}`), `at ${page.url()}`].map(fold).join('\n');
       await testInfo.attach('browser', { body: report, contentType: 'text/plain' });
     }
   },

@@ -313,6 +313,8 @@ fn DetailInner() -> impl IntoView {
         <section class="page" data-page="product-detail">
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
+                    // The pricing panel has resources of its own.
+                    crate::components::after_dry_runs().await;
                     let d = match detail.await {
                         Ok(d) => d,
                         Err(e) => return failure(e),
@@ -593,6 +595,8 @@ fn CatalogProductInner() -> impl IntoView {
         <section class="page" data-page="catalog-product">
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
+                    // The reviews panel has resources of its own.
+                    crate::components::after_dry_runs().await;
                     let p = match product.await { Ok(p) => p, Err(e) => return failure(e) };
                     let shopping = crate::components::current_user().is_some_and(|a| a.can(Permission::OrderPlace));
                     view! {

@@ -38,6 +38,7 @@ pub fn WithSession(children: ChildrenFn) -> impl IntoView {
             {move || {
                 let children = children.clone();
                 Suspend::new(async move {
+                    after_dry_runs().await;
                     let info = session.await.unwrap_or(SessionInfo { actor: None, lang: Lang::En });
                     if i18n.0.get_untracked() != info.lang {
                         i18n.0.set(info.lang);
@@ -54,6 +55,19 @@ pub fn WithSession(children: ChildrenFn) -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+/// On the server Leptos renders the children of a `<Suspense>` or `<Transition>` up to three
+/// times: two dry runs, which poll each `Suspend` once to learn which resources it reads, then
+/// the render that is sent. A `Suspend` whose data have already loaded completes inside a dry
+/// run, so whatever it builds is built again for real. A component that creates resources
+/// must be built once: the browser builds it once and hydrates from the data of the first copy
+/// the server serialized, which is the discarded one, fetched again and, once its request was
+/// gone, without it (the ticket desk hydrated a ticket without its order, and its buttons went
+/// dead). A `Suspend` that builds such components awaits this first, and a dry run stops here.
+pub async fn after_dry_runs() {
+    #[cfg(feature = "ssr")]
+    tokio::task::yield_now().await;
 }
 
 pub fn current_user() -> Option<Actor> {

@@ -140,3 +140,70 @@ async fn a_stalled_page_render_is_retried_once_then_refused() {
     assert_eq!(get_page(app, "/page").await.0, 503);
     assert_eq!(calls.load(Ordering::SeqCst), 2, "no third try");
 }
+
+// Leptos renders a page's parts on the server in dry runs before the render it sends. A part
+// with data of its own that was built in a dry run fetched them twice, under serialization
+// ids the browser never creates, and the browser hydrated from the discarded copy: the ticket
+// desk got its ticket without the order (that copy's request was gone), the page it had
+// built did not match the server's, and its buttons stopped working. Every render of a page
+// must send one value per resource the browser creates. Without the fix a few of these 20
+// renders per page sent two or three copies.
+on_both_backends!(a_page_sends_each_resource_once_on_every_render, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let (ticket,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM tickets WHERE order_id IS NOT NULL").fetch_one(db.pool()).await.unwrap();
+    let (product,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM products WHERE state = 'listed'").fetch_one(db.pool()).await.unwrap();
+    // (who, page, the resources the browser creates there: the session's and the page's own)
+    let pages = [
+        ("service@shopflow.test", format!("/tickets/{ticket}"), 3),
+        ("pm@shopflow.test", format!("/products/{product}"), 3),
+        ("customer@shopflow.test", format!("/catalog/{product}"), 3),
+    ];
+    for (who, path, resources) in pages {
+        let mut c = Client::new(&app);
+        c.login(who, DEMO_PASSWORD).await;
+        for _ in 0..20 {
+            let r = c.get(&path).await;
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(r.body.matches("__RESOLVED_RESOURCES[").count(), resources, "{path} as {who}");
+        }
+    }
+});
+
+// The same, over every page of a staff member and of a customer: whatever a page holds, each
+// of its renders sends the same data.
+on_both_backends!(every_page_sends_the_same_data_on_every_render, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let (order,): (i64,) = sqlx::query_as("SELECT MIN(o.id) FROM orders o JOIN users u ON u.id = o.customer_id WHERE u.email = 'customer@shopflow.test'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let (ticket,): (i64,) = sqlx::query_as("SELECT MIN(t.id) FROM tickets t JOIN users u ON u.id = t.customer_id WHERE u.email = 'customer@shopflow.test'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let staff = [
+        "/", "/account", "/dept/warehouse", "/improvement", "/improvement/new", "/improvement/sop", "/improvement/1", "/products", "/products/new",
+        "/products/import", "/products/1", "/products/1/edit", "/categories", "/price-approvals", "/catalog", "/catalog/1", "/stock", "/stock/1",
+        "/warehouses", "/receipts", "/receipts/new", "/receipts/1", "/transfers", "/transfers/new", "/transfers/1", "/counts", "/counts/new",
+        "/counts/1", "/orders", "/orders/1", "/exceptions", "/returns", "/returns/1", "/tickets", "/tickets/new", "/tickets/dashboard",
+        "/tickets/calendar", "/tickets/import", "/tickets/replies", "/tickets/1", "/tasks", "/alerts", "/notifications", "/shipments",
+        "/carriers", "/sop", "/sop/ticket", "/admin/users", "/admin/roles", "/admin/audit", "/admin/outbox",
+    ]
+    .map(String::from);
+    let customer = ["/portal".to_string(), "/cart".into(), "/my/orders".into(), format!("/my/orders/{order}"), "/my/addresses".into(), "/my/tickets".into(), format!("/my/tickets/{ticket}")];
+    for (who, paths) in [("admin@shopflow.test", &staff[..]), ("customer@shopflow.test", &customer[..])] {
+        let mut c = Client::new(&app);
+        c.login(who, DEMO_PASSWORD).await;
+        for path in paths {
+            let mut seen = std::collections::BTreeSet::new();
+            for _ in 0..4 {
+                let r = c.get(path).await;
+                assert!(r.status == 200 || r.status == 404, "{path} as {who}: {}", r.status);
+                seen.insert(r.body.matches("__RESOLVED_RESOURCES[").count());
+            }
+            assert_eq!(seen.len(), 1, "{path} as {who} sent {seen:?} resources");
+        }
+    }
+});
