@@ -535,6 +535,17 @@ impl Source {
         Some(Source { from, filter, binds })
     }
 
+    /// SQLite, a tag and no term: the products with the tag, through the tag's index. The
+    /// listing walk read 23,000 products to count the 1,001 of a common tag.
+    fn tagged(query: &CatalogQuery) -> Option<Source> {
+        let tag = query.tag.trim().to_lowercase();
+        (!tag.is_empty()).then(|| Source {
+            from: "product_tags tagged CROSS JOIN products p ON p.id = tagged.product_id",
+            filter: " WHERE tagged.tag = $1 AND p.state = 'listed'".into(),
+            binds: vec![Bind::Text(tag)],
+        })
+    }
+
     /// The catalog's other filters, the same for either source.
     fn narrow(&mut self, categories: &[i64], query: &CatalogQuery) -> AppResult<()> {
         if !categories.is_empty() {
@@ -592,7 +603,7 @@ pub async fn search_catalog(db: &Db, query: &CatalogQuery) -> AppResult<CatalogP
     let mut listing = Source::listing(db.backend, &terms);
     listing.narrow(&within, query)?;
     let mut matches = match db.backend {
-        Backend::Sqlite => Source::matches(&terms),
+        Backend::Sqlite => Source::matches(&terms).or_else(|| Source::tagged(query)),
         Backend::Postgres => None,
     };
     if let Some(m) = matches.as_mut() {

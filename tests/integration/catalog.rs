@@ -236,7 +236,9 @@ on_both_backends!(a_broad_search_pages_through_the_listing_order_and_a_narrow_on
     let mut file = String::from("handle,title,description,category,tags,estimated_stock,sku,variant,price,cost,reorder_point\n");
     for i in 0..1010 {
         let (title, text) = if i % 2 == 0 { (format!("Broad leaf {i}"), "Hand rolled") } else { (format!("Leaf {i}"), "A broad leaf") };
-        file.push_str(&format!("h{i},{title},{text},,,5,BRD-{i},,20,10,3\n"));
+        // Every product has the tag "bulk" (past the cap), every third also "third" (337).
+        let tags = if i % 3 == 0 { "bulk|third" } else { "bulk" };
+        file.push_str(&format!("h{i},{title},{text},,{tags},5,BRD-{i},,20,10,3\n"));
     }
     let (job, planned) = bulk::start_import(&db, &specialist, "broad.csv", &file).await.unwrap();
     bulk::run_import(&db, &specialist, &PricePolicy::default(), job, planned).await.unwrap();
@@ -280,4 +282,37 @@ on_both_backends!(a_broad_search_pages_through_the_listing_order_and_a_narrow_on
     assert_eq!((few.total, few.more), (11, false));
     assert_eq!(few.items.iter().map(|i| i.id).collect::<Vec<_>>(), want);
     assert_eq!(search("broad nowhere-sold", 1).await.total, 0);
+
+    // A tag alone: on SQLite counted through the tag's index. Past the cap the page walks the
+    // listing order; below it the tagged products are sorted.
+    let tagged = |tag: &'static str, page: i64, sort: CatalogSort| {
+        let db = db.clone();
+        async move { service::search_catalog(&db, &CatalogQuery { tag: tag.into(), page, sort, ..Default::default() }).await.unwrap() }
+    };
+    let all: Vec<i64> = {
+        let mut ids = [in_title.clone(), in_text.clone()].concat();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        ids
+    };
+    let bulk = tagged("Bulk", 2, CatalogSort::Newest).await;
+    assert_eq!((bulk.total, bulk.more), (CATALOG_COUNT_LIMIT, true));
+    assert_eq!(bulk.items.iter().map(|i| i.id).collect::<Vec<_>>(), all[24..48]);
+    let rows: Vec<(i64,)> = sqlx::query_as("SELECT p.id FROM products p JOIN product_tags t ON t.product_id = p.id WHERE t.tag = 'third' ORDER BY p.id DESC")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let thirds: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
+    assert_eq!(thirds.len(), 337);
+    let third = tagged("third", 14, CatalogSort::Newest).await;
+    assert_eq!((third.total, third.more, third.pages), (337, false, 15));
+    assert_eq!(third.items.iter().map(|i| i.id).collect::<Vec<_>>(), thirds[312..336]);
+    // With a term and a price range too; a product not listed is not found by its tag.
+    let both = service::search_catalog(&db, &CatalogQuery { q: "leaf".into(), tag: "third".into(), max_price: "20.00".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(both.total, 337);
+    sqlx::query("UPDATE products SET state = 'draft' WHERE id = $1").bind(thirds[0]).execute(db.writer()).await.unwrap();
+    let after = tagged("third", 1, CatalogSort::PriceAsc).await;
+    assert_eq!(after.total, 336);
+    assert!(!after.items.iter().any(|i| i.id == thirds[0]));
+    assert_eq!(tagged("third", 1, CatalogSort::Newest).await.total, 336);
+    assert_eq!(tagged("no-such-tag", 1, CatalogSort::Newest).await.total, 0);
 });
