@@ -165,7 +165,7 @@ on_both_backends!(a_page_sends_each_resource_once_on_every_render, async |db: Db
         for _ in 0..20 {
             let r = c.get(&path).await;
             assert_eq!(r.status, 200, "{path}");
-            assert_eq!(r.body.matches("__RESOLVED_RESOURCES[").count(), resources, "{path} as {who}");
+            assert_eq!(resource_ids(&r.body).len(), resources, "{path} as {who}");
         }
     }
 });
