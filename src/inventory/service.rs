@@ -41,11 +41,13 @@ pub async fn move_stock(
     actor_id: Option<i64>,
 ) -> AppResult<Balance> {
     let (dh, dr) = kind.deltas(quantity)?;
+    // The SKU's reorder point and whether the warehouse is active come back with the new
+    // balance, so that the low-stock check below reads nothing when it has nothing to do.
     let guarded = || {
-        sqlx::query_as::<_, (i64, i64)>(
+        sqlx::query_as::<_, (i64, i64, i64, i64)>(
             "UPDATE stock_levels SET on_hand = on_hand + $1, reserved = reserved + $2 \
              WHERE sku_id = $3 AND warehouse_id = $4 AND on_hand + $1 >= reserved + $2 AND reserved + $2 >= 0 \
-             RETURNING on_hand, reserved",
+             RETURNING on_hand, reserved, (SELECT reorder_point FROM skus WHERE id = $3), (SELECT active FROM warehouses WHERE id = $4)",
         )
         .bind(dh)
         .bind(dr)
@@ -73,7 +75,7 @@ pub async fn move_stock(
             .await?;
         after = guarded().fetch_optional(&mut *conn).await?;
     }
-    let Some((on_hand, reserved)) = after else {
+    let Some((on_hand, reserved, reorder_point, active)) = after else {
         return Err(AppError::Conflict("the stock changed; try again".into()));
     };
     sqlx::query(
@@ -94,8 +96,12 @@ pub async fn move_stock(
     .await?;
     let balance = Balance { on_hand, reserved };
     // Only a change of what is available can cross the reorder point (a commit does not).
+    // Falling stock that stays at or above the reorder point in an active warehouse can raise
+    // nothing (the total over active warehouses is at least this warehouse's) and falling
+    // stock never clears an alert: most reservations end here, a statement shorter.
     let available_delta = dh - dr;
-    if available_delta != 0 {
+    let quiet = reorder_point == 0 || (available_delta < 0 && active == 1 && balance.available() >= reorder_point);
+    if available_delta != 0 && !quiet {
         check_low_stock(conn, sku_id, warehouse_id, balance, available_delta > 0).await?;
     }
     Ok(balance)

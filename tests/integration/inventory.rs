@@ -167,10 +167,16 @@ on_both_backends!(low_stock_raises_one_alert_until_resolved, async |db: Db| {
     assert!(alerts::list(&db, &service_agent, &AlertFilter::default()).await.unwrap().is_empty(), "not their alerts");
     // Longjing 100 g: 58 in SH, reorder point 20. Reserving 40 leaves 18: alert in SH only.
     let lj = sku_id(&db, "LJ-100G").await;
+    let sh = warehouse_id(&db, "SH").await;
+    // Stock that stays at or above the reorder point raises nothing (58 → 57), and its
+    // release (back to 58) clears nothing.
+    let quiet = service::reserve(&db, None, "LJ-100G", 1, Some("SH"), "SO-6").await.unwrap();
+    let open = alerts::list(&db, &clerk, &AlertFilter::default()).await.unwrap();
+    assert_eq!((low(&open, &format!("{lj}:{sh}")), low(&open, &format!("{lj}:all"))), (0, 0));
+    service::settle(&db, None, quiet.id, false).await.unwrap();
     let r = service::reserve(&db, None, "LJ-100G", 40, Some("SH"), "SO-7").await.unwrap();
     service::reserve(&db, None, "LJ-100G", 1, Some("SH"), "SO-8").await.unwrap();
     let open = alerts::list(&db, &clerk, &AlertFilter::default()).await.unwrap();
-    let sh = warehouse_id(&db, "SH").await;
     assert_eq!(low(&open, &format!("{lj}:{sh}")), 1, "one alert, not one per movement");
     assert_eq!(low(&open, &format!("{lj}:all")), 0, "47 available in total");
     let alert = open.iter().find(|a| a.subject == format!("low_stock:{lj}:{sh}")).unwrap().clone();
