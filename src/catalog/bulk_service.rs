@@ -27,12 +27,13 @@ use std::fmt::Write as _;
 /// moves and other writers get their turn between chunks.
 const CHUNK_ROWS: usize = 2_000;
 
-/// Bind parameters per multi-row INSERT on SQLite at most. SQLite allows 32,766, but it looks
-/// a `$N` parameter up by name in a list, once when it parses and once when sqlx binds it, so
-/// a statement of n parameters costs n² / 2 steps: 30,000 parameters made the import slower
-/// than single-row INSERTs (3,451 rows/s). Statements of 999 (SQLite's old limit) keep that
-/// cost small and are still few. PostgreSQL gets its rows as one JSON document instead.
-const SQLITE_MAX_BINDS: usize = 999;
+/// Bind parameters per statement on SQLite at most: its limit. The statements use anonymous
+/// `?` parameters, which SQLite numbers as it parses and sqlx binds in order. A `$N`
+/// parameter is a name that SQLite looks up in a list, once when it parses and once when sqlx
+/// binds it, so a statement of n of them costs n² / 2 steps: 30,000 `$N` parameters made the
+/// import slower than single-row INSERTs (3,451 rows/s), and even statements of 999 spent a
+/// fifth of the import there. PostgreSQL gets its rows as one JSON document instead.
+const SQLITE_MAX_BINDS: usize = 32_766;
 
 fn invalid_file(message: &str) -> AppError {
     AppError::invalid("file", message)
@@ -184,7 +185,7 @@ async fn write_chunk(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, chu
         return Ok(false);
     }
     let codes: Vec<&str> = chunk.iter().flat_map(|p| p.product.skus.iter().map(|s| s.code.as_str())).collect();
-    let owners = owners_of(&mut tx, &codes).await?;
+    let owners = owners_of(&mut tx, db.backend, &codes).await?;
     let ids: Vec<i64> = owners.values().copied().collect::<HashSet<_>>().into_iter().collect();
     let current = current_products(&mut tx, &ids).await?;
     let may_change_prices = actor.can(Permission::PriceChange);
@@ -229,10 +230,10 @@ async fn write_chunk(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, chu
 }
 
 /// The product that owns each of `codes` that is in the catalog.
-async fn owners_of(conn: &mut AnyConnection, codes: &[&str]) -> AppResult<HashMap<String, i64>> {
+async fn owners_of(conn: &mut AnyConnection, backend: Backend, codes: &[&str]) -> AppResult<HashMap<String, i64>> {
     let mut owners = HashMap::new();
-    for part in codes.chunks(500) {
-        let sql = format!("SELECT code, product_id FROM skus WHERE code IN ({})", marks(1, part.len()));
+    for part in codes.chunks(4_000) {
+        let sql = format!("SELECT code, product_id FROM skus WHERE code IN ({})", marks(backend, 1, part.len()));
         let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
         for c in part {
             q = q.bind(*c);
@@ -278,8 +279,12 @@ async fn current_products(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<Ha
     Ok(out)
 }
 
-/// "$first, $first+1, …" for `n` parameters.
-fn marks(first: usize, n: usize) -> String {
+/// `n` parameters, numbered from `first`: "$first, $first+1, …" on PostgreSQL, "?, ?, …" on
+/// SQLite (see [`SQLITE_MAX_BINDS`]), where they must be the statement's only parameters.
+fn marks(backend: Backend, first: usize, n: usize) -> String {
+    if backend == Backend::Sqlite {
+        return vec!["?"; n].join(", ");
+    }
     let mut out = String::with_capacity(n * 6);
     for i in first..first + n {
         if i > first {
@@ -346,7 +351,7 @@ async fn insert_rows(conn: &mut AnyConnection, backend: Backend, table: &str, co
                         sql.push_str(", ");
                     }
                     sql.push('(');
-                    sql.push_str(&marks(i * width + 1, width));
+                    sql.push_str(&marks(backend, i * width + 1, width));
                     sql.push(')');
                 }
                 let mut q = sqlx::query(&sql);
