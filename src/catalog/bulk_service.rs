@@ -31,8 +31,9 @@ const CHUNK_ROWS: usize = 2_000;
 /// `?` parameters, which SQLite numbers as it parses and sqlx binds in order. A `$N`
 /// parameter is a name that SQLite looks up in a list, once when it parses and once when sqlx
 /// binds it, so a statement of n of them costs n² / 2 steps: 30,000 `$N` parameters made the
-/// import slower than single-row INSERTs (3,451 rows/s), and even statements of 999 spent a
-/// fifth of the import there. PostgreSQL gets its rows as one JSON document instead.
+/// import slower than single-row INSERTs (3,451 rows/s), and in statements of 999 it wrote
+/// 11,000 rows/s where `?` statements of up to 32,766 write 29,000 (BENCHMARKS.md, session
+/// 12). PostgreSQL gets its rows as one JSON document instead.
 const SQLITE_MAX_BINDS: usize = 32_766;
 
 fn invalid_file(message: &str) -> AppError {

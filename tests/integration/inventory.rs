@@ -168,8 +168,8 @@ on_both_backends!(low_stock_raises_one_alert_until_resolved, async |db: Db| {
     // Longjing 100 g: 58 in SH, reorder point 20. Reserving 40 leaves 18: alert in SH only.
     let lj = sku_id(&db, "LJ-100G").await;
     let sh = warehouse_id(&db, "SH").await;
-    // Stock that stays at or above the reorder point raises nothing (58 → 57), and its
-    // release (back to 58) clears nothing.
+    // Stock that stays at or above the reorder point raises nothing (58 → 57; the release
+    // brings it back to 58).
     let quiet = service::reserve(&db, None, "LJ-100G", 1, Some("SH"), "SO-6").await.unwrap();
     let open = alerts::list(&db, &clerk, &AlertFilter::default()).await.unwrap();
     assert_eq!((low(&open, &format!("{lj}:{sh}")), low(&open, &format!("{lj}:all"))), (0, 0));
