@@ -102,17 +102,17 @@ pub async fn move_stock(
     let available_delta = dh - dr;
     let quiet = reorder_point == 0 || (available_delta < 0 && active == 1 && balance.available() >= reorder_point);
     if available_delta != 0 && !quiet {
-        check_low_stock(conn, sku_id, warehouse_id, balance, available_delta > 0).await?;
+        check_low_stock(conn, sku_id, warehouse_id, reorder_point, balance, available_delta > 0).await?;
     }
     Ok(balance)
 }
 
-/// Raises a low-stock alert when available stock is below the SKU's reorder point, in this
-/// warehouse and in total over active warehouses (or brings its figures up to date); when
-/// stock `rising` is back above it, clears the alert. Falling stock never clears one.
-async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, here: Balance, rising: bool) -> AppResult<()> {
-    let (code, title, reorder_point, wh_code, total): (String, String, i64, String, i64) = sqlx::query_as(
-        "SELECT s.code, p.title, s.reorder_point, w.code, \
+/// Raises a low-stock alert when available stock is below the SKU's `reorder_point` (not 0),
+/// in this warehouse and in total over active warehouses (or brings its figures up to date);
+/// when stock `rising` is back above it, clears the alert. Falling stock never clears one.
+async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, reorder_point: i64, here: Balance, rising: bool) -> AppResult<()> {
+    let (code, title, wh_code, total): (String, String, String, i64) = sqlx::query_as(
+        "SELECT s.code, p.title, w.code, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses x ON x.id = l.warehouse_id \
            WHERE l.sku_id = s.id AND x.active = 1), 0) AS BIGINT) \
          FROM skus s JOIN products p ON p.id = s.product_id, warehouses w WHERE s.id = $1 AND w.id = $2",
@@ -121,9 +121,6 @@ async fn check_low_stock(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i6
     .bind(warehouse_id)
     .fetch_one(&mut *conn)
     .await?;
-    if reorder_point == 0 {
-        return Ok(());
-    }
     for (subject, available, warehouse) in [
         (format!("low_stock:{sku_id}:{warehouse_id}"), here.available(), Some(wh_code.as_str())),
         (format!("low_stock:{sku_id}:all"), total, None),
