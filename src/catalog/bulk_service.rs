@@ -17,6 +17,7 @@ use crate::accounts::Actor;
 use crate::domain::{format_money, now_millis, AppError, AppResult, Permission};
 use crate::server::db::Backend;
 use crate::server::Db;
+use futures::future;
 use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
@@ -137,6 +138,7 @@ pub async fn start_import(db: &Db, actor: &Actor, file_name: &str, text: &str) -
 /// is no longer running (the sweep took it for abandoned): another run may import the file
 /// again, which then finds the products written so far unchanged.
 pub async fn run_import(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, planned: Vec<PlannedProduct>) -> AppResult<()> {
+    let mut chunks = Vec::new();
     let mut start = 0;
     while start < planned.len() {
         let (mut end, mut rows) = (start, 0);
@@ -144,22 +146,34 @@ pub async fn run_import(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, 
             rows += planned[end].lines.len();
             end += 1;
         }
-        let chunk = &planned[start..end];
-        match write_chunk(db, actor, policy, job, chunk).await {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => {
-                tracing::warn!(job, error = %e, "import chunk failed; writing its products one by one");
-                for one in chunk {
-                    match write_chunk(db, actor, policy, job, std::slice::from_ref(one)).await {
-                        Ok(true) => {}
-                        Ok(false) => return Ok(()),
-                        Err(e) => report_unwritten(db, job, one, &e).await?,
+        chunks.push(&planned[start..end]);
+        start = end;
+    }
+    // PostgreSQL writes two chunks at once, on two connections: most of a chunk's time is
+    // the server maintaining indexes (the trigram index above all), one backend's work, so a
+    // second backend writes the other chunk meanwhile (BENCHMARKS.md, session 13). The chunks
+    // cannot collide: a SKU code appears in one planned product only. Both finish before a
+    // failed one is retried, so no half-done transaction holds a lock the retry waits for.
+    // SQLite has one writer.
+    let at_once = if db.backend == Backend::Postgres { 2 } else { 1 };
+    for group in chunks.chunks(at_once) {
+        let results = future::join_all(group.iter().map(|chunk| write_chunk(db, actor, policy, job, chunk))).await;
+        for (chunk, result) in group.iter().zip(results) {
+            match result {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(job, error = %e, "import chunk failed; writing its products one by one");
+                    for one in *chunk {
+                        match write_chunk(db, actor, policy, job, std::slice::from_ref(one)).await {
+                            Ok(true) => {}
+                            Ok(false) => return Ok(()),
+                            Err(e) => report_unwritten(db, job, one, &e).await?,
+                        }
                     }
                 }
             }
         }
-        start = end;
     }
     sqlx::query("UPDATE import_jobs SET state = $1, finished_at = $2 WHERE id = $3 AND state = $4")
         .bind(DONE)
@@ -174,15 +188,11 @@ pub async fn run_import(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, 
 /// One chunk in one transaction; `false` when the job is no longer running.
 async fn write_chunk(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, chunk: &[PlannedProduct]) -> AppResult<bool> {
     let mut tx = db.begin().await?;
-    // The heartbeat first: it checks the job is still ours to run, and on SQLite it takes the
-    // write lock before the chunk's reads, so what is read is what is written over.
-    let alive = sqlx::query("UPDATE import_jobs SET heartbeat_at = $1 WHERE id = $2 AND state = $3")
-        .bind(now_millis())
-        .bind(job)
-        .bind(RUNNING)
-        .execute(&mut *tx)
-        .await?;
-    if alive.rows_affected() != 1 {
+    // On SQLite the heartbeat comes first: it checks the job is still ours to run, and it
+    // takes the write lock before the chunk's reads, so what is read is what is written over.
+    // On PostgreSQL it comes last, with the progress: the job's row stays locked from its
+    // update to the commit, and a chunk written beside this one must not wait that long.
+    if db.backend == Backend::Sqlite && !still_running(&mut tx, job).await? {
         return Ok(false);
     }
     let codes: Vec<&str> = chunk.iter().flat_map(|p| p.product.skus.iter().map(|s| s.code.as_str())).collect();
@@ -212,22 +222,40 @@ async fn write_chunk(db: &Db, actor: &Actor, policy: &PricePolicy, job: i64, chu
     }
     insert_products(&mut tx, db.backend, actor.id, job, &creates).await?;
     if !bad.is_empty() {
-        add_to_report(&mut tx, job, bad).await?;
+        add_to_report(&mut tx, db.backend, job, bad).await?;
     }
     let rows: usize = chunk.iter().map(|p| p.lines.len()).sum();
-    sqlx::query(
+    let progress = sqlx::query(
         "UPDATE import_jobs SET done_rows = done_rows + $1, imported_products = imported_products + $2, updated_products = updated_products + $3, \
-         unchanged_products = unchanged_products + $4 WHERE id = $5",
+         unchanged_products = unchanged_products + $4, heartbeat_at = $5 WHERE id = $6 AND state = $7",
     )
     .bind(rows as i64)
     .bind(creates.len() as i64)
     .bind(updated)
     .bind(unchanged)
+    .bind(now_millis())
     .bind(job)
+    .bind(RUNNING)
     .execute(&mut *tx)
     .await?;
+    // The sweep took the job for abandoned meanwhile: this chunk is not written (the
+    // transaction rolls back as it drops).
+    if progress.rows_affected() != 1 {
+        return Ok(false);
+    }
     tx.commit().await?;
     Ok(true)
+}
+
+/// Renews the job's heartbeat; `false` when the job is no longer running.
+async fn still_running(conn: &mut AnyConnection, job: i64) -> AppResult<bool> {
+    let alive = sqlx::query("UPDATE import_jobs SET heartbeat_at = $1 WHERE id = $2 AND state = $3")
+        .bind(now_millis())
+        .bind(job)
+        .bind(RUNNING)
+        .execute(&mut *conn)
+        .await?;
+    Ok(alive.rows_affected() == 1)
 }
 
 /// The product that owns each of `codes` that is in the catalog.
@@ -493,9 +521,14 @@ async fn insert_products(conn: &mut AnyConnection, backend: Backend, actor_id: i
     Ok(())
 }
 
-/// Adds rows to the job's report, in line order.
-async fn add_to_report(conn: &mut AnyConnection, job: i64, rows: Vec<BadRow>) -> AppResult<()> {
-    let (report,): (String,) = sqlx::query_as("SELECT bad_rows FROM import_jobs WHERE id = $1").bind(job).fetch_one(&mut *conn).await?;
+/// Adds rows to the job's report, in line order. On PostgreSQL the report is read with the
+/// job's row locked: two chunks written at once would otherwise both read the report before
+/// either wrote it, and the second write would drop the first one's rows. (SQLite's write
+/// transactions take turns.)
+pub async fn add_to_report(conn: &mut AnyConnection, backend: Backend, job: i64, rows: Vec<BadRow>) -> AppResult<()> {
+    let lock = if backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+    let (report,): (String,) =
+        sqlx::query_as(&format!("SELECT bad_rows FROM import_jobs WHERE id = $1{lock}")).bind(job).fetch_one(&mut *conn).await?;
     let mut bad: Vec<BadRow> = serde_json::from_str(&report).unwrap_or_default();
     bad.extend(rows);
     bad.sort_by_key(|b| b.line);
@@ -520,7 +553,7 @@ async fn report_unwritten(db: &Db, job: i64, p: &PlannedProduct, e: &AppError) -
         .map(|(line, sku)| BadRow { line: *line, handle: p.handle.clone(), sku: sku.code.clone(), field: "file".into(), message: format!("could not be saved: {message}") })
         .collect();
     let mut tx = db.begin().await?;
-    add_to_report(&mut tx, job, rows).await?;
+    add_to_report(&mut tx, db.backend, job, rows).await?;
     sqlx::query("UPDATE import_jobs SET done_rows = done_rows + $1, heartbeat_at = $2 WHERE id = $3")
         .bind(p.lines.len() as i64)
         .bind(now_millis())

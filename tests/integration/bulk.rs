@@ -1,12 +1,13 @@
 //! CSV import and export of products, on both backends: good rows become drafts, bad rows
 //! are reported with their reason and leave nothing behind, an unusable file changes nothing,
 //! an export imports back, rows of known SKUs update their products by the catalog's rules,
-//! and imports of several chunks write every product exactly once.
+//! and imports of several chunks write every product exactly once and report every bad row,
+//! also when two chunks are written at once (PostgreSQL).
 
 use crate::on_both_backends;
 use crate::support::demo_actor;
 use shopflow::accounts::Actor;
-use shopflow::catalog::bulk::{ImportJob, DONE, NOT_EDITABLE};
+use shopflow::catalog::bulk::{BadRow, ImportJob, DONE, NOT_EDITABLE};
 use shopflow::catalog::bulk_service as bulk;
 use shopflow::catalog::service as catalog;
 use shopflow::catalog::PricePolicy;
@@ -324,3 +325,46 @@ on_both_backends!(bad_rows_in_the_middle_of_a_chunk_keep_the_good_rows_around_th
     assert_eq!(count(&db, "SELECT COUNT(*) FROM skus WHERE code IN ('MID-500-A', 'MID-700-A')").await, 0);
     assert_eq!(price_of(&db, "LJ-250G").await, 29_800);
 });
+
+on_both_backends!(bad_rows_found_in_chunks_written_at_once_are_all_reported, async |db: Db| {
+    let specialist = demo_actor(&db, "specialist@shopflow.test").await;
+    let products = count(&db, "SELECT COUNT(*) FROM products").await;
+    // Three chunks; on PostgreSQL the first two are written at once. Products 300 (first
+    // chunk) and 1,300 (second) each name a SKU of the listed Longjing with other content,
+    // which is found as each chunk is written, and goes into the one report both add to.
+    let file = many("TWO", 2_100, |_| false).replace("TWO-300-B,", "LJ-250G,").replace("TWO-1300-B,", "LJ-100G,");
+    let done = import(&db, &specialist, &file).await;
+    assert_eq!((done.total_rows, done.done_rows, done.imported_products), (4_200, 4_200, 2_098));
+    let why: Vec<_> = done.bad_rows.iter().map(|b| (b.line, b.field.as_str())).collect();
+    assert_eq!(why, [(602, "title"), (603, "handle"), (2_602, "title"), (2_603, "handle")]);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM products").await, products + 2_098);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM skus WHERE code IN ('TWO-300-A', 'TWO-1300-A')").await, 0);
+    assert_eq!((price_of(&db, "LJ-250G").await, price_of(&db, "LJ-100G").await), (29_800, 12_800));
+});
+
+/// On PostgreSQL two chunks are written at once, and each may add rows to the job's one
+/// report. The second to read the report waits for the first to commit and keeps its rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_added_to_a_report_at_once_keep_each_others() {
+    let Some(t) = crate::support::TestDb::postgres().await else { return };
+    let db = t.db.clone();
+    let specialist = demo_actor(&db, "specialist@shopflow.test").await;
+    let (job, _) = bulk::start_import(&db, &specialist, "f.csv", &many("R", 1, |_| false)).await.unwrap();
+    let bad = |line| BadRow { line, handle: "h".into(), sku: "s".into(), field: "file".into(), message: "m".into() };
+    let mut first = db.begin().await.unwrap();
+    bulk::add_to_report(&mut first, db.backend, job, vec![bad(20)]).await.unwrap();
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            bulk::add_to_report(&mut tx, db.backend, job, vec![bad(10)]).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    });
+    // The second reads the report meanwhile, or waits to.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let report = bulk::import_job(&db, job).await.unwrap().bad_rows;
+    assert_eq!(report.iter().map(|b| b.line).collect::<Vec<_>>(), [10, 20]);
+}
