@@ -29,7 +29,7 @@ async fn main() {
 async fn run(config: Config) -> Result<(), String> {
     // Mail written by any step or sweep links to the public address from here on.
     config.install();
-    let db = Db::connect(&config.database_url)
+    let db = Db::connect_with(&config.database_url, config.pg_connections)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
     db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;

@@ -12,6 +12,11 @@ OPTIONS:
 ENVIRONMENT:
   DATABASE_URL             sqlite://path/to/file.db or postgres://user@host/db
                            (default: sqlite://data/shopflow.db, created on first run)
+  SHOPFLOW_PG_CONNECTIONS  connections this instance keeps to PostgreSQL (default 32);
+                           with several instances their sum must stay under the
+                           server's max_connections. Fewer suit a shop whose orders
+                           crowd onto a few SKUs (a flash sale), more one whose
+                           transactions touch different rows
   LEPTOS_SITE_ADDR         address to listen on (default 127.0.0.1:3000)
   LEPTOS_SITE_ROOT         folder with the built site assets (default target/site)
   RUST_LOG                 log filter, e.g. info or shopflow=debug (default info)
@@ -62,6 +67,8 @@ ENVIRONMENT:
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     pub database_url: String,
+    /// The PostgreSQL pool's size (SQLite has one writer and its own readers).
+    pub pg_connections: u32,
     pub secure_cookies: bool,
     pub trust_proxy: bool,
     pub demo: bool,
@@ -193,6 +200,7 @@ impl Config {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_string()),
+            pg_connections: (number("SHOPFLOW_PG_CONNECTIONS", i64::from(crate::server::db::PG_CONNECTIONS)) as u32).clamp(1, 1_000),
             secure_cookies: flag("SHOPFLOW_SECURE_COOKIES"),
             trust_proxy: flag("SHOPFLOW_TRUST_PROXY"),
             demo: flag("SHOPFLOW_DEMO") || args.iter().any(|a| a == "--demo"),

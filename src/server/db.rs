@@ -180,15 +180,31 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// PostgreSQL connections per instance unless configured (`SHOPFLOW_PG_CONNECTIONS`). The
+/// best size depends on the work (BENCHMARKS.md, session 13, 2 cores with the load beside
+/// PostgreSQL). Transactions that queue for the same rows go faster through fewer connections:
+/// with 8 instead of 32, 16 customers ordering from 4 SKUs placed 1,093-1,209 orders/s instead
+/// of 889-1,020, because a row stays locked until its commit is flushed. Transactions that
+/// touch different rows go faster through more: reservations over 10,000 SKUs fell from
+/// 3,421-3,821/s to 2,136-2,144/s and workflow actions from 5,423-5,696/s to 4,630-4,952/s,
+/// because concurrent commits share their WAL flushes. So the default stays 32.
+pub const PG_CONNECTIONS: u32 = 32;
+
 impl Db {
+    /// Opens the database at `url` with the default pool sizes.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        Self::connect_with(url, PG_CONNECTIONS).await
+    }
+
+    /// Opens the database at `url`; on PostgreSQL with a pool of `pg_connections`.
+    pub async fn connect_with(url: &str, pg_connections: u32) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // No ping before each use: it is a round trip per checkout of a connection, and an
             // order takes four. A connection that died with the server fails its one request
             // (503, "try again") and leaves the pool; the next request gets a fresh one.
             let pool = AnyPoolOptions::new()
-                .max_connections(32)
+                .max_connections(pg_connections.max(1))
                 .test_before_acquire(false)
                 .acquire_timeout(std::time::Duration::from_secs(10))
                 .connect(url)

@@ -98,6 +98,16 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The address of this PostgreSQL test database (`None` on SQLite), to open another pool on it.
+    pub fn postgres_url(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::Postgres { admin_url, name } => admin_url.rsplit_once('/').map(|(base, _)| format!("{base}/{name}")),
+            Cleanup::File(_) => None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let db = self.db.clone();

@@ -180,3 +180,19 @@ async fn sqlite_readers_refuse_to_write() {
     let done = sqlx::query("UPDATE roles SET name = name").execute(t.db.writer()).await.unwrap();
     assert_eq!(done.rows_affected() as i64, roles);
 }
+
+/// The PostgreSQL pool has the size the configuration gives it (`SHOPFLOW_PG_CONNECTIONS`):
+/// with two connections, two transactions run at once and a third waits for one of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_pool_has_the_configured_size() {
+    let Some(t) = crate::support::TestDb::postgres().await else { return };
+    let db = shopflow::server::Db::connect_with(&t.postgres_url().unwrap(), 2).await.unwrap();
+    let first = db.begin().await.unwrap();
+    let second = db.begin().await.unwrap();
+    let third = tokio::time::timeout(std::time::Duration::from_millis(300), db.begin()).await;
+    assert!(third.is_err(), "a third transaction got a connection of a pool of two");
+    drop(first);
+    let third = tokio::time::timeout(std::time::Duration::from_secs(5), db.begin()).await.expect("the freed connection is handed on").unwrap();
+    drop((second, third));
+    db.close().await;
+}
