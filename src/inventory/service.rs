@@ -1,5 +1,6 @@
 //! Inventory on the server: the ledger, reservations, warehouses and inbound receipts.
-//! Every balance change goes through [`move_stock`], inside the caller's transaction.
+//! Every balance change goes through [`change_balance`] (with its movement recorded by
+//! [`record_movement`]; [`move_stock`] does both), inside the caller's transaction.
 
 use super::*;
 use crate::accounts::Actor;
@@ -40,6 +41,14 @@ pub async fn move_stock(
     reason: &str,
     actor_id: Option<i64>,
 ) -> AppResult<Balance> {
+    let balance = change_balance(conn, sku_id, warehouse_id, kind, quantity).await?;
+    record_movement(conn, sku_id, warehouse_id, kind, quantity, reference, reason, actor_id).await?;
+    Ok(balance)
+}
+
+/// The balance half of [`move_stock`]: the guarded update and the low-stock check. Its caller
+/// records the movement in the same transaction, before or after ([`record_movement`]).
+pub async fn change_balance(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, kind: MovementKind, quantity: i64) -> AppResult<Balance> {
     let (dh, dr) = kind.deltas(quantity)?;
     // The SKU's reorder point and whether the warehouse is active come back with the new
     // balance, so that the low-stock check below reads nothing when it has nothing to do.
@@ -78,6 +87,32 @@ pub async fn move_stock(
     let Some((on_hand, reserved, reorder_point, active)) = after else {
         return Err(AppError::Conflict("the stock changed; try again".into()));
     };
+    let balance = Balance { on_hand, reserved };
+    // Only a change of what is available can cross the reorder point (a commit does not).
+    // Falling stock that stays at or above the reorder point in an active warehouse can raise
+    // nothing (the total over active warehouses is at least this warehouse's) and falling
+    // stock never clears an alert: most reservations end here, a statement shorter.
+    let available_delta = dh - dr;
+    let quiet = reorder_point == 0 || (available_delta < 0 && active == 1 && balance.available() >= reorder_point);
+    if available_delta != 0 && !quiet {
+        check_low_stock(conn, sku_id, warehouse_id, reorder_point, balance, available_delta > 0).await?;
+    }
+    Ok(balance)
+}
+
+/// The ledger half of [`move_stock`]: the movement's row.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_movement(
+    conn: &mut AnyConnection,
+    sku_id: i64,
+    warehouse_id: i64,
+    kind: MovementKind,
+    quantity: i64,
+    reference: &str,
+    reason: &str,
+    actor_id: Option<i64>,
+) -> AppResult<()> {
+    let (dh, dr) = kind.deltas(quantity)?;
     sqlx::query(
         "INSERT INTO stock_movements (sku_id, warehouse_id, kind, quantity, on_hand_delta, reserved_delta, reference, reason, actor_id, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -94,17 +129,7 @@ pub async fn move_stock(
     .bind(now_millis())
     .execute(&mut *conn)
     .await?;
-    let balance = Balance { on_hand, reserved };
-    // Only a change of what is available can cross the reorder point (a commit does not).
-    // Falling stock that stays at or above the reorder point in an active warehouse can raise
-    // nothing (the total over active warehouses is at least this warehouse's) and falling
-    // stock never clears an alert: most reservations end here, a statement shorter.
-    let available_delta = dh - dr;
-    let quiet = reorder_point == 0 || (available_delta < 0 && active == 1 && balance.available() >= reorder_point);
-    if available_delta != 0 && !quiet {
-        check_low_stock(conn, sku_id, warehouse_id, reorder_point, balance, available_delta > 0).await?;
-    }
-    Ok(balance)
+    Ok(())
 }
 
 /// Raises a low-stock alert when available stock is below the SKU's `reorder_point` (not 0),
@@ -244,7 +269,17 @@ pub async fn reserve(
 /// Holds `quantity` of a SKU in one warehouse for `reference`, in the caller's transaction;
 /// returns the reservation's id. A conflict (not enough available) changes nothing.
 pub async fn reserve_in(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, quantity: i64, reference: &str, actor_id: Option<i64>) -> AppResult<i64> {
-    move_stock(conn, sku_id, warehouse_id, MovementKind::Reserve, quantity, reference, "reserved for order", actor_id).await?;
+    change_balance(conn, sku_id, warehouse_id, MovementKind::Reserve, quantity).await?;
+    record_hold(conn, sku_id, warehouse_id, quantity, reference, actor_id).await
+}
+
+/// The records of a reservation — the reservation itself and its movement in the ledger —
+/// without the balance: the caller reserves the units with [`change_balance`]
+/// (`MovementKind::Reserve`) before its transaction commits, and rolls the transaction back
+/// if that fails. This lets a caller take the balance row's lock last: on PostgreSQL the row
+/// stays locked until the commit, and competing orders for the SKU wait that long.
+pub async fn record_hold(conn: &mut AnyConnection, sku_id: i64, warehouse_id: i64, quantity: i64, reference: &str, actor_id: Option<i64>) -> AppResult<i64> {
+    record_movement(conn, sku_id, warehouse_id, MovementKind::Reserve, quantity, reference, "reserved for order", actor_id).await?;
     let now = now_millis();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO reservations (sku_id, warehouse_id, quantity, state, reference, created_by, created_at, updated_at) \

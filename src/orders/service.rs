@@ -7,7 +7,7 @@ use super::*;
 use crate::accounts::Actor;
 use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit, Transition};
-use crate::inventory::service::{move_stock, on_sku, reserve_in, settle_in};
+use crate::inventory::service::{change_balance, move_stock, on_sku, record_hold, settle_in};
 use crate::inventory::MovementKind;
 use crate::server::db::{is_unique_violation, like_escape};
 use crate::server::Db;
@@ -251,6 +251,7 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
     plan.sort_by_key(|(line, wh, _)| (wanted[*line].0, *wh));
     let reference = format!("order #{order_id}");
     let mut shipments: HashMap<i64, i64> = HashMap::new();
+    let mut held = Vec::with_capacity(plan.len());
     for (line, wh, quantity) in plan {
         let shipment = match shipments.get(&wh) {
             Some(s) => *s,
@@ -264,12 +265,7 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
                 s
             }
         };
-        let sku_id = wanted[line].0;
-        // A competing order may have taken the units since they were counted.
-        let reservation = reserve_in(conn, sku_id, wh, quantity, &reference, Some(actor_id)).await.map_err(|e| match e {
-            AppError::Conflict(_) => short(sku_id),
-            other => other,
-        })?;
+        let reservation = record_hold(conn, wanted[line].0, wh, quantity, &reference, Some(actor_id)).await?;
         sqlx::query("INSERT INTO order_allocations (order_line_id, shipment_id, reservation_id, quantity) VALUES ($1, $2, $3, $4)")
             .bind(line_ids[line])
             .bind(shipment)
@@ -277,6 +273,18 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
             .bind(quantity)
             .execute(&mut *conn)
             .await?;
+        held.push((wanted[line].0, wh, quantity));
+    }
+    // The balances last, in the fixed order: from its update to the commit a balance row is
+    // locked on PostgreSQL, and every other order for the SKU waits. With the records written
+    // first, the lock covers only these updates, the audit event and the commit (orders/s in
+    // BENCHMARKS.md, session 13). A competing order may have taken the units since they were
+    // counted: then the order fails and its transaction, records included, rolls back.
+    for (sku_id, wh, quantity) in held {
+        change_balance(conn, sku_id, wh, MovementKind::Reserve, quantity).await.map_err(|e| match e {
+            AppError::Conflict(_) => short(sku_id),
+            other => other,
+        })?;
     }
     Ok(())
 }

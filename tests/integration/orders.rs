@@ -273,6 +273,8 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
     inventory::reserve(&db, None, "CUP-CEL-80", on_hand - reserved - 10, None, "held back").await.unwrap();
     let orders_before = count(&db, "SELECT COUNT(*) FROM orders").await;
+    let held = "SELECT COUNT(*) FROM reservations r JOIN skus s ON s.id = r.sku_id WHERE s.code = 'CUP-CEL-80' AND r.state = 'held'";
+    let held_before = count(&db, held).await;
     let mut racers = Vec::new();
     for n in 0..64 {
         let c = customer(&db, n).await;
@@ -296,6 +298,9 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 10);
     let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
     assert_eq!(on_hand, reserved, "every unit is held, none twice");
+    // The losers' records (reservations, movements) went with their orders.
+    assert_eq!(count(&db, held).await, held_before + 10);
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 
     // One customer's checkout submitted five times at once: one order.
     let cathy = demo_actor(&db, "customer@shopflow.test").await;
