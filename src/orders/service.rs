@@ -251,8 +251,7 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
     plan.sort_by_key(|(line, wh, _)| (wanted[*line].0, *wh));
     let reference = format!("order #{order_id}");
     let mut shipments: HashMap<i64, i64> = HashMap::new();
-    let mut held = Vec::with_capacity(plan.len());
-    for (line, wh, quantity) in plan {
+    for &(line, wh, quantity) in &plan {
         let shipment = match shipments.get(&wh) {
             Some(s) => *s,
             None => {
@@ -273,14 +272,14 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
             .bind(quantity)
             .execute(&mut *conn)
             .await?;
-        held.push((wanted[line].0, wh, quantity));
     }
     // The balances last, in the fixed order: from its update to the commit a balance row is
     // locked on PostgreSQL, and every other order for the SKU waits. With the records written
     // first, the lock covers only these updates, the audit event and the commit (orders/s in
     // BENCHMARKS.md, session 13). A competing order may have taken the units since they were
     // counted: then the order fails and its transaction, records included, rolls back.
-    for (sku_id, wh, quantity) in held {
+    for (line, wh, quantity) in plan {
+        let sku_id = wanted[line].0;
         change_balance(conn, sku_id, wh, MovementKind::Reserve, quantity).await.map_err(|e| match e {
             AppError::Conflict(_) => short(sku_id),
             other => other,
