@@ -27,6 +27,7 @@ use crate::tickets::pages::{MyTicketList, MyTicketPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::logistics::pages::CarriersPage;
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -58,7 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(SessionResource(Resource::new(|| (), |_| get_session_info())));
+    provide_context(SessionResource(resource(|| (), |_| get_session_info())));
     provide_context(I18n(RwSignal::new(Lang::En)));
     provide_context(NoticesChanged(RwSignal::new(0)));
     view! {

@@ -10,6 +10,7 @@ use crate::app::reload_to;
 use crate::components::{current_user, error_text, FieldError, FormError, RequirePermission, RequireUser, WithSession};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
@@ -178,7 +179,7 @@ pub fn AdminUsers() -> impl IntoView {
 #[component]
 fn AdminUsersInner() -> impl IntoView {
     let i18n = use_i18n();
-    let users = Resource::new(|| (), |_| list_users());
+    let users = resource(|| (), |_| list_users());
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -321,7 +322,7 @@ enum RoleOp {
 #[component]
 fn AdminRolesInner() -> impl IntoView {
     let i18n = use_i18n();
-    let roles = Resource::new(|| (), |_| list_roles());
+    let roles = resource(|| (), |_| list_roles());
     let op = Action::new(|op: &RoleOp| {
         let op = op.clone();
         async move {
@@ -417,7 +418,7 @@ pub fn AuditLogPage() -> impl IntoView {
 fn AuditInner() -> impl IntoView {
     let i18n = use_i18n();
     let entity = RwSignal::new(String::new());
-    let events = Resource::new(move || entity.get(), |e| audit_log((!e.is_empty()).then_some(e)));
+    let events = resource(move || entity.get(), |e| audit_log((!e.is_empty()).then_some(e)));
     view! {
         <section class="page" data-page="audit">
             <h1>{i18n.t("nav.audit")}</h1>

@@ -6,6 +6,7 @@ use super::{Alert, AlertFilter, ACKNOWLEDGED, OPEN, RESOLVED};
 use crate::components::{error_text, FormError, RequireStaff};
 use crate::domain::format_time;
 use crate::i18n::{tr, use_i18n, Lang};
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -63,7 +64,7 @@ pub fn AlertInbox(kind: &'static str) -> impl IntoView {
     let state = move || query.read().get("alerts").unwrap_or_default();
     let ack = ServerAction::<AcknowledgeAlert>::new();
     let resolve = ServerAction::<ResolveAlert>::new();
-    let alerts = Resource::new(
+    let alerts = resource(
         move || (state(), ack.version().get(), resolve.version().get()),
         move |(state, _, _)| list_alerts(AlertFilter { state, kind: kind.to_string() }),
     );

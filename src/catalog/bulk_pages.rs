@@ -8,6 +8,7 @@ use crate::components::{loading, FieldError, FormError, RequirePermission};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::html::Input;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -43,13 +44,13 @@ fn ImportInner() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let outcome = RwSignal::new(None::<Result<(), AppError>>);
     let busy = RwSignal::new(false);
-    let job = Resource::new(move || (job_id.get(), tick.get()), |(id, _)| async move {
+    let job = resource(move || (job_id.get(), tick.get()), |(id, _)| async move {
         match id {
             Some(id) => get_import(id).await.map(Some),
             None => Ok(None),
         }
     });
-    let recent = Resource::new(move || job_id.get().map(|_| tick.get()), |_| list_imports());
+    let recent = resource(move || job_id.get().map(|_| tick.get()), |_| list_imports());
     // While the import runs, look again shortly: its progress is in the database.
     Effect::new(move |_| {
         if let Some(Ok(Some(j))) = job.get() {

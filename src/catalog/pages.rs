@@ -10,6 +10,7 @@ use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuIn
 use crate::components::{loading, param_id, error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -38,7 +39,7 @@ fn ListInner() -> impl IntoView {
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
     let q = move || query.read().get("q").unwrap_or_default();
-    let items = Resource::new(move || (state(), q()), |(s, q)| list_products(s, q));
+    let items = resource(move || (state(), q()), |(s, q)| list_products(s, q));
     let can_edit = crate::components::current_user().is_some_and(|a| a.can(Permission::ProductEdit));
     let can_categories = crate::components::current_user().is_some_and(|a| a.can(Permission::CategoryManage));
     view! {
@@ -122,7 +123,7 @@ pub fn ProductNew() -> impl IntoView {
 #[component]
 fn NewInner() -> impl IntoView {
     let i18n = use_i18n();
-    let categories = Resource::new(|| (), |_| list_categories());
+    let categories = resource(|| (), |_| list_categories());
     let create = LISTING.action("create").expect("declared");
     view! {
         <section class="page" data-page="product-new">
@@ -149,7 +150,7 @@ pub fn ProductEdit() -> impl IntoView {
 fn EditInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let data = Resource::new(id, |id| async move {
+    let data = resource(id, |id| async move {
         let detail = get_product(id).await?;
         Ok::<_, AppError>((detail, list_categories().await?))
     });
@@ -307,7 +308,7 @@ fn DetailInner() -> impl IntoView {
     let done = crate::components::successes(act.into());
     let repriced = crate::components::successes(change.into());
     let images_changed = RwSignal::new(0usize);
-    let detail = Resource::new(move || (id(), done.get(), repriced.get(), images_changed.get()), |(id, ..)| get_product(id));
+    let detail = resource(move || (id(), done.get(), repriced.get(), images_changed.get()), |(id, ..)| get_product(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="product-detail">
@@ -405,7 +406,7 @@ fn CategoriesInner() -> impl IntoView {
     let i18n = use_i18n();
     let create = ServerAction::<CreateCategory>::new();
     let rename = ServerAction::<RenameCategory>::new();
-    let tree = Resource::new(move || (create.version().get(), rename.version().get()), |_| list_categories());
+    let tree = resource(move || (create.version().get(), rename.version().get()), |_| list_categories());
     let created = Signal::derive(move || create.value().get());
     let renamed = Signal::derive(move || rename.value().get());
     view! {
@@ -482,8 +483,8 @@ fn CatalogInner() -> impl IntoView {
             page: get("page").parse().unwrap_or(1),
         }
     });
-    let results = Resource::new(move || query.get(), search_catalog);
-    let facets = Resource::new(|| (), |_| async move { Ok::<_, AppError>((list_categories().await?, catalog_tags().await?)) });
+    let results = resource(move || query.get(), search_catalog);
+    let facets = resource(|| (), |_| async move { Ok::<_, AppError>((list_categories().await?, catalog_tags().await?)) });
     view! {
         <section class="page" data-page="catalog">
             <h1>{i18n.t("catalog.title")}</h1>
@@ -590,7 +591,7 @@ pub fn CatalogProductPage() -> impl IntoView {
 fn CatalogProductInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let product = Resource::new(id, get_catalog_product);
+    let product = resource(id, get_catalog_product);
     view! {
         <section class="page" data-page="catalog-product">
             <Suspense fallback=loading>
@@ -663,7 +664,7 @@ fn PricingPanel(
     let can_promo = listed && actor.as_ref().is_some_and(|a| a.can(Permission::PromoSchedule));
     let (changed, scheduled, cancelled) =
         (crate::components::successes(change.into()), crate::components::successes(schedule.into()), crate::components::successes(cancel.into()));
-    let pricing = Resource::new(move || (changed.get(), scheduled.get(), cancelled.get()), move |_| product_pricing(product_id));
+    let pricing = resource(move || (changed.get(), scheduled.get(), cancelled.get()), move |_| product_pricing(product_id));
     let change_result = Signal::derive(move || change.value().get());
     let schedule_result = Signal::derive(move || schedule.value().get());
     let cancel_result = Signal::derive(move || cancel.value().get());
@@ -788,7 +789,7 @@ fn ApprovalsInner() -> impl IntoView {
     let done = crate::components::successes(act.into());
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
-    let list = Resource::new(move || (state(), done.get()), |(s, _)| list_price_approvals(s));
+    let list = resource(move || (state(), done.get()), |(s, _)| list_price_approvals(s));
     let result = Signal::derive(move || act.value().get());
     let me = crate::components::current_user().map(|a| a.id).unwrap_or(0);
     view! {

@@ -19,13 +19,53 @@ pub fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
     move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
 }
 
+/// How a resource's value travels from the server's render to the hydrating client: JSON,
+/// read back with `serde_json::from_slice`, the reader server functions use for their answers.
+/// Leptos' default codec reads with `from_str`, and serde compiles a type's deserializer once
+/// per reader: with both, every page's data type was in the WASM twice (serde_json's code
+/// 880 KB before wasm-opt, 476 KB with one reader; BENCHMARKS.md, session 14).
+pub struct JsonData;
+
+impl<T: serde::Serialize> leptos::server::codee::Encoder<T> for JsonData {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, serde_json::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> leptos::server::codee::Decoder<T> for JsonData {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(encoded: &str) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(encoded.as_bytes())
+    }
+}
+
+/// A page's data, loaded on the server and handed to the client with [`JsonData`].
+pub type Data<T> = Resource<T, JsonData>;
+
+/// [`Resource::new`] with [`JsonData`]: every page loads its data through this (a test keeps
+/// `Resource::new` out of the sources).
+#[track_caller]
+pub fn resource<T, S, Fut>(source: impl Fn() -> S + Send + Sync + 'static, fetcher: impl Fn(S) -> Fut + Send + Sync + 'static) -> Data<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    S: PartialEq + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
+
 /// The signed-in user of this page, as the server reported it.
 #[derive(Clone)]
 pub struct CurrentUser(pub Option<Actor>);
 
 /// The session of this page, loaded once and shared by every part that needs it.
 #[derive(Clone, Copy)]
-pub struct SessionResource(pub Resource<Result<SessionInfo, AppError>>);
+pub struct SessionResource(pub Data<Result<SessionInfo, AppError>>);
 
 /// Renders its children once the session is known, with the user and the language in
 /// context. The router's routes stay outside of it so that they can be listed statically.
@@ -566,5 +606,40 @@ mod tests {
         assert!(error_text(&line, Lang::Zh).contains("最多可退 1"), "{}", error_text(&line, Lang::Zh));
         // Unknown messages stay as they are.
         assert_eq!(error_text(&AppError::Conflict("no such thing 4".into()), Lang::Zh), "no such thing 4");
+    }
+
+    #[test]
+    fn page_data_reads_back_what_the_server_wrote() {
+        use leptos::server::codee::{string::JsonSerdeCodec, Decoder, Encoder};
+        let info: Result<SessionInfo, AppError> = Ok(SessionInfo { actor: None, lang: Lang::Zh });
+        let written = <JsonData as Encoder<_>>::encode(&info).unwrap();
+        // The same text Leptos' own codec writes, so nothing between server and client changes.
+        assert_eq!(written, <JsonSerdeCodec as Encoder<_>>::encode(&info).unwrap());
+        let read: Result<SessionInfo, AppError> = <JsonData as Decoder<_>>::decode(&written).unwrap();
+        assert_eq!(read.unwrap().lang, Lang::Zh);
+        let refused: Result<Result<SessionInfo, AppError>, _> = <JsonData as Decoder<_>>::decode(r#"{"Err":"Forbidden"}"#);
+        assert!(matches!(refused, Ok(Err(AppError::Forbidden))), "{refused:?}");
+        assert!(<JsonData as Decoder<Result<SessionInfo, AppError>>>::decode("{not json").is_err());
+    }
+
+    /// `Resource::new` reads with another JSON reader than server functions do, which puts a
+    /// second copy of every data type's deserializer into the WASM: pages use [`resource`].
+    #[test]
+    fn pages_load_their_data_through_one_json_reader() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let needle = ["Resource", "::new("].concat();
+                    found.extend(text.lines().enumerate().filter(|(_, l)| l.contains(&needle)).map(|(n, _)| format!("{}:{}", path.display(), n + 1)));
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.is_empty(), "use components::resource instead of Resource::new at {found:?}");
     }
 }

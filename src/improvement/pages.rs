@@ -9,6 +9,7 @@ use crate::components::{
 };
 use crate::domain::{format_time, Department, Permission};
 use crate::i18n::{tr, use_i18n};
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
@@ -62,7 +63,7 @@ fn ListInner() -> impl IntoView {
     let i18n = use_i18n();
     let state = RwSignal::new(String::new());
     let mine = RwSignal::new(false);
-    let items = Resource::new(
+    let items = resource(
         move || (state.get(), mine.get()),
         |(state, mine)| list_suggestions(SuggestionFilter { state: (!state.is_empty()).then_some(state), department: None, mine }),
     );
@@ -141,7 +142,7 @@ fn DetailInner() -> impl IntoView {
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let act = ServerAction::<ActOnSuggestion>::new();
     let done = crate::components::successes(act.into());
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_suggestion(id));
+    let detail = resource(move || (id(), done.get()), |(id, _)| get_suggestion(id));
     let result = Signal::derive(move || act.value().get());
     view! {
         <section class="page" data-page="improvement-detail">

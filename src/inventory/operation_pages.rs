@@ -9,6 +9,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, open_when_saved, param_id, step_action, step_box, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_money, format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub fn TransferList() -> impl IntoView {
 fn TransfersInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_transfers);
+    let list = resource(move || query.read().get("state").unwrap_or_default(), list_transfers);
     let can_request = current_user().is_some_and(|a| a.can(Permission::StockTransfer));
     view! {
         <section class="page" data-page="transfers">
@@ -126,7 +127,7 @@ fn TransferInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, arrivals): TransferArgs| act_on_transfer(id, version, action, fields, arrivals));
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_transfer(id));
+    let detail = resource(move || (id(), done.get()), |(id, _)| get_transfer(id));
     view! {
         <section class="page" data-page="transfer-detail">
             <Transition fallback=loading>
@@ -226,7 +227,7 @@ pub fn CountList() -> impl IntoView {
 fn CountsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_counts);
+    let list = resource(move || query.read().get("state").unwrap_or_default(), list_counts);
     let can_start = current_user().is_some_and(|a| a.can(Permission::StockCount));
     view! {
         <section class="page" data-page="counts">
@@ -333,7 +334,7 @@ fn CountInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, entries): CountArgs| act_on_count(id, version, action, fields, entries));
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_count(id));
+    let detail = resource(move || (id(), done.get()), |(id, _)| get_count(id));
     view! {
         <section class="page" data-page="count-detail">
             <Transition fallback=loading>

@@ -10,6 +10,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, param_id, step_action, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ fn StockInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
-    let rows = Resource::new(q, search_stock);
+    let rows = resource(q, search_stock);
     view! {
         <section class="page" data-page="stock">
             <h1>{i18n.t("stock.title")}</h1>
@@ -97,7 +98,7 @@ pub fn StockDetailPage() -> impl IntoView {
 fn StockDetailInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
-    let detail = Resource::new(id, get_stock);
+    let detail = resource(id, get_stock);
     let signed = |n: i64| if n > 0 { format!("+{n}") } else { n.to_string() };
     view! {
         <section class="page" data-page="stock-detail">
@@ -168,7 +169,7 @@ fn WarehousesInner() -> impl IntoView {
         let w = w.clone();
         async move { create_warehouse(w).await }
     });
-    let list = Resource::new(move || (toggle.version().get(), create.version().get()), |_| list_warehouses());
+    let list = resource(move || (toggle.version().get(), create.version().get()), |_| list_warehouses());
     let created = Signal::derive(move || create.value().get());
     let (code, name, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     Effect::new(move |_| {
@@ -244,7 +245,7 @@ fn ReceiptsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
-    let list = Resource::new(state, list_receipts);
+    let list = resource(state, list_receipts);
     let can_register = current_user().is_some_and(|a| a.can(Permission::ReceiptRegister));
     view! {
         <section class="page" data-page="receipts">
@@ -334,7 +335,7 @@ pub(super) fn WarehouseSelect(
     #[prop(optional)] preset: usize,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let warehouses = Resource::new(|| (), |_| list_warehouses());
+    let warehouses = resource(|| (), |_| list_warehouses());
     view! {
         <Suspense fallback=loading>
             {move || Suspend::new(async move {
@@ -425,7 +426,7 @@ fn ReceiptInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, lines): ActArgs| act_on_receipt(id, version, action, fields, lines));
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_receipt(id));
+    let detail = resource(move || (id(), done.get()), |(id, _)| get_receipt(id));
     view! {
         <section class="page" data-page="receipt-detail">
             <Transition fallback=loading>

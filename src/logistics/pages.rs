@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
 use crate::domain::{format_money, format_time, price_label, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]
@@ -48,7 +49,7 @@ fn CarriersInner() -> impl IntoView {
         async move { new_carrier_secret(id).await.map(|secret| (id, secret)) }
     });
     let (carriers_saved, services_saved, secrets_made) = (successes(carrier_save), successes(service_save), successes(secret_make));
-    let list = Resource::new(
+    let list = resource(
         move || (toggle_carrier.version().get(), toggle_service.version().get(), carriers_saved.get(), services_saved.get(), secrets_made.get()),
         |_| list_carriers(),
     );

@@ -7,6 +7,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, FormError, RequireUser};
 use crate::domain::format_time;
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
@@ -60,7 +61,7 @@ fn NotificationsInner() -> impl IntoView {
     let changed = changed();
     let mark_all = ServerAction::<MarkAllNotificationsRead>::new();
     // The list and the bell both count again when something here was marked read.
-    let inbox = Resource::new(move || changed.get(), |_| list_notifications());
+    let inbox = resource(move || changed.get(), |_| list_notifications());
     Effect::new(move |_| {
         if mark_all.value().with(|v| matches!(v, Some(Ok(_)))) {
             changed.update(|n| *n += 1);

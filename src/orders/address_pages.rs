@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, successes, FieldError, FormError, RequirePermission};
 use crate::domain::Permission;
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]
@@ -25,7 +26,7 @@ fn AddressBookInner() -> impl IntoView {
         async move { save_address(id, input).await }
     });
     let saved = successes(save);
-    let list = Resource::new(move || (remove.version().get(), make_default.version().get(), saved.get()), |_| my_addresses());
+    let list = resource(move || (remove.version().get(), make_default.version().get(), saved.get()), |_| my_addresses());
     let result = Signal::derive(move || save.value().get());
     let row_result = Signal::derive(move || remove.value().get().or_else(|| make_default.value().get()));
     let editing = RwSignal::new(None::<i64>);

@@ -9,6 +9,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, error_text, loading, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ fn OrderQueueInner() -> impl IntoView {
         async move { confirm_orders(orders).await }
     });
     let confirmed = successes(confirm);
-    let list = Resource::new(move || (state(), q(), confirmed.get()), |(s, q, _)| list_orders(s, q));
+    let list = resource(move || (state(), q(), confirmed.get()), |(s, q, _)| list_orders(s, q));
     let chosen = RwSignal::new(Vec::<(i64, i64)>::new());
     let can_confirm = current_user().is_some_and(|a| a.can(Permission::OrderReview));
     let bulk_result = Signal::derive(move || confirm.value().get());
@@ -145,7 +146,7 @@ fn OrderDeskInner() -> impl IntoView {
     let reported = successes(report);
     let report_result = Signal::derive(move || report.value().get().map(|r| r.map(|_| ())));
     let (ex_step, ex_done, ex_result) = step_action(|(id, version, action, fields): ExceptionStepArgs| act_on_exception(id, version, action, fields));
-    let detail = Resource::new(move || (id(), done.get(), news.get(), reported.get(), ex_done.get()), |(id, ..)| get_order(id));
+    let detail = resource(move || (id(), done.get(), news.get(), reported.get(), ex_done.get()), |(id, ..)| get_order(id));
     view! {
         <section class="page" data-page="order-detail">
             <Transition fallback=loading>

@@ -9,6 +9,7 @@ use crate::components::{current_user, loading, step_box, successes, FieldError, 
 use crate::engine::{Field, FieldKind};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;
@@ -22,7 +23,7 @@ pub fn ExceptionList() -> impl IntoView {
 fn ExceptionListInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_exceptions);
+    let list = resource(move || query.read().get("state").unwrap_or_default(), list_exceptions);
     view! {
         <section class="page" data-page="exceptions">
             <div class="page-head">

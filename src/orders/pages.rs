@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, param_id, step_box, successes, FieldError, FormError, RequirePermission, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -71,7 +72,7 @@ pub fn TrackingList(events: Vec<super::TrackingEvent>) -> impl IntoView {
 #[component]
 pub fn ProductReviewsPanel(product_id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let reviews = Resource::new(move || product_id, super::api::get_product_reviews);
+    let reviews = resource(move || product_id, super::api::get_product_reviews);
     view! {
         <section class="reviews" data-testid="product-reviews">
             <h2>{i18n.t("review.title")}</h2>
@@ -187,7 +188,7 @@ fn CartInner() -> impl IntoView {
     });
     let changed = successes(change);
     let change_result = Signal::derive(move || change.value().get());
-    let cart = Resource::new(move || changed.get(), |_| get_cart());
+    let cart = resource(move || changed.get(), |_| get_cart());
     let (recipient, phone, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
     let save_address = RwSignal::new(false);
     // The cheapest service until the customer picks one (set when the cart first loads).
@@ -364,7 +365,7 @@ pub fn MyOrders() -> impl IntoView {
 #[component]
 fn MyOrdersInner() -> impl IntoView {
     let i18n = use_i18n();
-    let list = Resource::new(|| (), |_| my_orders());
+    let list = resource(|| (), |_| my_orders());
     view! {
         <section class="page" data-page="my-orders">
             <h1>{i18n.t("order.mine")}</h1>
@@ -421,7 +422,7 @@ fn MyOrderInner() -> impl IntoView {
     let cancel_result = Signal::derive(move || cancel.value().get());
     let news = follow_order(id);
     let returned = RwSignal::new(0usize);
-    let detail = Resource::new(move || (id(), paid.get(), cancelled.get(), news.get(), returned.get()), |(id, ..)| my_order(id));
+    let detail = resource(move || (id(), paid.get(), cancelled.get(), news.get(), returned.get()), |(id, ..)| my_order(id));
     let card = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
     view! {
         <section class="page" data-page="my-order">

@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;
@@ -136,7 +137,7 @@ pub fn ReturnList() -> impl IntoView {
 fn ReturnListInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
-    let list = Resource::new(move || query.read().get("state").unwrap_or_default(), list_returns);
+    let list = resource(move || query.read().get("state").unwrap_or_default(), list_returns);
     view! {
         <section class="page" data-page="returns">
             <div class="page-head">
@@ -195,7 +196,7 @@ fn ReturnInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let (act, done, result) = step_action(|(id, version, action, fields, inspections): ReturnArgs| act_on_return(id, version, action, fields, inspections));
-    let detail = Resource::new(move || (id(), done.get()), |(id, _)| get_return(id));
+    let detail = resource(move || (id(), done.get()), |(id, _)| get_return(id));
     view! {
         <section class="page" data-page="return-detail">
             <Transition fallback=loading>

@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -30,7 +31,7 @@ fn ShipmentBoardInner() -> impl IntoView {
         let q = query.read();
         BoardFilter { lane: q.get("lane").unwrap_or_default(), carrier: q.get("carrier").unwrap_or_default() }
     };
-    let board = Resource::new(filter, shipment_board);
+    let board = resource(filter, shipment_board);
     let navigate = leptos_router::hooks::use_navigate();
     let href = move |lane: &str, carrier: &str| {
         let mut parts = Vec::new();

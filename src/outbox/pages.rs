@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, FormError, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -22,7 +23,7 @@ fn OutboxInner() -> impl IntoView {
     let query = use_query_map();
     let to = move || query.read().get("to").unwrap_or_default();
     let retry = ServerAction::<RetryOutboxEmail>::new();
-    let list = Resource::new(move || (to(), retry.version().get()), move |(to, _)| list_outbox(to));
+    let list = resource(move || (to(), retry.version().get()), move |(to, _)| list_outbox(to));
     let retried = Signal::derive(move || retry.value().get());
     let can_retry = current_user().is_some_and(|a| a.can(Permission::OutboxManage));
     view! {

@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
 use crate::domain::Permission;
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]
@@ -30,7 +31,7 @@ fn CalendarInner() -> impl IntoView {
     });
     let saved = successes(save);
     let result = Signal::derive(move || save.value().get());
-    let data = Resource::new(move || saved.get(), |_| get_service_calendar());
+    let data = resource(move || saved.get(), |_| get_service_calendar());
     let can_edit = current_user().is_some_and(|a| a.can(Permission::TicketSupervise));
     view! {
         <section class="page narrow" data-page="service-calendar">

@@ -8,6 +8,7 @@ use crate::catalog::pages::failure;
 use crate::components::{department_label_key, loading, RequirePermission, StateBadge};
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -38,7 +39,7 @@ fn DashboardInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let days = move || query.read().get("days").and_then(|d| d.parse().ok()).unwrap_or(30);
-    let data = Resource::new(days, service_dashboard);
+    let data = resource(days, service_dashboard);
     view! {
         <section class="page" data-page="service-dashboard">
             <div class="page-head">

@@ -15,6 +15,7 @@ use crate::components::{
 use crate::domain::{format_time, price_label, Department, Permission};
 use crate::engine::SlaStatus;
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;
@@ -48,7 +49,7 @@ fn QueueInner() -> impl IntoView {
     let query = use_query_map();
     let get = move |k: &str| query.read().get(k).unwrap_or_default();
     let filter = move || QueueFilter { state: get("state"), mine: get("mine") == "1", priority: get("priority"), q: get("q") };
-    let list = Resource::new(filter, list_tickets);
+    let list = resource(filter, list_tickets);
     let can_log = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
     view! {
         <section class="page" data-page="tickets">
@@ -214,7 +215,7 @@ fn TicketDeskInner() -> impl IntoView {
     // The ticket's order comes with the ticket, for the steps an agent takes on it for the
     // customer: one resource, read before the page renders. A resource of its own inside the
     // page's Suspend hydrated its fallback while the server had rendered the forms.
-    let detail = Resource::new(
+    let detail = resource(
         move || (id(), done.get(), called.get(), filed.get()),
         move |(id, ..)| async move {
             let d = get_ticket(id).await?;
@@ -225,7 +226,7 @@ fn TicketDeskInner() -> impl IntoView {
             Ok::<_, crate::domain::AppError>((d, order))
         },
     );
-    let agents = Resource::new(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
+    let agents = resource(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
     // The reply being written: a canned reply from the knowledge base starts it.
     let draft = RwSignal::new(String::new());
     // The files going with the reply; like the draft, they outlive a refused step.
@@ -508,7 +509,7 @@ fn TasksInner() -> impl IntoView {
     });
     let answered = successes(answer);
     let result = Signal::derive(move || answer.value().get());
-    let list = Resource::new(move || answered.get(), |_| list_department_tasks());
+    let list = resource(move || answered.get(), |_| list_department_tasks());
     view! {
         <section class="page" data-page="tasks">
             <h1>{i18n.t("ticket.tasks_title")}</h1>

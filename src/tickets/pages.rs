@@ -9,6 +9,7 @@ use crate::catalog::pages::failure;
 use crate::components::{loading, open_when_saved, param_id, successes, FieldError, FormError, RequirePermission, StateBadge};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -20,7 +21,7 @@ pub fn MyTicketList() -> impl IntoView {
 #[component]
 fn MyTicketListInner() -> impl IntoView {
     let i18n = use_i18n();
-    let list = Resource::new(|| (), |_| list_my_tickets());
+    let list = resource(|| (), |_| list_my_tickets());
     view! {
         <section class="page" data-page="my-tickets">
             <h1>{i18n.t("ticket.mine")}</h1>
@@ -69,7 +70,7 @@ fn NewTicketForm() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let preset = query.read_untracked().get("order").unwrap_or_default();
-    let orders = Resource::new(|| (), |_| crate::orders::api::my_orders());
+    let orders = resource(|| (), |_| crate::orders::api::my_orders());
     let kind = RwSignal::new(if preset.is_empty() { "inquiry" } else { "complaint" }.to_string());
     let (subject, order, message) = (RwSignal::new(String::new()), RwSignal::new(preset), RwSignal::new(String::new()));
     let picked = PickedFiles::new();
@@ -177,7 +178,7 @@ fn MyTicketInner() -> impl IntoView {
         async move { answer_survey(input).await }
     });
     let (written, rated) = (successes(write), successes(rate));
-    let detail = Resource::new(move || (id(), written.get(), rated.get()), |(id, ..)| get_my_ticket(id));
+    let detail = resource(move || (id(), written.get(), rated.get()), |(id, ..)| get_my_ticket(id));
     let write_result = Signal::derive(move || write.value().get());
     let rate_result = Signal::derive(move || rate.value().get());
     view! {

@@ -7,6 +7,7 @@ use crate::catalog::pages::failure;
 use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
+use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]
@@ -28,7 +29,7 @@ fn RepliesInner() -> impl IntoView {
     let (saved, removed) = (successes(save), successes(remove));
     let result = Signal::derive(move || save.value().get());
     let remove_result = Signal::derive(move || remove.value().get());
-    let list = Resource::new(move || (saved.get(), removed.get()), |_| list_canned_replies());
+    let list = resource(move || (saved.get(), removed.get()), |_| list_canned_replies());
     let can_edit = current_user().is_some_and(|a| a.can(Permission::TicketSupervise));
     // The reply being edited (0: a new one) and its fields.
     let (editing, title, body) = (RwSignal::new(0i64), RwSignal::new(String::new()), RwSignal::new(String::new()));

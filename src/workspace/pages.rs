@@ -8,6 +8,7 @@ use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
 use crate::improvement::pages::SuggestionTable;
 use crate::improvement::SUGGESTIONS;
+use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
@@ -39,7 +40,7 @@ fn counts_view(by_state: Vec<(String, i64)>) -> impl IntoView {
 #[component]
 fn DashboardView() -> impl IntoView {
     let i18n = use_i18n();
-    let data = Resource::new(|| (), |_| get_dashboard());
+    let data = resource(|| (), |_| get_dashboard());
     let actor = current_user();
     let departments = actor
         .as_ref()
@@ -182,7 +183,7 @@ pub fn DepartmentPage() -> impl IntoView {
 #[component]
 fn DepartmentInner(dept: Department) -> impl IntoView {
     let i18n = use_i18n();
-    let home = Resource::new(move || dept.key().to_string(), get_department_home);
+    let home = resource(move || dept.key().to_string(), get_department_home);
     let actor = current_user();
     let can_suggest = actor.as_ref().is_some_and(|a| a.can(Permission::SuggestionSubmit));
     let links: Vec<_> = DEPARTMENT_LINKS
