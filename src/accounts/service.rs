@@ -65,22 +65,18 @@ pub async fn load_actor(db: &Db, user_id: i64) -> AppResult<Option<Actor>> {
     if active == 0 {
         return Ok(None);
     }
-    let perms: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT rp.permission FROM user_roles ur \
-         JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = $1",
+    // Permissions and role names in one round trip: this runs on every signed-in request.
+    // UNION drops the permissions that several roles share.
+    let grants: Vec<(String, String)> = sqlx::query_as(
+        "SELECT 'permission', rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = $1 \
+         UNION SELECT 'role', r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 \
+         ORDER BY 1, 2",
     )
     .bind(id)
     .fetch_all(db.pool())
     .await?;
-    let roles: Vec<(String,)> = sqlx::query_as(
-        "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-         WHERE ur.user_id = $1 ORDER BY r.name",
-    )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?;
-    let mut permissions: Vec<Permission> =
-        perms.iter().filter_map(|(p,)| Permission::from_key(p)).collect();
+    let (perms, roles): (Vec<_>, Vec<_>) = grants.into_iter().partition(|(kind, _)| kind == "permission");
+    let mut permissions: Vec<Permission> = perms.iter().filter_map(|(_, p)| Permission::from_key(p)).collect();
     permissions.sort();
     Ok(Some(Actor {
         id,
@@ -88,7 +84,7 @@ pub async fn load_actor(db: &Db, user_id: i64) -> AppResult<Option<Actor>> {
         name,
         is_customer: is_customer != 0,
         permissions,
-        roles: roles.into_iter().map(|(r,)| r).collect(),
+        roles: roles.into_iter().map(|(_, r)| r).collect(),
         locale: locale.as_deref().and_then(Lang::from_key),
     }))
 }
