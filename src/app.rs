@@ -2,7 +2,7 @@
 
 use crate::accounts::api::{get_session_info, logout, set_language};
 use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, LoginPage, PortalHome, RegisterPage};
-use crate::components::{current_user, NotFound, SessionResource, WithSession};
+use crate::components::{current_user, resource, NotFound, SessionResource, WithSession};
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
@@ -27,7 +27,6 @@ use crate::tickets::pages::{MyTicketList, MyTicketPage};
 use crate::inventory::pages::{ReceiptList, ReceiptNew, ReceiptPage, StockDetailPage, StockSearch, Warehouses};
 use crate::logistics::pages::CarriersPage;
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes, A};

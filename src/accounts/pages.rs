@@ -7,10 +7,9 @@ use super::api::{
 };
 use super::{RoleRow, UserRow};
 use crate::app::reload_to;
-use crate::components::{current_user, error_text, FieldError, FormError, RequirePermission, RequireUser, WithSession};
+use crate::components::{current_user, error_text, resource, FieldError, FormError, RequirePermission, RequireUser, WithSession};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 

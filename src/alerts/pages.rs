@@ -3,10 +3,9 @@
 
 use super::api::{list_alerts, AcknowledgeAlert, ResolveAlert};
 use super::{Alert, AlertFilter, ACKNOWLEDGED, OPEN, RESOLVED};
-use crate::components::{error_text, FormError, RequireStaff};
+use crate::components::{error_text, resource, FormError, RequireStaff};
 use crate::domain::format_time;
 use crate::i18n::{tr, use_i18n, Lang};
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

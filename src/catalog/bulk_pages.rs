@@ -4,11 +4,10 @@
 use super::api::{get_import, list_imports};
 use super::bulk::{ImportJob, BadRow, COLUMNS, RUNNING};
 use crate::catalog::pages::failure;
-use crate::components::{loading, FieldError, FormError, RequirePermission};
+use crate::components::{loading, resource, FieldError, FormError, RequirePermission};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::html::Input;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -7,10 +7,9 @@ use super::api::{
     RenameCategory, SchedulePromo,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
-use crate::components::{loading, param_id, error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
+use crate::components::{loading, param_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 

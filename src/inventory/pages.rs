@@ -7,10 +7,9 @@ use super::api::{
 };
 use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, param_id, step_action, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, param_id, step_action, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use std::collections::HashMap;

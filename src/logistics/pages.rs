@@ -5,10 +5,9 @@
 use super::api::{list_carriers, new_carrier_secret, save_carrier, save_shipping_service, SetCarrierActive, SetServiceActive};
 use super::{delivery_days, webhook_path, Carrier, CarrierInput, ServiceInput, ShippingService, WebhookKey};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
+use crate::components::{current_user, loading, successes, resource, FieldError, FormError, RequirePermission};
 use crate::domain::{format_money, format_time, price_label, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]

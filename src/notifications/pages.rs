@@ -4,10 +4,9 @@
 use super::api::{list_notifications, mark_notification_read, unread_notifications, MarkAllNotificationsRead};
 use super::Notification;
 use crate::catalog::pages::failure;
-use crate::components::{loading, FormError, RequireUser};
+use crate::components::{loading, resource, FormError, RequireUser};
 use crate::domain::format_time;
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};

@@ -5,10 +5,9 @@ use super::addresses::{AddressBookInput, SavedAddress, MAX_ADDRESSES};
 use super::api::{my_addresses, save_address, DeleteAddress, SetDefaultAddress};
 use super::AddressInput;
 use crate::catalog::pages::failure;
-use crate::components::{loading, successes, FieldError, FormError, RequirePermission};
+use crate::components::{loading, successes, resource, FieldError, FormError, RequirePermission};
 use crate::domain::Permission;
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]

@@ -5,11 +5,10 @@
 use super::api::{list_exceptions, report_exception_for_customer};
 use super::exceptions::{kind_name, ShippingException, EXCEPTIONS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, step_box, successes, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::engine::{Field, FieldKind};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::collections::HashMap;

@@ -5,10 +5,9 @@ use super::api::{add_to_cart, get_cart, my_order, my_orders, pay_order, place_or
 use super::{AddressInput, CardInput, CheckoutInput, ORDERS};
 use crate::logistics::delivery_days;
 use crate::catalog::pages::failure;
-use crate::components::{loading, param_id, step_box, successes, FieldError, FormError, RequirePermission, StateBadge, Timeline};
+use crate::components::{loading, param_id, step_box, successes, resource, FieldError, FormError, RequirePermission, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use std::collections::HashMap;
 

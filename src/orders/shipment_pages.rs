@@ -5,10 +5,9 @@ use super::api::shipment_board;
 use super::shipments::{BoardFilter, Lane};
 use super::tracking_status_name;
 use crate::catalog::pages::failure;
-use crate::components::{loading, RequirePermission};
+use crate::components::{loading, resource, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -5,10 +5,9 @@
 use super::api::{list_outbox, RetryOutboxEmail};
 use super::{Delivery, OutboxEmail};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, FormError, RequirePermission};
+use crate::components::{current_user, loading, resource, FormError, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -5,10 +5,9 @@ use super::api::{get_service_calendar, save_service_calendar};
 use super::sla::targets;
 use super::{label, CalendarInput, PRIORITIES};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
+use crate::components::{current_user, loading, successes, resource, FieldError, FormError, RequirePermission};
 use crate::domain::Permission;
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]

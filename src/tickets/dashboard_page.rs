@@ -5,10 +5,9 @@ use super::api::service_dashboard;
 use super::dashboard::ServiceDashboard;
 use super::{label, TICKETS};
 use crate::catalog::pages::failure;
-use crate::components::{department_label_key, loading, RequirePermission, StateBadge};
+use crate::components::{department_label_key, loading, resource, RequirePermission, StateBadge};
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

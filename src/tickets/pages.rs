@@ -6,10 +6,9 @@ use super::api::{answer_survey, get_my_ticket, list_my_tickets, open_ticket, wri
 use super::{label, SurveyInput, TicketDetail, TicketInput, TicketMessage, KINDS, TICKETS};
 use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
-use crate::components::{loading, open_when_saved, param_id, successes, FieldError, FormError, RequirePermission, StateBadge};
+use crate::components::{loading, open_when_saved, param_id, successes, resource, FieldError, FormError, RequirePermission, StateBadge};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 

@@ -4,10 +4,9 @@
 use super::api::{delete_canned_reply, list_canned_replies, save_canned_reply};
 use super::knowledge::CannedReplyInput;
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, successes, FieldError, FormError, RequirePermission};
+use crate::components::{current_user, loading, successes, resource, FieldError, FormError, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
-use crate::components::resource;
 use leptos::prelude::*;
 
 #[component]
