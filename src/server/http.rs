@@ -57,6 +57,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(bounded_page_render))
         .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn(keep_session_alive))
         .layer(sessions)
 }
 
@@ -358,6 +359,34 @@ async fn export_products(
             .into_response(),
         Err(e) => refuse(e),
     }
+}
+
+/// Session key of when a signed-in session was last marked as in use (ms since the epoch).
+const SESSION_SEEN: &str = "seen_at";
+/// How often a busy session is written to push its expiry back.
+const SESSION_REFRESH_MS: i64 = 60 * 60 * 1000;
+
+/// tower-sessions writes a session only when its data changed, so `Expiry::OnInactivity`
+/// alone would end a signed-in user's session 12 hours after signing in, however busy they
+/// were. A signed-in request whose mark is older than an hour renews it: the session is then
+/// saved with a new expiry and cookie, at most once an hour per user rather than on every
+/// request. Assets are skipped: reading their session would cost a query each.
+async fn keep_session_alive(session: tower_sessions::Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let asset = path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg";
+    let response = next.run(req).await;
+    if asset || response.status().is_server_error() {
+        return response;
+    }
+    if let Ok(Some(_)) = session.get::<i64>(super::auth::SESSION_USER).await {
+        let now = crate::domain::now_millis();
+        let seen: Option<i64> = session.get(SESSION_SEEN).await.ok().flatten();
+        if seen.is_none_or(|at| now - at >= SESSION_REFRESH_MS) {
+            // A failed mark only means the session is renewed on a later request.
+            let _ = session.insert(SESSION_SEEN, now).await;
+        }
+    }
+    response
 }
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF). Requests

@@ -46,6 +46,53 @@ on_both_backends!(sessions_rotate_at_sign_in_and_end_at_sign_out, async |db: Db|
     assert_eq!(after.form("/api/dashboard", "").await.status, 401);
 });
 
+/// The session row's id, expiry and data (the record as JSON text: its 128-bit id would not
+/// survive a trip through `serde_json::Value`), by the id in the client's cookie.
+async fn session_row(db: &Db, c: &Client) -> (String, i64, String) {
+    let cookie = c.cookie.clone().expect("session cookie");
+    let id = cookie.split_once('=').unwrap().1.to_string();
+    let (data, expires_at): (String, i64) =
+        sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1").bind(&id).fetch_one(db.pool()).await.unwrap();
+    (id, expires_at, data)
+}
+
+/// The `seen_at` mark in a session record's JSON text.
+fn seen_at(data: &str) -> i64 {
+    let rest = &data[data.find("\"seen_at\":").expect("a seen_at mark") + 10..];
+    rest[..rest.find(|ch: char| !ch.is_ascii_digit()).unwrap()].parse().unwrap()
+}
+
+on_both_backends!(a_busy_session_is_renewed_at_most_once_an_hour, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    assert_eq!(c.login("ops@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    let now = shopflow::domain::now_millis();
+    let hour = 60 * 60 * 1000;
+    // Signed in eleven hours and a half ago, last marked two hours ago: 30 minutes left.
+    let (id, expires_at, data) = session_row(&db, &c).await;
+    assert!(expires_at > now + 11 * hour, "a new session lasts 12 hours");
+    let marked = seen_at(&data);
+    assert!(marked >= now - 60_000, "signing in marks the session");
+    sqlx::query("UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3")
+        .bind(data.replace(&format!("\"seen_at\":{marked}"), &format!("\"seen_at\":{}", now - 2 * hour)))
+        .bind(now + hour / 2)
+        .bind(&id)
+        .execute(db.writer())
+        .await
+        .unwrap();
+    assert_eq!(c.get("/").await.status, 200);
+    let (_, renewed, data) = session_row(&db, &c).await;
+    assert!(renewed > now + 11 * hour, "renewed for 12 hours from now: {renewed} vs {now}");
+    assert!(seen_at(&data) >= now);
+
+    // Marked just now: the next requests write nothing.
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id = $2").bind(now + 2 * hour).bind(&id).execute(db.writer()).await.unwrap();
+    assert_eq!(c.get("/").await.status, 200);
+    assert_eq!(c.form("/api/session_info", "").await.status, 200);
+    assert_eq!(session_row(&db, &c).await.1, now + 2 * hour);
+});
+
 on_both_backends!(cross_origin_writes_are_refused, async |db: Db| {
     shopflow::server::demo::seed(&db).await.unwrap();
     let app = app(&db);
