@@ -23,7 +23,7 @@ pub fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
 /// read back with `serde_json::from_slice`, the reader server functions use for their answers.
 /// Leptos' default codec reads with `from_str`, and serde compiles a type's deserializer once
 /// per reader: with both, every page's data type was in the WASM twice (serde_json's code
-/// 880 KB before wasm-opt, 476 KB with one reader; BENCHMARKS.md, session 14).
+/// 881 KB before wasm-opt, 476 KB with one reader; BENCHMARKS.md, session 14).
 pub struct JsonData;
 
 impl<T: serde::Serialize> leptos::server::codee::Encoder<T> for JsonData {

@@ -200,7 +200,7 @@ impl Config {
                 .ok()
                 .filter(|s| !s.trim().is_empty())
                 .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_string()),
-            pg_connections: (number("SHOPFLOW_PG_CONNECTIONS", i64::from(crate::server::db::PG_CONNECTIONS)) as u32).clamp(1, 1_000),
+            pg_connections: number("SHOPFLOW_PG_CONNECTIONS", i64::from(crate::server::db::PG_CONNECTIONS)).clamp(1, 1_000) as u32,
             secure_cookies: flag("SHOPFLOW_SECURE_COOKIES"),
             trust_proxy: flag("SHOPFLOW_TRUST_PROXY"),
             demo: flag("SHOPFLOW_DEMO") || args.iter().any(|a| a == "--demo"),

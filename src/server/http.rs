@@ -370,12 +370,13 @@ const SESSION_REFRESH_MS: i64 = 60 * 60 * 1000;
 /// alone would end a signed-in user's session 12 hours after signing in, however busy they
 /// were. A signed-in request whose mark is older than an hour renews it: the session is then
 /// saved with a new expiry and cookie, at most once an hour per user rather than on every
-/// request. Assets are skipped: reading their session would cost a query each.
+/// request. Assets are skipped: reading their session would cost a query each. (A 5xx answer
+/// saves nothing: the session layer does not save after a server error.)
 async fn keep_session_alive(session: tower_sessions::Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let asset = path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg";
     let response = next.run(req).await;
-    if asset || response.status().is_server_error() {
+    if asset {
         return response;
     }
     if let Ok(Some(_)) = session.get::<i64>(super::auth::SESSION_USER).await {

@@ -96,9 +96,7 @@ impl TestDb {
         let db = Db::connect(&format!("{base}/{name}")).await.expect("connect to test database");
         Some(TestDb { db: Self::prepare(db).await, cleanup: Cleanup::Postgres { admin_url, name } })
     }
-}
 
-impl TestDb {
     /// The address of this PostgreSQL test database (`None` on SQLite), to open another pool on it.
     pub fn postgres_url(&self) -> Option<String> {
         match &self.cleanup {
