@@ -34,11 +34,21 @@ async fn main() {
     let app_addr = serve(http::router(state(&db), options())).await;
     let hello_addr = serve(axum::Router::new().route("/", get(|| async { "Hello, World!" }))).await;
     let cookie = sign_in(app_addr, "ops@shopflow.test").await;
+    let floor_addr = serve(floor::router()).await;
     let hello = http_rate(hello_addr, "/", None).await;
+    let floor = http_rate(floor_addr, "/", None).await;
     let login = http_rate(app_addr, "/login", None).await;
     let dashboard = http_rate(app_addr, "/", Some(&cookie)).await;
     let cmd = "cargo bench --features ssr --bench foundation";
     rows.push(row("login page, server-rendered (16 keep-alive clients)", login, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
+    rows.push(row(
+        "the least page Leptos renders: one route, one paragraph, the hydration scripts (what any Leptos page costs)",
+        floor,
+        "req/s",
+        &format!("{hello:.0} req/s hello-world"),
+        "—",
+        cmd,
+    ));
     rows.push(row("ops dashboard, server-rendered, signed in", dashboard, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
 
     // The engine, on each backend.
@@ -67,6 +77,44 @@ async fn main() {
 }
 
 
+
+/// The smallest server-rendered Leptos page, through the same `leptos_axum` integration as
+/// Shopflow's pages: what rendering any Leptos page costs before the page has any content.
+mod floor {
+    use leptos::prelude::*;
+    use leptos_axum::{generate_route_list, LeptosRoutes};
+    use leptos_router::components::{Route, Router, Routes};
+    use leptos_router::path;
+
+    #[component]
+    fn Floor() -> impl IntoView {
+        view! {
+            <Router>
+                <main>
+                    <Routes fallback=|| "not found">
+                        <Route path=path!("/") view=|| view! { <p>"Hello, World!"</p> }/>
+                    </Routes>
+                </main>
+            </Router>
+        }
+    }
+
+    fn shell(options: LeptosOptions) -> impl IntoView {
+        view! {
+            <!DOCTYPE html>
+            <html lang="en">
+                <head><meta charset="utf-8"/><HydrationScripts options/></head>
+                <body><Floor/></body>
+            </html>
+        }
+    }
+
+    pub fn router() -> axum::Router {
+        let options = super::options();
+        let shell_options = options.clone();
+        axum::Router::new().leptos_routes(&options, generate_route_list(Floor), move || shell(shell_options.clone())).with_state(options)
+    }
+}
 
 /// Requests per second from 16 keep-alive clients over a fixed time.
 async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {
