@@ -1,8 +1,9 @@
 //! The application shell: the document, the session, the navigation and the routes.
 
-use crate::accounts::api::{get_session_info, logout, set_language};
+use crate::accounts::api::{logout, set_language};
+use crate::accounts::SessionInfo;
 use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, LoginPage, PortalHome, RegisterPage};
-use crate::components::{current_user, resource, NotFound, SessionResource, WithSession};
+use crate::components::{current_user, CurrentUser, NotFound};
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
@@ -47,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" id="leptos" href="/pkg/shopflow.css"/>
                 <title>"Shopflow"</title>
                 <MetaTags/>
+                <script type="application/json" id=SESSION_SCRIPT inner_html=session_json(&initial_session())></script>
             </head>
             <body>
                 <App/>
@@ -55,22 +57,60 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The element of the page that carries its [`SessionInfo`] from the server to the browser.
+const SESSION_SCRIPT: &str = "shopflow-session";
+
+/// Who is here and in which language, known before anything renders: on the server from the
+/// request (the `page_session` middleware loaded it), in the browser from the page the server
+/// wrote it into. Both sides render the same tree from the same value, without a resource,
+/// a `<Suspense>` or a request of the browser's own.
+pub fn initial_session() -> SessionInfo {
+    let anonymous = || SessionInfo { actor: None, lang: Lang::default() };
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::auth::PageSession>().map(|p| p.0).unwrap_or_else(anonymous)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        document()
+            .get_element_by_id(SESSION_SCRIPT)
+            .and_then(|e| e.text_content())
+            // `from_slice`, the reader of every other value the client receives (JsonData).
+            .and_then(|text| serde_json::from_slice(text.as_bytes()).ok())
+            .unwrap_or_else(anonymous)
+    }
+}
+
+/// The session as JSON that cannot end its `<script>` element: every `<` is escaped (a
+/// display name is user input), which JSON reads back as the same character.
+fn session_json(info: &SessionInfo) -> String {
+    serde_json::to_string(info).unwrap_or_default().replace('<', "\\u003c")
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(SessionResource(resource(|| (), |_| get_session_info())));
-    provide_context(I18n(RwSignal::new(Lang::En)));
+    let session = initial_session();
+    provide_context(I18n(RwSignal::new(session.lang)));
+    provide_context(CurrentUser(session.actor));
     provide_context(NoticesChanged(RwSignal::new(0)));
+    // Marks the page as interactive; end-to-end tests wait for it before clicking.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Router>
             <header class="topbar">
                 <A href="/" attr:class="brand">"Shopflow"</A>
-                <WithSession><Nav/><UserMenu/></WithSession>
+                <Nav/>
+                <UserMenu/>
             </header>
             <main>
-                // Async rendering: the status of a page (403, 404, a redirect to sign-in) is
-                // known only once the session is loaded, and must be sent before the body.
-                <Routes fallback=|| view! { <WithSession><NotFound/></WithSession> }>
+                // Async rendering: a page's status (403, 404, a redirect to sign-in) and its
+                // data are sent together, once its resources have loaded.
+                <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>

@@ -17,19 +17,8 @@ use {
 /// Who is signed in and which language to use. Public: anonymous visitors get `actor: None`.
 #[server(endpoint = "session_info")]
 pub async fn get_session_info() -> Result<SessionInfo, AppError> {
-    let actor = auth::current_actor().await?;
-    let session = auth::session().await?;
-    let saved: Option<String> = session.get(auth::SESSION_LANG).await.map_err(AppError::internal)?;
-    let lang = actor
-        .as_ref()
-        .and_then(|a| a.locale)
-        .or_else(|| saved.as_deref().and_then(Lang::from_key))
-        .unwrap_or_else(|| {
-            use_context::<axum::http::request::Parts>()
-                .and_then(|p| p.headers.get("accept-language").and_then(|v| v.to_str().ok()).map(Lang::from_accept_language))
-                .unwrap_or_default()
-        });
-    Ok(SessionInfo { actor, lang })
+    let parts = use_context::<axum::http::request::Parts>().ok_or_else(|| AppError::internal("no request"))?;
+    auth::session_info(&db()?, &auth::session().await?, &parts.headers).await
 }
 
 /// Public. The session id changes at sign-in, so a planted id is worthless.

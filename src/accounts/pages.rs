@@ -7,7 +7,7 @@ use super::api::{
 };
 use super::{RoleRow, UserRow};
 use crate::app::reload_to;
-use crate::components::{current_user, error_text, resource, FieldError, FormError, RequirePermission, RequireUser, WithSession};
+use crate::components::{current_user, error_text, resource, FieldError, FormError, RequirePermission, RequireUser};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -15,11 +15,6 @@ use leptos_router::components::Redirect;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    view! { <WithSession><LoginInner/></WithSession> }
-}
-
-#[component]
-fn LoginInner() -> impl IntoView {
     let i18n = use_i18n();
     let login = ServerAction::<Login>::new();
     let result = Signal::derive(move || login.value().get());
@@ -54,11 +49,6 @@ fn LoginInner() -> impl IntoView {
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    view! { <WithSession><RegisterInner/></WithSession> }
-}
-
-#[component]
-fn RegisterInner() -> impl IntoView {
     let i18n = use_i18n();
     let register = ServerAction::<Register>::new();
     let result = Signal::derive(move || register.value().get());

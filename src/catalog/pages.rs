@@ -7,7 +7,7 @@ use super::api::{
     RenameCategory, SchedulePromo,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
-use crate::components::{loading, param_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline, WithSession};
+use crate::components::{loading, param_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -462,11 +462,6 @@ fn CategoriesInner() -> impl IntoView {
 /// its own address and works before the page is interactive.
 #[component]
 pub fn Catalog() -> impl IntoView {
-    view! { <WithSession><CatalogInner/></WithSession> }
-}
-
-#[component]
-fn CatalogInner() -> impl IntoView {
     let i18n = use_i18n();
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
@@ -583,11 +578,6 @@ fn urlencode(s: &str) -> String {
 
 #[component]
 pub fn CatalogProductPage() -> impl IntoView {
-    view! { <WithSession><CatalogProductInner/></WithSession> }
-}
-
-#[component]
-fn CatalogProductInner() -> impl IntoView {
     let i18n = use_i18n();
     let id = param_id("id");
     let product = resource(id, get_catalog_product);

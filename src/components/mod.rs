@@ -1,7 +1,7 @@
 //! Reusable pieces of the interface: form errors, page guards, the audit timeline, SLA
 //! badges and state labels. Processes compose their pages from these.
 
-use crate::accounts::{Actor, SessionInfo};
+use crate::accounts::Actor;
 use crate::domain::{format_time, AppError, Department, Permission};
 use crate::engine::{AuditEvent, SlaStatus, Workflow};
 use crate::i18n::{lookup, use_i18n, Lang};
@@ -62,40 +62,6 @@ where
 /// The signed-in user of this page, as the server reported it.
 #[derive(Clone)]
 pub struct CurrentUser(pub Option<Actor>);
-
-/// The session of this page, loaded once and shared by every part that needs it.
-#[derive(Clone, Copy)]
-pub struct SessionResource(pub Data<Result<SessionInfo, AppError>>);
-
-/// Renders its children once the session is known, with the user and the language in
-/// context. The router's routes stay outside of it so that they can be listed statically.
-#[component]
-pub fn WithSession(children: ChildrenFn) -> impl IntoView {
-    let session = expect_context::<SessionResource>().0;
-    let i18n = use_i18n();
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"…"</p> }>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    after_dry_runs().await;
-                    let info = session.await.unwrap_or(SessionInfo { actor: None, lang: Lang::En });
-                    if i18n.0.get_untracked() != info.lang {
-                        i18n.0.set(info.lang);
-                    }
-                    provide_context(CurrentUser(info.actor));
-                    // Marks the page as interactive; end-to-end tests wait for it before clicking.
-                    Effect::new(move |_| {
-                        if let Some(body) = document().body() {
-                            let _ = body.set_attribute("data-hydrated", "true");
-                        }
-                    });
-                    children()
-                })
-            }}
-        </Suspense>
-    }
-}
 
 /// On the server Leptos renders the children of a `<Suspense>` or `<Transition>` up to three
 /// times: two dry runs, which poll each `Suspend` once to learn which resources it reads, then
@@ -259,42 +225,30 @@ pub fn FormError<T: Send + Sync + 'static>(
 /// to sign-in; others get the 403 page, with status 403 when rendered on the server. This is
 /// the page-level check; the server functions behind the page check again.
 #[component]
-pub fn RequirePermission(permission: Permission, children: ChildrenFn) -> impl IntoView {
-    view! {
-        <WithSession>
-            {match current_user() {
-                None => view! { <Redirect path="/login"/> }.into_any(),
-                Some(actor) if actor.can(permission) => children().into_any(),
-                Some(_) => view! { <Forbidden/> }.into_any(),
-            }}
-        </WithSession>
+pub fn RequirePermission(permission: Permission, children: Children) -> impl IntoView {
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(actor) if actor.can(permission) => children().into_any(),
+        Some(_) => view! { <Forbidden/> }.into_any(),
     }
 }
 
 /// Shows its children to any signed-in user.
 #[component]
-pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
-    view! {
-        <WithSession>
-            {match current_user() {
-                None => view! { <Redirect path="/login"/> }.into_any(),
-                Some(_) => children().into_any(),
-            }}
-        </WithSession>
+pub fn RequireUser(children: Children) -> impl IntoView {
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(_) => children().into_any(),
     }
 }
 
 /// Shows its children to signed-in staff; customers get the 403 page.
 #[component]
-pub fn RequireStaff(children: ChildrenFn) -> impl IntoView {
-    view! {
-        <WithSession>
-            {match current_user() {
-                None => view! { <Redirect path="/login"/> }.into_any(),
-                Some(a) if !a.is_customer => children().into_any(),
-                Some(_) => view! { <Forbidden/> }.into_any(),
-            }}
-        </WithSession>
+pub fn RequireStaff(children: Children) -> impl IntoView {
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(a) if !a.is_customer => children().into_any(),
+        Some(_) => view! { <Forbidden/> }.into_any(),
     }
 }
 
@@ -592,6 +546,7 @@ pub fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::SessionInfo;
 
     #[test]
     fn messages_with_numbers_are_translated_with_their_numbers() {

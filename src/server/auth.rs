@@ -41,6 +41,37 @@ pub async fn current_actor() -> AppResult<Option<Actor>> {
     Ok(actor)
 }
 
+/// Who is here and in which language, for a request with these headers: the user's own
+/// language, else the one chosen in this session, else the browser's.
+pub async fn session_info(db: &super::Db, session: &Session, headers: &axum::http::HeaderMap) -> AppResult<crate::accounts::SessionInfo> {
+    use crate::i18n::Lang;
+    let actor = session_actor(db, session).await?;
+    let lang = match actor.as_ref().and_then(|a| a.locale) {
+        Some(lang) => lang,
+        None => {
+            let saved: Option<String> = session.get(SESSION_LANG).await.map_err(AppError::internal)?;
+            saved.as_deref().and_then(Lang::from_key).unwrap_or_else(|| {
+                headers.get("accept-language").and_then(|v| v.to_str().ok()).map(Lang::from_accept_language).unwrap_or_default()
+            })
+        }
+    };
+    Ok(crate::accounts::SessionInfo { actor, lang })
+}
+
+/// The session of a page request, loaded by the `page_session` middleware before the page
+/// renders: the shell hands it to the browser, and the page's server functions start from
+/// its actor instead of loading the user again.
+#[derive(Clone, Debug)]
+pub struct PageSession(pub crate::accounts::SessionInfo);
+
+impl RequestActor {
+    /// The cache of a page request whose user the middleware has loaded already.
+    pub fn for_page(page: Option<&PageSession>) -> Self {
+        let seed = page.and_then(|p| p.0.actor.as_ref()).map(|a| (a.id, Some(a.clone())));
+        RequestActor(std::sync::Arc::new(tokio::sync::Mutex::new(seed)))
+    }
+}
+
 /// The signed-in user of a plain axum handler (a download), outside any Leptos context.
 pub async fn session_actor(db: &super::Db, session: &Session) -> AppResult<Option<Actor>> {
     let user_id: Option<i64> = session.get(SESSION_USER).await.map_err(AppError::internal)?;

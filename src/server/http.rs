@@ -1,5 +1,6 @@
 //! HTTP wiring: the router, sessions, the same-origin guard, error statuses and health.
 
+use super::auth::PageSession;
 use super::sessions::DbSessionStore;
 use super::AppState;
 use crate::app::{shell, App};
@@ -45,7 +46,11 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
             routes,
             move || {
                 provide_context(context_state.clone());
-                provide_context(super::auth::RequestActor::default());
+                let page = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageSession>().cloned());
+                provide_context(super::auth::RequestActor::for_page(page.as_ref()));
+                if let Some(page) = page {
+                    provide_context(page);
+                }
             },
             {
                 let options = leptos_options.clone();
@@ -57,6 +62,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(bounded_page_render))
         .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn_with_state(state, page_session))
         .layer(middleware::from_fn(keep_session_alive))
         .layer(sessions)
 }
@@ -418,6 +424,37 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A request for a page the app renders: not a server function, an asset, media, a download,
+/// a webhook, the survey form or the health check.
+fn is_page(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::GET
+        && !path.contains('.')
+        && !["/api/", "/media/", "/attachments/", "/webhooks/", "/survey/"].iter().any(|p| path.starts_with(p))
+        && path != "/healthz"
+}
+
+/// Loads who is signed in, and the language, before a page renders (as [`PageSession`]).
+/// Knowing it up front, the shell renders the navigation and the page's guards at once
+/// rather than behind a `<Suspense>` waiting for a session resource, and hands the same value
+/// to the browser in the page (`app::initial_session`), which hydrates from it without a
+/// request. The Suspense and the resource were most of a page's rendering cost (BENCHMARKS.md,
+/// session 15). A database failure here renders the page for an anonymous visitor, as a
+/// failed session resource did; the page's own server functions report the failure.
+async fn page_session(State(state): State<AppState>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
+    if is_page(&req) {
+        let info = match super::auth::session_info(&state.db, &session, req.headers()).await {
+            Ok(info) => info,
+            Err(e) => {
+                tracing::error!(error = %e, "loading the session of a page failed");
+                crate::accounts::SessionInfo { actor: None, lang: Lang::default() }
+            }
+        };
+        req.extensions_mut().insert(PageSession(info));
+    }
+    next.run(req).await
+}
+
 /// How long a page may take to render before it is given up and rendered again.
 const PAGE_RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -429,10 +466,7 @@ const PAGE_RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(10
 /// render only reads, so it is safe to drop the stalled one and render again; the page is
 /// buffered, which the async rendering mode does anyway. Each occurrence is logged.
 pub async fn bounded_page_render(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    // Pages only: not server functions, assets, media, downloads or the health check.
-    let is_page = req.method() == Method::GET && !path.starts_with("/api/") && !path.contains('.') && path != "/healthz";
-    if !is_page {
+    if !is_page(&req) {
         return next.run(req).await;
     }
     let (parts, _) = req.into_parts();

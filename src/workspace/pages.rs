@@ -2,7 +2,7 @@
 
 use super::api::{get_dashboard, get_department_home};
 use crate::components::{
-    current_user, department_label_key, error_text, NotFound, RequirePermission, RequireStaff, SopDocument, StateBadge, WithSession,
+    current_user, department_label_key, error_text, NotFound, RequirePermission, RequireStaff, SopDocument, StateBadge,
 };
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
@@ -16,14 +16,10 @@ use leptos_router::hooks::use_params_map;
 /// `/`: sign-in for visitors, the portal for customers, the dashboard for staff.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    view! {
-        <WithSession>
-            {match current_user() {
-                None => view! { <Redirect path="/login"/> }.into_any(),
-                Some(a) if a.is_customer => view! { <Redirect path="/portal"/> }.into_any(),
-                Some(_) => view! { <DashboardView/> }.into_any(),
-            }}
-        </WithSession>
+    match current_user() {
+        None => view! { <Redirect path="/login"/> }.into_any(),
+        Some(a) if a.is_customer => view! { <Redirect path="/portal"/> }.into_any(),
+        Some(_) => view! { <DashboardView/> }.into_any(),
     }
 }
 
@@ -163,7 +159,7 @@ pub fn SopPage() -> impl IntoView {
             view! { <RequireStaff><SopDocument workflow=*wf/><crate::tickets::pages::ServiceTargets/></RequireStaff> }.into_any()
         }
         Some(wf) => view! { <RequireStaff><SopDocument workflow=*wf/></RequireStaff> }.into_any(),
-        None => view! { <WithSession><NotFound/></WithSession> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
     }
 }
 
@@ -172,7 +168,7 @@ pub fn DepartmentPage() -> impl IntoView {
     let params = use_params_map();
     let key = params.read_untracked().get("dept").unwrap_or_default();
     match Department::from_key(&key) {
-        None => view! { <WithSession><NotFound/></WithSession> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
         Some(dept) => view! {
             <RequirePermission permission=dept.page_permission()><DepartmentInner dept/></RequirePermission>
         }

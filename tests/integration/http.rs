@@ -46,6 +46,38 @@ on_both_backends!(sessions_rotate_at_sign_in_and_end_at_sign_out, async |db: Db|
     assert_eq!(after.form("/api/dashboard", "").await.status, 401);
 });
 
+/// The session a page was rendered for, as the page hands it to the browser.
+fn page_session(body: &str) -> shopflow::accounts::SessionInfo {
+    let start = body.find(r#"id="shopflow-session">"#).expect("the page carries its session") + r#"id="shopflow-session">"#.len();
+    let end = start + body[start..].find("</script>").unwrap();
+    serde_json::from_str(&body[start..end]).unwrap_or_else(|e| panic!("{e}: {}", &body[start..end]))
+}
+
+on_both_backends!(a_page_carries_its_session_to_the_browser, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    // A display name is user input: it must not be able to end the element that carries it.
+    let name = "Ops </script><script>alert(1)</script>";
+    sqlx::query("UPDATE users SET display_name = $1 WHERE email = 'ops@shopflow.test'").bind(name).execute(db.writer()).await.unwrap();
+    let mut c = Client::new(&app(&db));
+
+    let page = c.get("/login").await;
+    assert_eq!(page.status, 200);
+    let anonymous = page_session(&page.body);
+    assert_eq!((anonymous.actor, anonymous.lang), (None, shopflow::i18n::Lang::En));
+    c.form("/api/set_language", "lang=zh").await;
+    assert_eq!(page_session(&c.get("/login").await.body).lang, shopflow::i18n::Lang::Zh, "an anonymous visitor's choice");
+
+    assert_eq!(c.login("ops@shopflow.test", DEMO_PASSWORD).await.status, 200);
+    let page = c.get("/").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("<script>alert(1)"), "the name ended the session element");
+    let info = page_session(&page.body);
+    let actor = info.actor.expect("signed in");
+    assert_eq!((actor.email.as_str(), actor.name.as_str()), ("ops@shopflow.test", name));
+    // The navigation is rendered with the page, from the same session.
+    assert!(page.body.contains(r#"data-nav="improvement""#), "the ops manager's navigation");
+});
+
 /// The session row's id, expiry and data (the record as JSON text: its 128-bit id would not
 /// survive a trip through `serde_json::Value`), by the id in the client's cookie.
 async fn session_row(db: &Db, c: &Client) -> (String, i64, String) {
@@ -200,11 +232,12 @@ on_both_backends!(a_page_sends_each_resource_once_on_every_render, async |db: Db
     let app = app(&db);
     let (ticket,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM tickets WHERE order_id IS NOT NULL").fetch_one(db.pool()).await.unwrap();
     let (product,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM products WHERE state = 'listed'").fetch_one(db.pool()).await.unwrap();
-    // (who, page, the resources the browser creates there: the session's and the page's own)
+    // (who, page, the resources the browser creates there: the page's own; the session is
+    // in the page, not a resource)
     let pages = [
-        ("service@shopflow.test", format!("/tickets/{ticket}"), 3),
-        ("pm@shopflow.test", format!("/products/{product}"), 3),
-        ("customer@shopflow.test", format!("/catalog/{product}"), 3),
+        ("service@shopflow.test", format!("/tickets/{ticket}"), 2),
+        ("pm@shopflow.test", format!("/products/{product}"), 2),
+        ("customer@shopflow.test", format!("/catalog/{product}"), 2),
     ];
     for (who, path, resources) in pages {
         let mut c = Client::new(&app);
