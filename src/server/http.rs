@@ -438,7 +438,7 @@ fn is_page(req: &Request) -> bool {
 /// Knowing it up front, the shell renders the navigation and the page's guards at once
 /// rather than behind a `<Suspense>` waiting for a session resource, and hands the same value
 /// to the browser in the page (`app::initial_session`), which hydrates from it without a
-/// request. The Suspense and the resource were most of a page's rendering cost (BENCHMARKS.md,
+/// request. The sign-in page renders about a fifth faster without them (BENCHMARKS.md,
 /// session 15). A database failure here renders the page for an anonymous visitor, as a
 /// failed session resource did; the page's own server functions report the failure.
 async fn page_session(State(state): State<AppState>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
