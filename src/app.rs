@@ -65,10 +65,9 @@ const SESSION_SCRIPT: &str = "shopflow-session";
 /// wrote it into. Both sides render the same tree from the same value, without a resource,
 /// a `<Suspense>` or a request of the browser's own.
 pub fn initial_session() -> SessionInfo {
-    let anonymous = || SessionInfo { actor: None, lang: Lang::default() };
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::auth::PageSession>().map(|p| p.0).unwrap_or_else(anonymous)
+        use_context::<crate::server::auth::PageSession>().map(|p| p.0).unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -77,7 +76,7 @@ pub fn initial_session() -> SessionInfo {
             .and_then(|e| e.text_content())
             // `from_slice`, the reader of every other value the client receives (JsonData).
             .and_then(|text| serde_json::from_slice(text.as_bytes()).ok())
-            .unwrap_or_else(anonymous)
+            .unwrap_or_default()
     }
 }
 

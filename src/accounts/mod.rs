@@ -27,8 +27,9 @@ impl Actor {
     }
 }
 
-/// What the shell needs on every page: who is here and in which language.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the shell needs on every page: who is here and in which language. The default is an
+/// anonymous visitor in the default language.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub actor: Option<Actor>,
     pub lang: Lang,

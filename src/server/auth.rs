@@ -18,7 +18,7 @@ pub async fn session() -> AppResult<Session> {
 /// (a dashboard calls several; each would otherwise load the user, roles and permissions
 /// again). Keyed by user id, so a sign-in or sign-out within the request is seen at once.
 /// It lives only as long as the request: permission changes apply to the next request.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct RequestActor(std::sync::Arc<tokio::sync::Mutex<Option<(i64, Option<Actor>)>>>);
 
 /// The signed-in user, if any; an inactive or deleted user counts as nobody.

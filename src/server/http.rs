@@ -447,7 +447,7 @@ async fn page_session(State(state): State<AppState>, session: tower_sessions::Se
             Ok(info) => info,
             Err(e) => {
                 tracing::error!(error = %e, "loading the session of a page failed");
-                crate::accounts::SessionInfo { actor: None, lang: Lang::default() }
+                crate::accounts::SessionInfo::default()
             }
         };
         req.extensions_mut().insert(PageSession(info));
