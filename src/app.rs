@@ -30,8 +30,10 @@ use crate::logistics::pages::CarriersPage;
 use crate::workspace::pages::{DepartmentPage, HomePage, SopIndex, SopPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
-use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::any_nested_match::AnyNestedMatch;
+use leptos_router::any_nested_route::{AnyNestedRoute, IntoAnyNestedRoute};
+use leptos_router::components::{RouteChildren, Router, Routes, A};
+use leptos_router::{path, GeneratedRouteData, MatchNestedRoutes, NestedRoute, RouteMatchId, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -107,72 +109,119 @@ pub fn App() -> impl IntoView {
                 <UserMenu/>
             </header>
             <main>
-                // Async rendering: a page's status (403, 404, a redirect to sign-in) and its
-                // data are sent together, once its resources have loaded.
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/portal") view=PortalHome ssr=SsrMode::Async/>
-                    <Route path=path!("/dept/:dept") view=DepartmentPage ssr=SsrMode::Async/>
-                    <Route path=path!("/improvement") view=SuggestionList ssr=SsrMode::Async/>
-                    <Route path=path!("/improvement/new") view=SuggestionNew ssr=SsrMode::Async/>
-                    <Route path=path!("/improvement/sop") view=ProcessSop ssr=SsrMode::Async/>
-                    <Route path=path!("/improvement/:id") view=SuggestionPage ssr=SsrMode::Async/>
-                    <Route path=path!("/products") view=ProductList ssr=SsrMode::Async/>
-                    <Route path=path!("/products/new") view=ProductNew ssr=SsrMode::Async/>
-                    <Route path=path!("/products/import") view=ProductImport ssr=SsrMode::Async/>
-                    <Route path=path!("/products/:id") view=ProductPage ssr=SsrMode::Async/>
-                    <Route path=path!("/products/:id/edit") view=ProductEdit ssr=SsrMode::Async/>
-                    <Route path=path!("/categories") view=CategoryAdmin ssr=SsrMode::Async/>
-                    <Route path=path!("/price-approvals") view=PriceApprovals ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog") view=Catalog ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog/:id") view=CatalogProductPage ssr=SsrMode::Async/>
-                    <Route path=path!("/stock") view=StockSearch ssr=SsrMode::Async/>
-                    <Route path=path!("/stock/:id") view=StockDetailPage ssr=SsrMode::Async/>
-                    <Route path=path!("/warehouses") view=Warehouses ssr=SsrMode::Async/>
-                    <Route path=path!("/receipts") view=ReceiptList ssr=SsrMode::Async/>
-                    <Route path=path!("/receipts/new") view=ReceiptNew ssr=SsrMode::Async/>
-                    <Route path=path!("/receipts/:id") view=ReceiptPage ssr=SsrMode::Async/>
-                    <Route path=path!("/transfers") view=TransferList ssr=SsrMode::Async/>
-                    <Route path=path!("/transfers/new") view=TransferNew ssr=SsrMode::Async/>
-                    <Route path=path!("/transfers/:id") view=TransferPage ssr=SsrMode::Async/>
-                    <Route path=path!("/counts") view=CountList ssr=SsrMode::Async/>
-                    <Route path=path!("/counts/new") view=CountNew ssr=SsrMode::Async/>
-                    <Route path=path!("/counts/:id") view=CountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/cart") view=CartPage ssr=SsrMode::Async/>
-                    <Route path=path!("/my/orders") view=MyOrders ssr=SsrMode::Async/>
-                    <Route path=path!("/my/addresses") view=AddressBookPage ssr=SsrMode::Async/>
-                    <Route path=path!("/my/orders/:id") view=MyOrderPage ssr=SsrMode::Async/>
-                    <Route path=path!("/orders") view=OrderQueue ssr=SsrMode::Async/>
-                    <Route path=path!("/orders/:id") view=OrderDeskPage ssr=SsrMode::Async/>
-                    <Route path=path!("/exceptions") view=ExceptionList ssr=SsrMode::Async/>
-                    <Route path=path!("/returns") view=ReturnList ssr=SsrMode::Async/>
-                    <Route path=path!("/returns/:id") view=ReturnPage ssr=SsrMode::Async/>
-                    <Route path=path!("/my/tickets") view=MyTicketList ssr=SsrMode::Async/>
-                    <Route path=path!("/my/tickets/:id") view=MyTicketPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets") view=TicketQueuePage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/new") view=TicketNewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/dashboard") view=ServiceDashboardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/calendar") view=CalendarPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/import") view=EmailImportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/replies") view=CannedRepliesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets/:id") view=TicketDeskPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tasks") view=DepartmentTasksPage ssr=SsrMode::Async/>
-                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/shipments") view=ShipmentBoardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/carriers") view=CarriersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/sop") view=SopIndex ssr=SsrMode::Async/>
-                    <Route path=path!("/sop/:process") view=SopPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view=AdminUsers ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/roles") view=AdminRoles ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=AuditLogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/outbox") view=OutboxPage ssr=SsrMode::Async/>
-                </Routes>
+                <Routes fallback=|| view! { <NotFound/> } children=RouteChildren::to_children(|| PageRoutes)/>
             </main>
         </Router>
+    }
+}
+
+/// Every page, by path. First match wins, as with `<Route>` children, so a fixed path such
+/// as `/products/new` comes before `/products/:id`. Every page renders asynchronously: its
+/// status (403, 404, a redirect to sign-in) and its data are sent together, once its
+/// resources have loaded.
+fn page_routes() -> Vec<AnyNestedRoute> {
+    macro_rules! pages {
+        ($($path:expr => $view:expr),* $(,)?) => {
+            vec![$(NestedRoute::new($path, $view).ssr_mode(SsrMode::Async).into_any_nested_route()),*]
+        };
+    }
+    pages![
+        path!("/") => HomePage,
+        path!("/login") => LoginPage,
+        path!("/register") => RegisterPage,
+        path!("/account") => AccountPage,
+        path!("/portal") => PortalHome,
+        path!("/dept/:dept") => DepartmentPage,
+        path!("/improvement") => SuggestionList,
+        path!("/improvement/new") => SuggestionNew,
+        path!("/improvement/sop") => ProcessSop,
+        path!("/improvement/:id") => SuggestionPage,
+        path!("/products") => ProductList,
+        path!("/products/new") => ProductNew,
+        path!("/products/import") => ProductImport,
+        path!("/products/:id") => ProductPage,
+        path!("/products/:id/edit") => ProductEdit,
+        path!("/categories") => CategoryAdmin,
+        path!("/price-approvals") => PriceApprovals,
+        path!("/catalog") => Catalog,
+        path!("/catalog/:id") => CatalogProductPage,
+        path!("/stock") => StockSearch,
+        path!("/stock/:id") => StockDetailPage,
+        path!("/warehouses") => Warehouses,
+        path!("/receipts") => ReceiptList,
+        path!("/receipts/new") => ReceiptNew,
+        path!("/receipts/:id") => ReceiptPage,
+        path!("/transfers") => TransferList,
+        path!("/transfers/new") => TransferNew,
+        path!("/transfers/:id") => TransferPage,
+        path!("/counts") => CountList,
+        path!("/counts/new") => CountNew,
+        path!("/counts/:id") => CountPage,
+        path!("/cart") => CartPage,
+        path!("/my/orders") => MyOrders,
+        path!("/my/addresses") => AddressBookPage,
+        path!("/my/orders/:id") => MyOrderPage,
+        path!("/orders") => OrderQueue,
+        path!("/orders/:id") => OrderDeskPage,
+        path!("/exceptions") => ExceptionList,
+        path!("/returns") => ReturnList,
+        path!("/returns/:id") => ReturnPage,
+        path!("/my/tickets") => MyTicketList,
+        path!("/my/tickets/:id") => MyTicketPage,
+        path!("/tickets") => TicketQueuePage,
+        path!("/tickets/new") => TicketNewPage,
+        path!("/tickets/dashboard") => ServiceDashboardPage,
+        path!("/tickets/calendar") => CalendarPage,
+        path!("/tickets/import") => EmailImportPage,
+        path!("/tickets/replies") => CannedRepliesPage,
+        path!("/tickets/:id") => TicketDeskPage,
+        path!("/tasks") => DepartmentTasksPage,
+        path!("/alerts") => AlertsPage,
+        path!("/notifications") => NotificationsPage,
+        path!("/shipments") => ShipmentBoardPage,
+        path!("/carriers") => CarriersPage,
+        path!("/sop") => SopIndex,
+        path!("/sop/:process") => SopPage,
+        path!("/admin/users") => AdminUsers,
+        path!("/admin/roles") => AdminRoles,
+        path!("/admin/audit") => AuditLogPage,
+        path!("/admin/outbox") => OutboxPage
+    ]
+}
+
+thread_local! {
+    static PAGE_ROUTES: Vec<AnyNestedRoute> = page_routes();
+}
+
+/// The routes as `<Routes>` takes them: a handle on this thread's [`page_routes`], built once.
+/// `<Route>` children would be built and then cloned on every server render, 60 routes each
+/// with allocations of its own: about an eighth of the sign-in page's time (BENCHMARKS.md).
+#[derive(Clone, Copy)]
+struct PageRoutes;
+
+impl MatchNestedRoutes for PageRoutes {
+    type Data = ();
+    type Match = AnyNestedMatch;
+
+    fn match_nested<'a>(&'a self, path: &'a str) -> (Option<(RouteMatchId, AnyNestedMatch)>, &'a str) {
+        PAGE_ROUTES.with(move |routes| {
+            for route in routes {
+                if let (Some(found), rest) = route.match_nested(path) {
+                    // What is left unmatched is the end of `path`; it is given back as a part
+                    // of `path`, which outlives this borrow of the thread's routes.
+                    return (Some(found), &path[path.len() - rest.len()..]);
+                }
+            }
+            (None, path)
+        })
+    }
+
+    fn generate_routes(&self) -> impl IntoIterator<Item = GeneratedRouteData> + '_ {
+        PAGE_ROUTES.with(|routes| routes.iter().flat_map(|r| r.generate_routes()).collect::<Vec<_>>())
+    }
+
+    fn optional(&self) -> bool {
+        PAGE_ROUTES.with(|routes| routes.iter().all(|r| r.optional()))
     }
 }
 
