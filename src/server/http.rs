@@ -59,11 +59,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
-        .layer(middleware::from_fn(api_error_status))
-        .layer(middleware::from_fn(bounded_page_render))
-        .layer(middleware::from_fn(same_origin_only))
-        .layer(middleware::from_fn_with_state(state, page_session))
-        .layer(middleware::from_fn(keep_session_alive))
+        .layer(middleware::from_fn_with_state(state, around_routes))
         .layer(sessions)
 }
 
@@ -378,13 +374,7 @@ const SESSION_REFRESH_MS: i64 = 60 * 60 * 1000;
 /// saved with a new expiry and cookie, at most once an hour per user rather than on every
 /// request. Assets are skipped: reading their session would cost a query each. (A 5xx answer
 /// saves nothing: the session layer does not save after a server error.)
-async fn keep_session_alive(session: tower_sessions::Session, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let asset = path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg";
-    let response = next.run(req).await;
-    if asset {
-        return response;
-    }
+async fn keep_session_alive(session: &tower_sessions::Session) {
     if let Ok(Some(_)) = session.get::<i64>(super::auth::SESSION_USER).await {
         let now = crate::domain::now_millis();
         let seen: Option<i64> = session.get(SESSION_SEEN).await.ok().flatten();
@@ -393,14 +383,44 @@ async fn keep_session_alive(session: tower_sessions::Session, req: Request, next
             let _ = session.insert(SESSION_SEEN, now).await;
         }
     }
+}
+
+/// What every request goes through around the routes, in one middleware: each axum
+/// middleware layer costs every request a boxed future and a boxed copy of the routes below
+/// it, and five separate layers took about a fifth of the sign-in page's rate (BENCHMARKS.md,
+/// session 16). In order:
+/// 1. a state-changing request from another site is refused ([`cross_site_refusal`]);
+/// 2. a page gets its session loaded ([`page_session`]) and is rendered with a time limit
+///    ([`bounded_page_render`]); a server function's error gets its HTTP status
+///    ([`api_error_status`]);
+/// 3. a signed-in session is kept alive ([`keep_session_alive`]), except on assets.
+async fn around_routes(State(state): State<AppState>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
+    if let Some(refusal) = cross_site_refusal(&req) {
+        return refusal;
+    }
+    let path = req.uri().path();
+    let asset = path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg";
+    let api = path.starts_with("/api/");
+    let response = if is_page(&req) {
+        let loaded = page_session(&state, &session, req.headers()).await;
+        req.extensions_mut().insert(loaded);
+        bounded_page_render(req, next).await
+    } else if api {
+        api_error_status(next.run(req).await).await
+    } else {
+        next.run(req).await
+    };
+    if !asset {
+        keep_session_alive(&session).await;
+    }
     response
 }
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF). Requests
 /// without an Origin header come from non-browser clients, which carry no ambient cookie risk.
-async fn same_origin_only(req: Request, next: Next) -> Response {
+fn cross_site_refusal(req: &Request) -> Option<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
+        return None;
     }
     let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -416,12 +436,12 @@ async fn same_origin_only(req: Request, next: Next) -> Response {
         }
         (Some(_), None) => true,
     };
-    if cross_site {
-        tracing::warn!(?origin, ?host, path = %req.uri().path(), "refused a cross-origin request");
-        let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
-        return (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    if !cross_site {
+        return None;
     }
-    next.run(req).await
+    tracing::warn!(?origin, ?host, path = %req.uri().path(), "refused a cross-origin request");
+    let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
+    Some((StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// A request for a page the app renders: not a server function, an asset, media, a download,
@@ -434,25 +454,21 @@ fn is_page(req: &Request) -> bool {
         && path != "/healthz"
 }
 
-/// Loads who is signed in, and the language, before a page renders (as [`PageSession`]).
+/// Loads who is signed in, and the language, before a page renders.
 /// Knowing it up front, the shell renders the navigation and the page's guards at once
 /// rather than behind a `<Suspense>` waiting for a session resource, and hands the same value
 /// to the browser in the page (`app::initial_session`), which hydrates from it without a
 /// request. The sign-in page renders about a fifth faster without them (BENCHMARKS.md,
 /// session 15). A database failure here renders the page for an anonymous visitor, as a
 /// failed session resource did; the page's own server functions report the failure.
-async fn page_session(State(state): State<AppState>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
-    if is_page(&req) {
-        let info = match super::auth::session_info(&state.db, &session, req.headers()).await {
-            Ok(info) => info,
-            Err(e) => {
-                tracing::error!(error = %e, "loading the session of a page failed");
-                crate::accounts::SessionInfo::default()
-            }
-        };
-        req.extensions_mut().insert(PageSession(info));
+async fn page_session(state: &AppState, session: &tower_sessions::Session, headers: &axum::http::HeaderMap) -> PageSession {
+    match super::auth::session_info(&state.db, session, headers).await {
+        Ok(info) => PageSession(info),
+        Err(e) => {
+            tracing::error!(error = %e, "loading the session of a page failed");
+            PageSession(crate::accounts::SessionInfo::default())
+        }
     }
-    next.run(req).await
 }
 
 /// How long a page may take to render before it is given up and rendered again.
@@ -499,10 +515,8 @@ pub async fn bounded_page_render(req: Request, next: Next) -> Response {
 
 /// Server functions answer errors with status 500 and the error as JSON; give each kind of
 /// error its proper status (403 for a denied action, 422 for bad input, …).
-async fn api_error_status(req: Request, next: Next) -> Response {
-    let is_api = req.uri().path().starts_with("/api/");
-    let res = next.run(req).await;
-    if !is_api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+async fn api_error_status(res: Response) -> Response {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
     }
     let (mut parts, body) = res.into_parts();
