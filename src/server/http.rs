@@ -28,7 +28,20 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
-    let context_state = state.clone();
+    // What every render gets from the request: the app's state, and the session the
+    // middleware loaded (who, which language) with the user cache seeded from it. The 404
+    // fallback renders the same shell and gets the same, so it shows who is signed in too.
+    let context = {
+        let state = state.clone();
+        move || {
+            provide_context(state.clone());
+            let page = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageSession>().cloned());
+            provide_context(super::auth::RequestActor::for_page(page.as_ref()));
+            if let Some(page) = page {
+                provide_context(page);
+            }
+        }
+    };
     Router::new()
         .route("/healthz", get(healthz).with_state(state.clone()))
         .route("/products/export.csv", get(export_products).with_state(state.clone()))
@@ -44,20 +57,13 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         .leptos_routes_with_context(
             &leptos_options,
             routes,
-            move || {
-                provide_context(context_state.clone());
-                let page = use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<PageSession>().cloned());
-                provide_context(super::auth::RequestActor::for_page(page.as_ref()));
-                if let Some(page) = page {
-                    provide_context(page);
-                }
-            },
+            context.clone(),
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
         .layer(middleware::from_fn_with_state(state, around_routes))
         .layer(sessions)

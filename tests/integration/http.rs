@@ -76,6 +76,11 @@ on_both_backends!(a_page_carries_its_session_to_the_browser, async |db: Db| {
     assert_eq!((actor.email.as_str(), actor.name.as_str()), ("ops@shopflow.test", name));
     // The navigation is rendered with the page, from the same session.
     assert!(page.body.contains(r#"data-nav="improvement""#), "the ops manager's navigation");
+    // A page that does not exist is rendered for the same user (by the fallback, not a route).
+    let missing = c.get("/no/such/page").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(page_session(&missing.body).actor.map(|a| a.email), Some("ops@shopflow.test".to_string()));
+    assert!(missing.body.contains(r#"data-nav="improvement""#), "the navigation on the 404 page");
 });
 
 /// The session row's id, expiry and data (the record as JSON text: its 128-bit id would not
