@@ -45,46 +45,49 @@ async fn verify_password(hash: Option<String>, password: &str) -> AppResult<bool
     .map_err(AppError::internal)?
 }
 
-type ActorRow = (i64, String, String, i64, i64, Option<String>);
-
-/// Loads the user and the union of their roles' permissions; `None` when inactive or gone.
 /// SQL: user `u` holds the permission bound as `$n`, through any of their roles (built-in or
 /// custom) — for finding who may do something, as [`load_actor`] finds what one user may.
 pub fn holds_permission(n: u8) -> String {
     format!("EXISTS (SELECT 1 FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = u.id AND rp.permission = ${n})")
 }
 
+/// One row of [`load_actor`]'s answer: the user's own row (kind `a`: email, name, customer
+/// and active flags, locale), then one per permission and per role name (the flags NULL).
+type ActorRow = (String, String, Option<String>, Option<i64>, Option<i64>, Option<String>);
+
+/// Loads the user and the union of their roles' permissions; `None` when inactive or gone.
+///
+/// One query: this runs on every signed-in request, and on SQLite every query is a handoff to
+/// the driver's thread and back, which was most of a signed-in page's time (BENCHMARKS.md,
+/// session 16). UNION also drops the permissions that several roles share.
 pub async fn load_actor(db: &Db, user_id: i64) -> AppResult<Option<Actor>> {
-    let row: Option<ActorRow> = sqlx::query_as(
-        "SELECT id, email, display_name, is_customer, active, locale FROM users WHERE id = $1",
+    let rows: Vec<ActorRow> = sqlx::query_as(
+        "SELECT 'a', email, display_name, is_customer, active, locale FROM users WHERE id = $1 \
+         UNION SELECT 'permission', rp.permission, NULL, NULL, NULL, NULL FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = $1 \
+         UNION SELECT 'role', r.name, NULL, NULL, NULL, NULL FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 \
+         ORDER BY 1, 2",
     )
     .bind(user_id)
-    .fetch_optional(db.pool())
+    .fetch_all(db.pool())
     .await?;
-    let Some((id, email, name, is_customer, active, locale)) = row else { return Ok(None) };
+    let mut rows = rows.into_iter();
+    // 'a' sorts before the grants: the user's row comes first, if the user exists.
+    let Some((_, email, Some(name), Some(is_customer), Some(active), locale)) = rows.next().filter(|r| r.0 == "a") else {
+        return Ok(None);
+    };
     if active == 0 {
         return Ok(None);
     }
-    // Permissions and role names in one round trip: this runs on every signed-in request.
-    // UNION drops the permissions that several roles share.
-    let grants: Vec<(String, String)> = sqlx::query_as(
-        "SELECT 'permission', rp.permission FROM user_roles ur JOIN role_permissions rp ON rp.role_id = ur.role_id WHERE ur.user_id = $1 \
-         UNION SELECT 'role', r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = $1 \
-         ORDER BY 1, 2",
-    )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?;
-    let (perms, roles): (Vec<_>, Vec<_>) = grants.into_iter().partition(|(kind, _)| kind == "permission");
-    let mut permissions: Vec<Permission> = perms.iter().filter_map(|(_, p)| Permission::from_key(p)).collect();
+    let (perms, roles): (Vec<_>, Vec<_>) = rows.partition(|r| r.0 == "permission");
+    let mut permissions: Vec<Permission> = perms.iter().filter_map(|r| Permission::from_key(&r.1)).collect();
     permissions.sort();
     Ok(Some(Actor {
-        id,
+        id: user_id,
         email,
         name,
         is_customer: is_customer != 0,
         permissions,
-        roles: roles.into_iter().map(|(_, r)| r).collect(),
+        roles: roles.into_iter().map(|r| r.1).collect(),
         locale: locale.as_deref().and_then(Lang::from_key),
     }))
 }

@@ -117,6 +117,10 @@ on_both_backends!(the_last_administrator_cannot_be_removed, async |db: Db| {
     let second = create_staff(&db, &admin, "Second Admin", "second@shopflow.test", "long password", &[admin_role.id]).await.unwrap();
     set_user_roles(&db, &admin, admin.id, &[]).await.unwrap();
     assert!(load_actor(&db, second).await.unwrap().unwrap().can(Permission::RoleManage));
+    // A user without roles is still a user, who may do nothing; a user who does not exist is none.
+    let stepped_down = load_actor(&db, admin.id).await.unwrap().expect("still a user");
+    assert_eq!((stepped_down.email.as_str(), stepped_down.permissions.len(), stepped_down.roles.len()), ("admin@shopflow.test", 0, 0));
+    assert!(load_actor(&db, 1_000_000).await.unwrap().is_none());
 });
 
 on_both_backends!(passwords_change_with_the_current_one, async |db: Db| {
