@@ -393,8 +393,8 @@ async fn keep_session_alive(session: &tower_sessions::Session) {
 
 /// What every request goes through around the routes, in one middleware: each axum
 /// middleware layer costs every request a boxed future and a boxed copy of the routes below
-/// it, and five separate layers took about a fifth of the sign-in page's rate (BENCHMARKS.md,
-/// session 16). In order:
+/// it, and the five layers this replaces, their work included, took 15–20 % of the sign-in
+/// page's rate (BENCHMARKS.md, sessions 15 and 16). In order:
 /// 1. a state-changing request from another site is refused ([`cross_site_refusal`]);
 /// 2. a page gets its session loaded ([`page_session`]) and is rendered with a time limit
 ///    ([`bounded_page_render`]); a server function's error gets its HTTP status
