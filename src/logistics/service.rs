@@ -105,8 +105,16 @@ pub async fn webhook_secrets(db: &Db, code: &str) -> AppResult<Option<Vec<String
     Ok(row.map(|(current, previous, until)| accepted_secrets(current, previous, until, now_millis())))
 }
 
-const OPTION_SELECT: &str = "SELECT s.code, c.name_en, c.name_zh, s.name_en, s.name_zh, s.fee, s.free_from, s.days_min, s.days_max \
-     FROM shipping_services s JOIN carriers c ON c.code = s.carrier WHERE s.active = 1 AND c.active = 1";
+/// The services a checkout may choose: only active services of active carriers. (A macro, so
+/// that `concat!` can build the queries that use it.)
+macro_rules! offered {
+    () => {
+        "FROM shipping_services s JOIN carriers c ON c.code = s.carrier WHERE s.active = 1 AND c.active = 1"
+    };
+}
+
+const OPTION_SELECT: &str =
+    concat!("SELECT s.code, c.name_en, c.name_zh, s.name_en, s.name_zh, s.fee, s.free_from, s.days_min, s.days_max ", offered!());
 
 type OptionRow = (String, String, String, String, String, i64, Option<i64>, i64, i64);
 
@@ -128,10 +136,12 @@ pub async fn shipping_options(conn: &mut AnyConnection) -> AppResult<Vec<Shippin
     Ok(rows.into_iter().map(option_of).collect())
 }
 
-/// The service a checkout chose, if the shop still offers it (the order is priced with it).
-pub async fn offered(conn: &mut AnyConnection, code: &str) -> AppResult<ShippingOption> {
-    let row: Option<OptionRow> = sqlx::query_as(&format!("{OPTION_SELECT} AND s.code = $1")).bind(code).fetch_optional(conn).await?;
-    row.map(option_of).ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))
+/// SQL: two columns, the fee and the free-from amount of the service whose code is bound as
+/// `$n`, if the shop offers it now (the fee is NULL otherwise). A checkout prices its shipping
+/// with them in the same query that reads its cart: one statement fewer per order.
+pub fn offered_fee_columns(n: u8) -> String {
+    let offered = offered!();
+    format!("(SELECT s.fee {offered} AND s.code = ${n}), (SELECT s.free_from {offered} AND s.code = ${n})")
 }
 
 /// The names of every carrier, active or not (old parcels keep theirs), by code.

@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 // ---------------------------------------------------------------- the cart
 
-type CartDb = (i64, String, i64, String, String, i64, i64, String, i64, Option<i64>);
+type CartDb = (i64, String, i64, String, String, i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>);
 
 pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
-    let (lines, goods_total) = cart_lines(db, actor).await?;
+    let (lines, goods_total, _) = cart_lines(db, actor, "").await?;
     let last: Option<(String, String, String)> =
         sqlx::query_as("SELECT recipient, phone, address FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT 1")
             .bind(actor.id)
@@ -33,22 +33,30 @@ pub async fn cart(db: &Db, actor: &Actor) -> AppResult<Cart> {
     Ok(Cart { lines, goods_total, last_address, shipping, addresses })
 }
 
-/// The cart's lines priced as of now, and the goods' total.
-async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
+/// A shipping service as a checkout prices it: its fee, and the goods' total from which it is
+/// free.
+type ShippingPrice = (i64, Option<i64>);
+
+/// The cart's lines priced as of now, the goods' total, and the price of the shipping service
+/// `method` if the shop offers it (`""`: none asked), read in the same query.
+async fn cart_lines(db: &Db, actor: &Actor, method: &str) -> AppResult<(Vec<CartLine>, i64, Option<ShippingPrice>)> {
     // The promotional price running now, if any (promotions of a SKU never overlap).
     let rows: Vec<CartDb> = sqlx::query_as(&format!(
         "SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
          CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id \
                         WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT), \
-         (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND {}) \
+         (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND {}), {} \
          FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id \
          WHERE c.customer_id = $1 ORDER BY c.added_at, s.code",
-        crate::catalog::pricing::running_promo("pp", "$2")
+        crate::catalog::pricing::running_promo("pp", "$2"),
+        crate::logistics::service::offered_fee_columns(3)
     ))
     .bind(actor.id)
     .bind(now_millis())
+    .bind(method)
     .fetch_all(db.pool())
     .await?;
+    let shipping = rows.first().and_then(|r| Some((r.10?, r.11)));
     let lines: Vec<CartLine> = rows
         .into_iter()
         .map(|r| CartLine {
@@ -63,7 +71,7 @@ async fn cart_lines(db: &Db, actor: &Actor) -> AppResult<(Vec<CartLine>, i64)> {
         })
         .collect();
     let goods_total = lines.iter().map(|l| l.unit_price * l.quantity).sum();
-    Ok((lines, goods_total))
+    Ok((lines, goods_total, shipping))
 }
 
 /// Adds `quantity` units of a listed SKU to the cart (`add`), or sets the line to it (0
@@ -164,14 +172,15 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
 }
 
 async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheckout) -> AppResult<i64> {
-    let (lines, goods_total) = cart_lines(db, actor).await?;
+    let (lines, goods_total, shipping) = cart_lines(db, actor, &v.method).await?;
     if lines.is_empty() {
         return Err(AppError::invalid("cart", "your cart is empty"));
     }
     if let Some(gone) = lines.iter().find(|l| !l.listed) {
         return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
     }
-    let fee = crate::logistics::service::offered(&mut *db.pool().acquire().await?, &v.method).await?.fee_for(goods_total);
+    let (fee, free_from) = shipping.ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))?;
+    let fee = crate::logistics::shipping_fee(fee, free_from, goods_total);
     let total = goods_total + fee;
     if total != input.expected_total {
         return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
