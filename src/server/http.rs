@@ -446,8 +446,7 @@ fn cross_site_refusal(req: &Request) -> Option<Response> {
         return None;
     }
     tracing::warn!(?origin, ?host, path = %req.uri().path(), "refused a cross-origin request");
-    let body = serde_json::to_string(&AppError::Forbidden).unwrap_or_default();
-    Some((StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Some(refuse(AppError::Forbidden))
 }
 
 /// A request for a page the app renders: not a server function, an asset, media, a download,
