@@ -321,6 +321,31 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
 
+on_both_backends!(an_order_that_takes_stock_below_the_reorder_point_raises_the_alert, async |db: Db| {
+    use shopflow::alerts::{service as alerts, AlertFilter};
+    demo::seed(&db).await.unwrap();
+    let clerk = demo_actor(&db, "warehouse@shopflow.test").await;
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let lj = count(&db, "SELECT id FROM skus WHERE code = 'LJ-100G'").await;
+    let sh = count(&db, "SELECT id FROM warehouses WHERE code = 'SH'").await;
+    let low = |list: &[shopflow::alerts::Alert], subject: String| list.iter().filter(|a| a.subject == subject).count();
+    let open = alerts::list(&db, &clerk, &AlertFilter::default()).await.unwrap();
+    assert_eq!(low(&open, format!("low_stock:{lj}:{sh}")), 0);
+    // Longjing 100 g has its most stock in SH (reorder point 20): the order leaves 19 there.
+    let (on_hand, reserved) = balance(&db, "LJ-100G", "SH").await;
+    let take = on_hand - reserved - 19;
+    service::set_cart_quantity(&db, &cathy, "LJ-100G", &take.to_string(), false).await.unwrap();
+    let cart = service::cart(&db, &cathy).await.unwrap();
+    let fee = cart.shipping.iter().find(|o| o.code == "standard").unwrap().fee_for(cart.goods_total);
+    service::place_order(&db, &cathy, &checkout("low-stock-key-0001", cart.goods_total + fee)).await.unwrap();
+    assert_eq!(balance(&db, "LJ-100G", "SH").await, (on_hand, reserved + take), "held in SH, the warehouse with the most");
+    let open = alerts::list(&db, &clerk, &AlertFilter::default()).await.unwrap();
+    let alert = open.iter().find(|a| a.subject == format!("low_stock:{lj}:{sh}")).expect("the order raised the warehouse's alert");
+    assert!(alert.detail.contains("\"available\":19"), "{}", alert.detail);
+    assert_eq!(low(&open, format!("low_stock:{lj}:all")), 0, "the other warehouses still have enough");
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
+
 on_both_backends!(cart_limits_hold_when_tabs_race, async |db: Db| {
     demo::seed(&db).await.unwrap();
     let cathy = customer(&db, 7).await;
