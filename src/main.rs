@@ -140,9 +140,22 @@ async fn run(config: Config) -> Result<(), String> {
         leptos_options.output_name = "shopflow".into();
     }
     let addr = leptos_options.site_addr;
+    // The client's files are compressed before the first request (about a second): a copy
+    // left by an earlier build must never be served beside this build's pages.
+    let pkg = std::path::PathBuf::from(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    let compressed = tokio::task::spawn_blocking({
+        let pkg = pkg.clone();
+        move || shopflow::server::assets::precompress(&pkg)
+    })
+    .await;
+    match compressed {
+        Ok(Ok(n)) => tracing::info!(files = n, folder = %pkg.display(), "compressed the client's files"),
+        Ok(Err(e)) => tracing::warn!(error = %e, folder = %pkg.display(), "could not compress the client's files; they are sent uncompressed"),
+        Err(e) => tracing::warn!(error = %e, "compressing the client's files failed"),
+    }
     let state = AppState { db, config: Arc::new(config) };
     let app = http::router(state, leptos_options);
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let listener = http::listen(&addr.to_string()).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Shopflow is listening on http://{addr}");
     println!("Shopflow is running at http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

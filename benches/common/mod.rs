@@ -152,8 +152,9 @@ pub fn state(db: &Db) -> shopflow::server::AppState {
 }
 
 pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    // As the server listens (`shopflow::server::http::listen`): without Nagle's algorithm.
+    let listener = shopflow::server::http::listen("127.0.0.1:0").await.unwrap();
+    let addr = axum::serve::Listener::local_addr(&listener).unwrap();
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });

@@ -1,5 +1,6 @@
 //! Server-only code: configuration, the database, sessions, authorization, HTTP wiring.
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;
