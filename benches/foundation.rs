@@ -35,10 +35,10 @@ async fn main() {
     let hello_addr = serve(axum::Router::new().route("/", get(|| async { "Hello, World!" }))).await;
     let cookie = sign_in(app_addr, "ops@shopflow.test").await;
     let floor_addr = serve(floor::router()).await;
-    let hello = http_rate(hello_addr, "/", None).await;
-    let floor = http_rate(floor_addr, "/", None).await;
-    let login = http_rate(app_addr, "/login", None).await;
-    let dashboard = http_rate(app_addr, "/", Some(&cookie)).await;
+    let hello = http_rate(hello_addr, "/", None, CLIENTS).await;
+    let floor = http_rate(floor_addr, "/", None, CLIENTS).await;
+    let login = http_rate(app_addr, "/login", None, CLIENTS).await;
+    let dashboard = http_rate(app_addr, "/", Some(&cookie), CLIENTS).await;
     let cmd = "cargo bench --features ssr --bench foundation";
     rows.push(row("login page, server-rendered (16 keep-alive clients)", login, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
     rows.push(row(
@@ -50,6 +50,15 @@ async fn main() {
         cmd,
     ));
     rows.push(row("ops dashboard, server-rendered, signed in", dashboard, "req/s", &format!("{hello:.0} req/s hello-world"), "≥ 25% of hello-world", cmd));
+    // A file of the client, as a browser fetches it on a kept-alive connection while a page
+    // loads: what Nagle's algorithm cost before the server turned it off (http::listen).
+    if std::path::Path::new("target/site/pkg/shopflow.css").exists() {
+        let css = http_rate(app_addr, "/pkg/shopflow.css", None, 1).await;
+        let hello_one = http_rate(hello_addr, "/", None, 1).await;
+        rows.push(row("the stylesheet, one keep-alive client", css, "req/s", &format!("{hello_one:.0} req/s hello-world, one client"), "—", cmd));
+    } else {
+        eprintln!("no target/site/pkg/shopflow.css (build the client first): the stylesheet row is skipped");
+    }
 
     // The engine, on each backend.
     let backends = common::Backends::new(&dir, "engine").await;
@@ -116,11 +125,11 @@ mod floor {
     }
 }
 
-/// Requests per second from 16 keep-alive clients over a fixed time.
-async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>) -> f64 {
+/// Requests per second from `clients` keep-alive clients over a fixed time.
+async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>, clients: usize) -> f64 {
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let request = Arc::new(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes());
-    rate(CLIENTS, HTTP_SECONDS, |_, deadline| {
+    rate(clients, HTTP_SECONDS, |_, deadline| {
         let request = request.clone();
         async move {
             let mut conn = TcpStream::connect(addr).await.unwrap();

@@ -3,7 +3,8 @@
 //! They are sent gzip-compressed to every browser that accepts it: the WASM is 3.4 MB as
 //! built and about a third of that compressed (BENCHMARKS.md). Compressing 3.4 MB on every
 //! request would cost the server tens of milliseconds each time, so each file is compressed
-//! once, at start-up, into `name.gz` beside it, and served from there.
+//! once, at start-up, into `name.gz` beside it, and served from there (as `leptos_axum`'s
+//! file handler also would, had anything written the copies).
 
 use axum::http::{header, HeaderValue};
 use std::path::{Path, PathBuf};
