@@ -2,7 +2,7 @@
 
 use leptos::config::get_configuration;
 use shopflow::server::config::{Config, HELP};
-use shopflow::server::{demo, http, sessions::DbSessionStore, AppState, Db};
+use shopflow::server::{assets, demo, http, sessions::DbSessionStore, AppState, Db};
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
@@ -142,16 +142,16 @@ async fn run(config: Config) -> Result<(), String> {
     let addr = leptos_options.site_addr;
     // The client's files are compressed before the first request (0.2 s for a release build's):
     // a copy left by an earlier build must never be served beside this build's pages.
-    let pkg = std::path::PathBuf::from(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
+    let pkg = assets::folder(&leptos_options);
     let compressed = tokio::task::spawn_blocking({
         let pkg = pkg.clone();
-        move || shopflow::server::assets::precompress(&pkg)
+        move || assets::precompress(&pkg)
     })
-    .await;
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match compressed {
-        Ok(Ok(n)) => tracing::info!(files = n, folder = %pkg.display(), "compressed the client's files"),
-        Ok(Err(e)) => tracing::warn!(error = %e, folder = %pkg.display(), "could not compress the client's files; they are sent uncompressed"),
-        Err(e) => tracing::warn!(error = %e, "compressing the client's files failed"),
+        Ok(n) => tracing::info!(files = n, folder = %pkg.display(), "compressed the client's files"),
+        Err(e) => tracing::warn!(error = %e, folder = %pkg.display(), "could not compress the client's files; they are sent uncompressed"),
     }
     let state = AppState { db, config: Arc::new(config) };
     let app = http::router(state, leptos_options);

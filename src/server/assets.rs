@@ -14,11 +14,16 @@ use tower_http::set_header::SetResponseHeader;
 /// The kinds of file worth compressing (the others are images, compressed already).
 const COMPRESSIBLE: &[&str] = &["wasm", "js", "css", "svg"];
 
+/// Where the client's files are: `site_root/site_pkg_dir` (`target/site/pkg` by default).
+pub fn folder(options: &leptos::config::LeptosOptions) -> PathBuf {
+    Path::new(&*options.site_root).join(&*options.site_pkg_dir)
+}
+
 /// The files of `dir`, compressed for browsers that accept gzip. They are revalidated on
 /// every page load (`no-cache`; unchanged files answer 304): their names stay the same from
 /// one build to the next, and a browser must not run an old client against a new server,
 /// whose pages it could not hydrate.
-pub fn service(dir: &str) -> SetResponseHeader<ServeDir, HeaderValue> {
+pub fn service(dir: &Path) -> SetResponseHeader<ServeDir, HeaderValue> {
     SetResponseHeader::overriding(ServeDir::new(dir).precompressed_gzip(), header::CACHE_CONTROL, HeaderValue::from_static("no-cache"))
 }
 
