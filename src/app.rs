@@ -43,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // In the shell rather than through leptos_meta's <Stylesheet>/<Title>: the head
                 // is not hydrated, and those components' markers mismatch under async SSR.
@@ -95,12 +95,6 @@ pub fn App() -> impl IntoView {
     provide_context(I18n(RwSignal::new(session.lang)));
     provide_context(CurrentUser(session.actor));
     provide_context(NoticesChanged(RwSignal::new(0)));
-    // Marks the page as interactive; end-to-end tests wait for it before clicking.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Router>
             <header class="topbar">
@@ -275,7 +269,8 @@ fn Nav() -> impl IntoView {
     .into_any()
 }
 
-#[component]
+/// The language switch, the bell and sign-out: the shell's one island.
+#[island]
 fn UserMenu() -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
     let switch = Action::new(|lang: &Lang| {
@@ -299,12 +294,12 @@ fn UserMenu() -> impl IntoView {
             {match current_user() {
                 Some(actor) => view! {
                     <NotificationBell/>
-                    <A href="/account" attr:class="who" attr:data-testid="who">{actor.name.clone()}</A>
+                    <a href="/account" class="who" data-testid="who">{actor.name.clone()}</a>
                     <button class="linkish" data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>
                         {i18n.t("nav.sign_out")}
                     </button>
                 }.into_any(),
-                None => view! { <A href="/login">{i18n.t("nav.sign_in")}</A> }.into_any(),
+                None => view! { <a href="/login">{i18n.t("nav.sign_in")}</a> }.into_any(),
             }}
         </div>
     }

@@ -85,8 +85,14 @@ pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
 #[derive(Clone, Copy)]
 pub struct I18n(pub RwSignal<Lang>);
 
+/// The shell's language on the server; in an island, which the shell's context does not
+/// reach, the language of the session the server wrote into the page.
 pub fn use_i18n() -> I18n {
-    use_context::<I18n>().unwrap_or(I18n(RwSignal::new(Lang::En)))
+    use_context::<I18n>().unwrap_or_else(|| {
+        let i18n = I18n(RwSignal::new(crate::app::initial_session().lang));
+        provide_context(i18n);
+        i18n
+    })
 }
 
 impl I18n {

@@ -42,5 +42,18 @@ pub fn workflows() -> &'static [&'static engine::Workflow] {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Only the islands run in the browser (Leptos' islands mode): the shell, the navigation
+    // and the pages' server-rendered parts stay as the server wrote them.
+    leptos::mount::hydrate_islands();
+    // Marks the page as interactive; end-to-end tests wait for it before clicking. Leptos'
+    // loader hydrates the islands after this function returns, each in a microtask of its
+    // own: a timer runs after all of them.
+    leptos::prelude::set_timeout(
+        || {
+            if let Some(body) = leptos::prelude::document().body() {
+                let _ = body.set_attribute("data-hydrated", "true");
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }

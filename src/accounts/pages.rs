@@ -11,9 +11,9 @@ use crate::components::{current_user, error_text, resource, FieldError, FormErro
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use crate::components::Redirect;
 
-#[component]
+#[island]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let login = ServerAction::<Login>::new();
@@ -47,7 +47,7 @@ pub fn LoginPage() -> impl IntoView {
     .into_any()
 }
 
-#[component]
+#[island]
 pub fn RegisterPage() -> impl IntoView {
     let i18n = use_i18n();
     let register = ServerAction::<Register>::new();
@@ -79,7 +79,7 @@ pub fn AccountPage() -> impl IntoView {
     view! { <RequireUser><AccountInner/></RequireUser> }
 }
 
-#[component]
+#[island]
 fn AccountInner() -> impl IntoView {
     let i18n = use_i18n();
     let change = ServerAction::<ChangePassword>::new();
@@ -165,7 +165,7 @@ pub fn AdminUsers() -> impl IntoView {
     view! { <RequirePermission permission=Permission::UserManage><AdminUsersInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn AdminUsersInner() -> impl IntoView {
     let i18n = use_i18n();
     let users = resource(|| (), |_| list_users());
@@ -308,7 +308,7 @@ enum RoleOp {
     Delete(i64),
 }
 
-#[component]
+#[island]
 fn AdminRolesInner() -> impl IntoView {
     let i18n = use_i18n();
     let roles = resource(|| (), |_| list_roles());
@@ -403,7 +403,7 @@ pub fn AuditLogPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::AuditLogView><AuditInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn AuditInner() -> impl IntoView {
     let i18n = use_i18n();
     let entity = RwSignal::new(String::new());

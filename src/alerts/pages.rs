@@ -7,7 +7,7 @@ use crate::components::{error_text, resource, FormError, RequireStaff};
 use crate::domain::format_time;
 use crate::i18n::{tr, use_i18n, Lang};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn AlertsPage() -> impl IntoView {
@@ -16,7 +16,7 @@ pub fn AlertsPage() -> impl IntoView {
         <RequireStaff>
             <section class="page" data-page="alerts">
                 <h1>{i18n.t("alerts.title")}</h1>
-                <AlertInbox kind=""/>
+                <AlertInbox kind=String::new()/>
             </section>
         </RequireStaff>
     }
@@ -56,8 +56,8 @@ pub fn describe(alert: &Alert, lang: Lang) -> String {
 
 /// The inbox: open and acknowledged alerts (or those of the state chosen in `?alerts=`),
 /// with acknowledge and resolve. `kind` narrows it to one kind ("" for all).
-#[component]
-pub fn AlertInbox(kind: &'static str) -> impl IntoView {
+#[island]
+pub fn AlertInbox(kind: String) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let state = move || query.read().get("alerts").unwrap_or_default();

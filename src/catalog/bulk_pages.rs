@@ -9,7 +9,7 @@ use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::html::Input;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn ProductImport() -> impl IntoView {
@@ -33,7 +33,7 @@ fn problem(b: &BadRow, lang: Lang) -> String {
     format!("{field}: {message}")
 }
 
-#[component]
+#[island]
 fn ImportInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

@@ -7,11 +7,11 @@ use super::api::{
     RenameCategory, SchedulePromo,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
-use crate::components::{loading, param_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{loading, route_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use crate::components::{go_to, use_query_map};
 
 
 
@@ -32,7 +32,7 @@ pub fn ProductList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductView><ListInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn ListInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -119,7 +119,7 @@ pub fn ProductNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductEdit><NewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn NewInner() -> impl IntoView {
     let i18n = use_i18n();
     let categories = resource(|| (), |_| list_categories());
@@ -142,13 +142,13 @@ fn NewInner() -> impl IntoView {
 
 #[component]
 pub fn ProductEdit() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::ProductEdit><EditInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::ProductEdit><EditInner id=route_id("id")/></RequirePermission> }
 }
 
-#[component]
-fn EditInner() -> impl IntoView {
+#[island]
+fn EditInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let data = resource(id, |id| async move {
         let detail = get_product(id).await?;
         Ok::<_, AppError>((detail, list_categories().await?))
@@ -200,10 +200,9 @@ fn ProductForm(initial: ProductInput, id: Option<i64>, version: i64, categories:
         }
     });
     let result = Signal::derive(move || save.value().get());
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(pid)) = save.value().get() {
-            navigate(&format!("/products/{pid}"), Default::default());
+            go_to(&format!("/products/{pid}"));
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -293,13 +292,13 @@ fn ProductForm(initial: ProductInput, id: Option<i64>, version: i64, categories:
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::ProductView><DetailInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::ProductView><DetailInner id=route_id("id")/></RequirePermission> }
 }
 
-#[component]
-fn DetailInner() -> impl IntoView {
+#[island]
+fn DetailInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let act = ServerAction::<ActOnProduct>::new();
     let change = ServerAction::<ChangePrice>::new();
     let schedule = ServerAction::<SchedulePromo>::new();
@@ -400,7 +399,7 @@ pub fn CategoryAdmin() -> impl IntoView {
     view! { <RequirePermission permission=Permission::CategoryManage><CategoriesInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn CategoriesInner() -> impl IntoView {
     let i18n = use_i18n();
     let create = ServerAction::<CreateCategory>::new();
@@ -578,8 +577,13 @@ fn urlencode(s: &str) -> String {
 
 #[component]
 pub fn CatalogProductPage() -> impl IntoView {
+    view! { <CatalogProductInner id=route_id("id")/> }
+}
+
+#[island]
+fn CatalogProductInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let product = resource(id, get_catalog_product);
     view! {
         <section class="page" data-page="catalog-product">
@@ -771,7 +775,7 @@ pub fn PriceApprovals() -> impl IntoView {
     view! { <RequirePermission permission=Permission::PriceApprove><ApprovalsInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn ApprovalsInner() -> impl IntoView {
     let i18n = use_i18n();
     let act = ServerAction::<ActOnPriceApproval>::new();

@@ -6,17 +6,78 @@ use crate::domain::{format_time, AppError, Department, Permission};
 use crate::engine::{AuditEvent, SlaStatus, Workflow};
 use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
+use leptos_router::params::ParamsMap;
 
 /// What a page shows while its data loads.
 pub fn loading() -> impl IntoView {
     view! { <p class="loading">"…"</p> }
 }
 
-/// The numeric route parameter `key` (0 when missing or not a number, which no record has).
-pub fn param_id(key: &'static str) -> impl Fn() -> i64 + Copy {
-    let params = leptos_router::hooks::use_params_map();
-    move || params.read().get(key).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0)
+// Pages are islands (Leptos' islands mode): the server renders the shell, the navigation and
+// the routes, and the browser runs only the islands, each on its own, without the router or
+// the contexts the server's tree provides. What a page reads of the address, of the session
+// and of navigation therefore goes through the helpers below, which read the router and the
+// contexts on the server and the page itself in the browser.
+
+/// The numeric route parameter `key` of the page being rendered (0 when missing or not a
+/// number, which no record has). Read on the server, where the router is, and handed to the
+/// page's island as a prop.
+pub fn route_id(key: &'static str) -> i64 {
+    route_param(key).parse::<i64>().unwrap_or(0)
+}
+
+/// The route parameter `key` of the page being rendered, on the server ("" when missing).
+pub fn route_param(key: &'static str) -> String {
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos_router::hooks::use_params_map().with_untracked(|p| p.get(key)).unwrap_or_default()
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = key;
+        String::new()
+    }
+}
+
+/// The page's query string: on the server from the router, in the browser from the address
+/// bar. It does not change while the page is open: a page shows other filters by loading
+/// the address that has them ([`go_to`]).
+pub fn use_query_map() -> Memo<ParamsMap> {
+    #[cfg(not(feature = "hydrate"))]
+    {
+        leptos_router::hooks::use_query_map()
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos_router::location::{BrowserUrl, LocationProvider};
+        let params = window()
+            .location()
+            .href()
+            .ok()
+            .and_then(|href| BrowserUrl::parse(&href).ok())
+            .map(|url| url.search_params().clone())
+            .unwrap_or_default();
+        Memo::new(move |_| params.clone())
+    }
+}
+
+/// Loads the page at `path` (the browser has no client-side router). Nothing on the server.
+pub fn go_to(path: &str) {
+    crate::app::reload_to(path);
+}
+
+/// Sends the visitor to `path`: with a redirect answer when the server renders the page, by
+/// loading `path` when the browser renders it.
+#[component]
+pub fn Redirect(path: &'static str) -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    {
+        view! { <leptos_router::components::Redirect path/> }
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        go_to(path);
+    }
 }
 
 /// How a resource's value travels from the server's render to the hydrating client: JSON,
@@ -56,7 +117,18 @@ where
     S: PartialEq + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = T> + Send + 'static,
 {
-    Resource::new_with_options(source, fetcher, false)
+    // Inside an island the resource's value must travel to the browser. The server's
+    // hydration flag is on only while an island's body first runs: a resource created later,
+    // in a `Suspend` that awaited something first, would neither be written into the page
+    // nor given the number the browser looks it up by, and the browser would fetch it again
+    // and hydrate the loading state over the server's markup. So it is created with the flag
+    // on wherever the island is. Outside islands nothing reads the value in the browser.
+    use leptos::reactive::owner::{IsHydrating, Owner};
+    if use_context::<IsHydrating>().is_some_and(|h| h.0) {
+        Owner::with_hydration(move || Resource::new_with_options(source, fetcher, false))
+    } else {
+        Resource::new_with_options(source, fetcher, false)
+    }
 }
 
 /// The signed-in user of this page, as the server reported it.
@@ -76,8 +148,17 @@ pub async fn after_dry_runs() {
     tokio::task::yield_now().await;
 }
 
+/// The signed-in user: from the shell's context on the server, from the session the server
+/// wrote into the page in an island (which the shell's context does not reach).
 pub fn current_user() -> Option<Actor> {
-    use_context::<CurrentUser>().and_then(|c| c.0)
+    match use_context::<CurrentUser>() {
+        Some(c) => c.0,
+        None => {
+            let user = CurrentUser(crate::app::initial_session().actor);
+            provide_context(user.clone());
+            user.0
+        }
+    }
 }
 
 /// An error message in the interface language: known messages have translations.
@@ -330,7 +411,7 @@ pub fn StateBadge(workflow: &'static Workflow, state: String) -> impl IntoView {
 #[component]
 pub fn StateFilter(workflow: &'static Workflow, action: &'static str) -> impl IntoView {
     let i18n = use_i18n();
-    let query = leptos_router::hooks::use_query_map();
+    let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
     view! {
         <form method="get" action=action class="filters">
@@ -535,10 +616,9 @@ pub fn step_box(
 
 /// The new record's id from a creating action: navigate to its page once saved.
 pub fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppError>>, base: &'static str) {
-    let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = save.value().get() {
-            navigate(&format!("{base}/{id}"), Default::default());
+            go_to(&format!("{base}/{id}"));
         }
     });
 }

@@ -11,7 +11,7 @@ use crate::domain::{format_time, Department, Permission};
 use crate::i18n::{tr, use_i18n};
 use crate::components::resource;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use crate::components::go_to;
 
 fn department_name(key: &str) -> &'static str {
     let i18n = use_i18n();
@@ -58,7 +58,7 @@ pub fn SuggestionList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::SuggestionView><ListInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn ListInner() -> impl IntoView {
     let i18n = use_i18n();
     let state = RwSignal::new(String::new());
@@ -103,15 +103,14 @@ pub fn SuggestionNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::SuggestionSubmit><NewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn NewInner() -> impl IntoView {
     let i18n = use_i18n();
     let submit = ServerAction::<SubmitSuggestion>::new();
     let result = Signal::derive(move || submit.value().get());
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = submit.value().get() {
-            navigate(&format!("/improvement/{id}"), Default::default());
+            go_to(&format!("/improvement/{id}"));
         }
     });
     let action = SUGGESTIONS.action("submit").expect("declared");
@@ -132,14 +131,13 @@ fn NewInner() -> impl IntoView {
 
 #[component]
 pub fn SuggestionPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::SuggestionView><DetailInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::SuggestionView><DetailInner id=crate::components::route_id("id")/></RequirePermission> }
 }
 
-#[component]
-fn DetailInner() -> impl IntoView {
+#[island]
+fn DetailInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = move || id;
     let act = ServerAction::<ActOnSuggestion>::new();
     let done = crate::components::successes(act.into());
     let detail = resource(move || (id(), done.get()), |(id, _)| get_suggestion(id));

@@ -6,11 +6,11 @@ use super::counts::{CountEntry, COUNTS};
 use super::pages::{lines_of, new_lines, SkuLines, WarehouseSelect};
 use super::transfers::{ArrivalInput, TransferLineInput, TRANSFERS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, open_when_saved, param_id, step_action, step_box, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, open_when_saved, route_id, step_action, step_box, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_money, format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------- transfers
@@ -20,7 +20,7 @@ pub fn TransferList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><TransfersInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn TransfersInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -72,7 +72,7 @@ pub fn TransferNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::StockTransfer><TransferNewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn TransferNewInner() -> impl IntoView {
     let i18n = use_i18n();
     let request = TRANSFERS.action("request").expect("declared");
@@ -116,15 +116,15 @@ fn TransferNewInner() -> impl IntoView {
 
 #[component]
 pub fn TransferPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::WarehousePage><TransferInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::WarehousePage><TransferInner id=route_id("id")/></RequirePermission> }
 }
 
 type TransferArgs = (i64, i64, String, HashMap<String, String>, Vec<ArrivalInput>);
 
-#[component]
-fn TransferInner() -> impl IntoView {
+#[island]
+fn TransferInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, arrivals): TransferArgs| act_on_transfer(id, version, action, fields, arrivals));
     let detail = resource(move || (id(), done.get()), |(id, _)| get_transfer(id));
     view! {
@@ -222,7 +222,7 @@ pub fn CountList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><CountsInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn CountsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -279,7 +279,7 @@ pub fn CountNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::StockCount><CountNewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn CountNewInner() -> impl IntoView {
     let i18n = use_i18n();
     let start = COUNTS.action("start").expect("declared");
@@ -323,15 +323,15 @@ fn CountNewInner() -> impl IntoView {
 
 #[component]
 pub fn CountPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::WarehousePage><CountInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::WarehousePage><CountInner id=route_id("id")/></RequirePermission> }
 }
 
 type CountArgs = (i64, i64, String, HashMap<String, String>, Vec<CountEntry>);
 
-#[component]
-fn CountInner() -> impl IntoView {
+#[island]
+fn CountInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, entries): CountArgs| act_on_count(id, version, action, fields, entries));
     let detail = resource(move || (id(), done.get()), |(id, _)| get_count(id));
     view! {

@@ -7,11 +7,11 @@ use super::api::{
 };
 use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, param_id, step_action, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, route_id, step_action, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use crate::components::{go_to, use_query_map};
 use std::collections::HashMap;
 
 
@@ -90,13 +90,13 @@ fn movement_label(kind: &str) -> &'static str {
 
 #[component]
 pub fn StockDetailPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::StockView><StockDetailInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::StockView><StockDetailInner id=route_id("id")/></RequirePermission> }
 }
 
 #[component]
-fn StockDetailInner() -> impl IntoView {
+fn StockDetailInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let detail = resource(id, get_stock);
     let signed = |n: i64| if n > 0 { format!("+{n}") } else { n.to_string() };
     view! {
@@ -160,7 +160,7 @@ pub fn Warehouses() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehouseManage><WarehousesInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn WarehousesInner() -> impl IntoView {
     let i18n = use_i18n();
     let toggle = ServerAction::<SetWarehouseActive>::new();
@@ -239,7 +239,7 @@ pub fn ReceiptList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><ReceiptsInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn ReceiptsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -361,7 +361,7 @@ pub fn ReceiptNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ReceiptRegister><ReceiptNewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn ReceiptNewInner() -> impl IntoView {
     let i18n = use_i18n();
     let register = RECEIPTS.action("register").expect("declared");
@@ -375,10 +375,9 @@ fn ReceiptNewInner() -> impl IntoView {
         async move { register_receipt(wh, f, l).await }
     });
     let result = Signal::derive(move || save.value().get());
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = save.value().get() {
-            navigate(&format!("/receipts/{id}"), Default::default());
+            go_to(&format!("/receipts/{id}"));
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -415,15 +414,15 @@ fn ReceiptNewInner() -> impl IntoView {
 
 #[component]
 pub fn ReceiptPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::WarehousePage><ReceiptInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::WarehousePage><ReceiptInner id=route_id("id")/></RequirePermission> }
 }
 
 type ActArgs = (i64, i64, String, HashMap<String, String>, Vec<LineInspection>);
 
-#[component]
-fn ReceiptInner() -> impl IntoView {
+#[island]
+fn ReceiptInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, lines): ActArgs| act_on_receipt(id, version, action, fields, lines));
     let detail = resource(move || (id(), done.get()), |(id, _)| get_receipt(id));
     view! {

@@ -28,7 +28,7 @@ fn text(sig: RwSignal<String>, name: &'static str) -> impl IntoView {
     view! { <input name=name prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
 }
 
-#[component]
+#[island]
 fn CarriersInner() -> impl IntoView {
     let i18n = use_i18n();
     let can_manage = current_user().is_some_and(|a| a.can(Permission::CarrierManage));
@@ -123,10 +123,16 @@ fn CarriersInner() -> impl IntoView {
                 <label>{i18n.t("carrier.one")}
                     <select name="carrier" disabled=id.is_some() on:change=move |ev| s[1].set(event_target_value(&ev))>
                         <option value="">"—"</option>
-                        {move || list.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|x| x.active).map(|x| {
-                            let chosen = s[1].get_untracked() == x.code;
-                            view! { <option value=x.code.clone() selected=chosen>{x.name.get(i18n.lang()).to_string()}</option> }
-                        }).collect_view()}
+                        // Awaited like the rest of the page's data, so the server writes the
+                        // same options the browser hydrates.
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                list.await.unwrap_or_default().into_iter().filter(|x| x.active).map(|x| {
+                                    let chosen = s[1].get_untracked() == x.code;
+                                    view! { <option value=x.code.clone() selected=chosen>{x.name.get(i18n.lang()).to_string()}</option> }
+                                }).collect_view()
+                            })}
+                        </Transition>
                     </select>
                 </label>
                 <FieldError result=service_result field="carrier"/>

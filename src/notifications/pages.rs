@@ -8,29 +8,39 @@ use crate::components::{loading, resource, FormError, RequireUser};
 use crate::domain::format_time;
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::{use_location, use_navigate};
 
 /// Bumped whenever this page marks notifications read, so that the bell counts again at once.
 #[derive(Clone, Copy)]
 pub struct NoticesChanged(pub RwSignal<usize>);
 
-fn changed() -> RwSignal<usize> {
-    use_context::<NoticesChanged>().map(|c| c.0).unwrap_or_else(|| RwSignal::new(0))
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The browser's one counter: the bell and the notifications page are separate islands,
+    /// which share no context, but they run in the same client.
+    static CHANGED: ArcRwSignal<usize> = ArcRwSignal::new(0);
 }
 
-/// The bell: a link to `/notifications` with the number unread. It counts again on every
-/// navigation, so news from a step taken meanwhile shows up as the user moves on.
+fn changed() -> RwSignal<usize> {
+    #[cfg(feature = "hydrate")]
+    {
+        CHANGED.with(|c| RwSignal::from(c.clone()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<NoticesChanged>().map(|c| c.0).unwrap_or_else(|| RwSignal::new(0))
+    }
+}
+
+/// The bell: a link to `/notifications` with the number unread, counted when the page loads
+/// and again when the notifications page marks some read.
 #[component]
 pub fn NotificationBell() -> impl IntoView {
     let i18n = use_i18n();
-    let path = use_location().pathname;
     let changed = changed();
-    // Counted in the browser after each navigation, outside any Suspense: a resource keyed on
-    // the path inside a Transition here held up the router's client-side navigation.
+    // Counted in the browser, outside any Suspense, so the page does not wait for it.
     let unread = RwSignal::new(0i64);
     Effect::new(move |_| {
-        let _ = (path.get(), changed.get());
+        changed.track();
         leptos::task::spawn_local(async move {
             if let Ok(n) = unread_notifications().await {
                 unread.set(n);
@@ -38,14 +48,14 @@ pub fn NotificationBell() -> impl IntoView {
         });
     });
     view! {
-        <A href="/notifications" attr:class="bell" attr:data-testid="bell" attr:title=i18n.t("notice.title")>
+        <a href="/notifications" class="bell" data-testid="bell" title=i18n.t("notice.title")>
             <span aria-hidden="true">"🔔"</span>
             <span class="sr-only">{i18n.t("notice.title")}</span>
             {move || {
                 let n = unread.get();
                 (n > 0).then(|| view! { <span class="bell-count" data-testid="unread">{if n > 99 { "99+".to_string() } else { n.to_string() }}</span> })
             }}
-        </A>
+        </a>
     }
 }
 
@@ -54,7 +64,7 @@ pub fn NotificationsPage() -> impl IntoView {
     view! { <RequireUser><NotificationsInner/></RequireUser> }
 }
 
-#[component]
+#[island]
 fn NotificationsInner() -> impl IntoView {
     let i18n = use_i18n();
     let changed = changed();
@@ -99,7 +109,6 @@ fn NotificationsInner() -> impl IntoView {
 #[component]
 fn NoticeItem(notice: Notification) -> impl IntoView {
     let i18n = use_i18n();
-    let navigate = use_navigate();
     let changed = changed();
     let (id, link, unread, at) = (notice.id, notice.link.clone(), notice.read_at.is_none(), notice.created_at);
     let href = link.clone();
@@ -108,12 +117,12 @@ fn NoticeItem(notice: Notification) -> impl IntoView {
     // scripts the link still leads to the record; it just stays unread.
     let follow = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
-        let (navigate, link) = (navigate.clone(), link.clone());
+        let link = link.clone();
         leptos::task::spawn_local(async move {
             if unread && mark_notification_read(id).await.is_ok() {
                 changed.update(|n| *n += 1);
             }
-            navigate(&link, Default::default());
+            crate::components::go_to(&link);
         });
     };
     view! {

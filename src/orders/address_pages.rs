@@ -15,7 +15,7 @@ pub fn AddressBookPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderPlace><AddressBookInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn AddressBookInner() -> impl IntoView {
     let i18n = use_i18n();
     let remove = ServerAction::<DeleteAddress>::new();

@@ -6,11 +6,11 @@ use super::exception_pages::{exceptions_panel, ExceptionStepArgs, ReportArgs};
 use super::pages::{follow_order, OrderLines, TrackingList};
 use super::{ShipmentInput, ORDERS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, error_text, loading, param_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{current_user, error_text, loading, route_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 use std::collections::HashMap;
 
 #[component]
@@ -18,7 +18,7 @@ pub fn OrderQueue() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderView><OrderQueueInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn OrderQueueInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -119,7 +119,7 @@ fn OrderQueueInner() -> impl IntoView {
 
 #[component]
 pub fn OrderDeskPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::OrderView><OrderDeskInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::OrderView><OrderDeskInner id=route_id("id")/></RequirePermission> }
 }
 
 type StepArgs = (i64, i64, String, HashMap<String, String>, Vec<ShipmentInput>);
@@ -132,10 +132,10 @@ fn print_page() {
     }
 }
 
-#[component]
-fn OrderDeskInner() -> impl IntoView {
+#[island]
+fn OrderDeskInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, shipments): StepArgs| act_on_order(id, version, action, fields, shipments));
     let news = follow_order(id);
     let report = Action::new(|(order, parcel, fields): &ReportArgs| {

@@ -10,7 +10,7 @@ use crate::engine::{Field, FieldKind};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 use std::collections::HashMap;
 
 #[component]

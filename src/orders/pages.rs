@@ -5,7 +5,7 @@ use super::api::{add_to_cart, get_cart, my_order, my_orders, pay_order, place_or
 use super::{AddressInput, CardInput, CheckoutInput, ORDERS};
 use crate::logistics::delivery_days;
 use crate::catalog::pages::failure;
-use crate::components::{loading, param_id, step_box, successes, resource, FieldError, FormError, RequirePermission, StateBadge, Timeline};
+use crate::components::{loading, route_id, step_box, successes, resource, FieldError, FormError, RequirePermission, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -178,7 +178,7 @@ pub fn CartPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderPlace><CartInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn CartInner() -> impl IntoView {
     let i18n = use_i18n();
     let change = Action::new(|(sku, q): &(String, String)| {
@@ -400,13 +400,13 @@ fn MyOrdersInner() -> impl IntoView {
 
 #[component]
 pub fn MyOrderPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::OrderPlace><MyOrderInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::OrderPlace><MyOrderInner id=route_id("id")/></RequirePermission> }
 }
 
-#[component]
-fn MyOrderInner() -> impl IntoView {
+#[island]
+fn MyOrderInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let pay = Action::new(|(id, card): &(i64, CardInput)| {
         let (id, card) = (*id, card.clone());
         async move { pay_order(id, card).await }

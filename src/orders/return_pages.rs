@@ -5,11 +5,11 @@ use super::api::{act_on_return, get_return, list_returns, request_return};
 use super::returns::{choice_name, ReturnCase, ReturnInspection, ReturnLineInput, ReturnRequest, KINDS, REASONS, RETURNS};
 use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
-use crate::components::{loading, param_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{loading, route_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 use std::collections::HashMap;
 
 /// The customer's "send back" form for a delivered order: a quantity per line, return or
@@ -185,15 +185,15 @@ fn ReturnListInner() -> impl IntoView {
 
 #[component]
 pub fn ReturnPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::OrderView><ReturnInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::OrderView><ReturnInner id=route_id("id")/></RequirePermission> }
 }
 
 type ReturnArgs = (i64, i64, String, HashMap<String, String>, Vec<ReturnInspection>);
 
-#[component]
-fn ReturnInner() -> impl IntoView {
+#[island]
+fn ReturnInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, inspections): ReturnArgs| act_on_return(id, version, action, fields, inspections));
     let detail = resource(move || (id(), done.get()), |(id, _)| get_return(id));
     view! {

@@ -9,7 +9,7 @@ use crate::components::{loading, resource, RequirePermission};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn ShipmentBoardPage() -> impl IntoView {
@@ -22,7 +22,7 @@ fn waited(since: i64, now: i64) -> String {
     if hours >= 24 { format!("{} d {} h", hours / 24, hours % 24) } else { format!("{hours} h") }
 }
 
-#[component]
+#[island]
 fn ShipmentBoardInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -31,7 +31,6 @@ fn ShipmentBoardInner() -> impl IntoView {
         BoardFilter { lane: q.get("lane").unwrap_or_default(), carrier: q.get("carrier").unwrap_or_default() }
     };
     let board = resource(filter, shipment_board);
-    let navigate = leptos_router::hooks::use_navigate();
     let href = move |lane: &str, carrier: &str| {
         let mut parts = Vec::new();
         if !lane.is_empty() {
@@ -50,7 +49,7 @@ fn ShipmentBoardInner() -> impl IntoView {
             </div>
             <p class="muted">{i18n.t("shipment.board_hint")}</p>
             <Transition fallback=loading>
-                {move || { let navigate = navigate.clone(); Suspend::new(async move {
+                {move || { Suspend::new(async move {
                     let b = match board.await { Ok(b) => b, Err(e) => return failure(e) };
                     let f = filter();
                     let (lane, carrier) = (f.lane.clone(), f.carrier.clone());
@@ -74,7 +73,7 @@ fn ShipmentBoardInner() -> impl IntoView {
                         <form class="form inline" method="get" action="/shipments">
                             <input type="hidden" name="lane" value=lane.clone()/>
                             <label>{i18n.t("order.carrier")}
-                                <select name="carrier" on:change=move |ev| navigate(&href(&lane_for_select, &event_target_value(&ev)), Default::default())>
+                                <select name="carrier" on:change=move |ev| crate::components::go_to(&href(&lane_for_select, &event_target_value(&ev)))>
                                     <option value="" selected=carrier.is_empty()>{i18n.t("shipment.every_carrier")}</option>
                                     {b.carriers.iter().cloned().map(|(k, name)| { let chosen = carrier == k; view! {
                                         <option value=k selected=chosen>{move || name.get(i18n.lang()).to_string()}</option>

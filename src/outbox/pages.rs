@@ -9,14 +9,14 @@ use crate::components::{current_user, loading, resource, FormError, RequirePermi
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OutboxView><OutboxInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn OutboxInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

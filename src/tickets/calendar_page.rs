@@ -21,7 +21,7 @@ fn hhmm(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
-#[component]
+#[island]
 fn CalendarInner() -> impl IntoView {
     let i18n = use_i18n();
     let save = Action::new(|input: &CalendarInput| {

@@ -9,7 +9,7 @@ use crate::components::{department_label_key, loading, resource, RequirePermissi
 use crate::domain::{Department, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn ServiceDashboardPage() -> impl IntoView {

@@ -9,7 +9,7 @@ use crate::attachments::components::{AttachmentPicker, PickedFiles};
 use super::{countdown, label, QueueFilter, TicketInput, KINDS, PRIORITIES, TICKETS};
 use crate::catalog::pages::failure;
 use crate::components::{
-    department_label_key, loading, open_when_saved, param_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, StaffChoices,
+    department_label_key, loading, open_when_saved, route_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, StaffChoices,
     StateBadge, Timeline,
 };
 use crate::domain::{format_time, price_label, Department, Permission};
@@ -17,7 +17,7 @@ use crate::engine::SlaStatus;
 use crate::i18n::use_i18n;
 use crate::components::resource;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 use std::collections::HashMap;
 
 #[component]
@@ -43,7 +43,7 @@ fn sla_cell(sla: SlaStatus, now: i64) -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn QueueInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -68,7 +68,7 @@ fn QueueInner() -> impl IntoView {
             </div>
             <details class="sla-alerts" open>
                 <summary>{i18n.t("ticket.sla_alerts")}</summary>
-                <crate::alerts::pages::AlertInbox kind="ticket_sla"/>
+                <crate::alerts::pages::AlertInbox kind="ticket_sla".to_string()/>
             </details>
             <form method="get" action="/tickets" class="filters">
                 <label>{i18n.t("field.state")}
@@ -135,7 +135,7 @@ pub fn TicketNewPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketHandle><TicketNewInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn TicketNewInner() -> impl IntoView {
     let i18n = use_i18n();
     let fields: [RwSignal<String>; 5] = std::array::from_fn(|_| RwSignal::new(String::new()));
@@ -188,7 +188,7 @@ fn TicketNewInner() -> impl IntoView {
 
 #[component]
 pub fn TicketDeskPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::TicketView><TicketDeskInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::TicketView><TicketDeskInner id=route_id("id")/></RequirePermission> }
 }
 
 /// (ticket, version, step, form, uploaded files)
@@ -198,10 +198,10 @@ type StepArgs = (i64, i64, String, HashMap<String, String>, Vec<i64>);
 /// questions to the customer) are one click away.
 const MAIN_STEPS: &[&str] = &["triage", "start", "reply", "resolve", "close"];
 
-#[component]
-fn TicketDeskInner() -> impl IntoView {
+#[island]
+fn TicketDeskInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let (act, done, result) = step_action(|(id, version, action, fields, files): StepArgs| act_on_ticket(id, version, action, fields, files));
     let call = Action::new(|(id, message): &(i64, String)| {
         let (id, message) = (*id, message.clone());
@@ -500,7 +500,7 @@ pub fn DepartmentTasksPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketTaskAnswer><TasksInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn TasksInner() -> impl IntoView {
     let i18n = use_i18n();
     let answer = Action::new(|(id, text): &(i64, String)| {

@@ -16,7 +16,7 @@ pub fn EmailImportPage() -> impl IntoView {
 
 type Results = Vec<(String, Result<EmailOutcome, AppError>)>;
 
-#[component]
+#[island]
 fn ImportInner() -> impl IntoView {
     let i18n = use_i18n();
     // FormData lives in the browser only: a local action.

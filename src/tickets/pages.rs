@@ -6,18 +6,18 @@ use super::api::{answer_survey, get_my_ticket, list_my_tickets, open_ticket, wri
 use super::{label, SurveyInput, TicketDetail, TicketInput, TicketMessage, KINDS, TICKETS};
 use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
-use crate::components::{loading, open_when_saved, param_id, successes, resource, FieldError, FormError, RequirePermission, StateBadge};
+use crate::components::{loading, open_when_saved, route_id, successes, resource, FieldError, FormError, RequirePermission, StateBadge};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::components::use_query_map;
 
 #[component]
 pub fn MyTicketList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::PortalPage><MyTicketListInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn MyTicketListInner() -> impl IntoView {
     let i18n = use_i18n();
     let list = resource(|| (), |_| list_my_tickets());
@@ -161,13 +161,13 @@ pub fn Conversation(messages: Vec<TicketMessage>) -> impl IntoView {
 
 #[component]
 pub fn MyTicketPage() -> impl IntoView {
-    view! { <RequirePermission permission=Permission::PortalPage><MyTicketInner/></RequirePermission> }
+    view! { <RequirePermission permission=Permission::PortalPage><MyTicketInner id=route_id("id")/></RequirePermission> }
 }
 
-#[component]
-fn MyTicketInner() -> impl IntoView {
+#[island]
+fn MyTicketInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = param_id("id");
+    let id = move || id;
     let write = Action::new(|(id, message, files): &(i64, String, Vec<i64>)| {
         let (id, message, files) = (*id, message.clone(), files.clone());
         async move { write_on_ticket(id, message, files).await }

@@ -14,7 +14,7 @@ pub fn CannedRepliesPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketView><RepliesInner/></RequirePermission> }
 }
 
-#[component]
+#[island]
 fn RepliesInner() -> impl IntoView {
     let i18n = use_i18n();
     let save = Action::new(|(id, input): &(i64, CannedReplyInput)| {

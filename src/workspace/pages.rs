@@ -10,8 +10,7 @@ use crate::improvement::pages::SuggestionTable;
 use crate::improvement::SUGGESTIONS;
 use crate::components::resource;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_params_map;
+use crate::components::Redirect;
 
 /// `/`: sign-in for visitors, the portal for customers, the dashboard for staff.
 #[component]
@@ -151,8 +150,7 @@ pub fn SopIndex() -> impl IntoView {
 /// `/sop/<process>`: the SOP document of one declared process, for any member of staff.
 #[component]
 pub fn SopPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = params.read_untracked().get("process").unwrap_or_default();
+    let key = crate::components::route_param("process");
     match crate::workflows().iter().find(|w| w.id == key) {
         // The service desk's targets depend on the ticket's priority, not only on the step.
         Some(wf) if wf.id == crate::tickets::TICKETS.id => {
@@ -165,8 +163,7 @@ pub fn SopPage() -> impl IntoView {
 
 #[component]
 pub fn DepartmentPage() -> impl IntoView {
-    let params = use_params_map();
-    let key = params.read_untracked().get("dept").unwrap_or_default();
+    let key = crate::components::route_param("dept");
     match Department::from_key(&key) {
         None => view! { <NotFound/> }.into_any(),
         Some(dept) => view! {

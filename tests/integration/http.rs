@@ -232,6 +232,34 @@ async fn a_stalled_page_render_is_retried_once_then_refused() {
 // built did not match the server's, and its buttons stopped working. Every render of a page
 // must send one value per resource the browser creates. Without the fix a few of these 20
 // renders per page sent two or three copies.
+// Only a page's interactive parts run in the browser (Leptos islands): the shell, the
+// navigation and read-only pages are sent as markup, with the loader that hydrates islands
+// rather than the whole page. A page's interactive part gets its route parameter as a prop,
+// since the browser has no router.
+on_both_backends!(pages_send_only_their_interactive_parts_to_the_browser, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let (product,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM products WHERE state = 'listed'").fetch_one(db.pool()).await.unwrap();
+    let mut c = Client::new(&app);
+    c.login("pm@shopflow.test", DEMO_PASSWORD).await;
+    let detail = c.get(&format!("/products/{product}")).await;
+    assert_eq!(detail.status, 200);
+    assert!(detail.body.contains("__hydrateIsland"), "the islands loader");
+    assert_eq!(islands(&detail.body), ["UserMenu", "DetailInner"]);
+    assert!(detail.body.contains(&format!(r#"data-props="{{&quot;id&quot;:{product}}}""#)), "the product id as the island's prop");
+    // Read-only pages: only the user menu runs in the browser.
+    for path in ["/", "/catalog", "/stock", "/dept/product", "/sop"] {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(islands(&r.body), ["UserMenu"], "{path}");
+    }
+});
+
+/// The islands of a rendered page, by component name, in page order.
+fn islands(html: &str) -> Vec<&str> {
+    html.split("<leptos-island data-component=\"").skip(1).filter_map(|rest| rest.split('_').next()).collect()
+}
+
 on_both_backends!(a_page_sends_each_resource_once_on_every_render, async |db: Db| {
     shopflow::server::demo::seed(&db).await.unwrap();
     let app = app(&db);
