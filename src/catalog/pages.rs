@@ -32,7 +32,7 @@ pub fn ProductList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductView><ListInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn ListInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

@@ -20,7 +20,7 @@ pub fn TransferList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><TransfersInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn TransfersInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -222,7 +222,7 @@ pub fn CountList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><CountsInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn CountsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

@@ -239,7 +239,7 @@ pub fn ReceiptList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><ReceiptsInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn ReceiptsInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

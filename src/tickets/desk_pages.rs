@@ -43,7 +43,7 @@ fn sla_cell(sla: SlaStatus, now: i64) -> impl IntoView {
     }
 }
 
-#[island]
+#[component]
 fn QueueInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();

@@ -253,6 +253,12 @@ on_both_backends!(pages_send_only_their_interactive_parts_to_the_browser, async 
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(islands(&r.body), ["UserMenu"], "{path}");
     }
+    // A server page may hold an island of its own: the ticket queue's alert inbox.
+    let mut agent = Client::new(&app);
+    agent.login("service@shopflow.test", DEMO_PASSWORD).await;
+    let queue = agent.get("/tickets").await;
+    assert_eq!(queue.status, 200);
+    assert_eq!(islands(&queue.body), ["UserMenu", "AlertInbox"]);
 });
 
 /// The islands of a rendered page, by component name, in page order.
