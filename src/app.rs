@@ -219,17 +219,6 @@ impl MatchNestedRoutes for PageRoutes {
     }
 }
 
-/// Reloads the whole page: after sign-in, sign-out or a language change every part of the
-/// page (navigation, permissions, texts) changes, and the server renders it afresh.
-pub fn reload_to(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().location().set_href(path);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
-}
-
 /// Only the sections the user may enter are listed.
 #[component]
 fn Nav() -> impl IntoView {
@@ -277,13 +266,13 @@ fn UserMenu() -> impl IntoView {
         let lang = *lang;
         async move {
             if set_language(lang.key().to_string()).await.is_ok() {
-                reload_to(&current_path());
+                crate::components::go_to(&current_path());
             }
         }
     });
     let sign_out = Action::new(|_: &()| async move {
         let _ = logout().await;
-        reload_to("/login");
+        crate::components::go_to("/login");
     });
     let other = move || if i18n.lang() == Lang::En { Lang::Zh } else { Lang::En };
     view! {

@@ -6,7 +6,7 @@ use super::api::{
     set_user_active, set_user_roles, ChangePassword, Login, Register,
 };
 use super::{RoleRow, UserRow};
-use crate::app::reload_to;
+use crate::components::go_to;
 use crate::components::{current_user, error_text, resource, FieldError, FormError, RequirePermission, RequireUser};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
@@ -20,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
     let result = Signal::derive(move || login.value().get());
     Effect::new(move |_| {
         if let Some(Ok(())) = login.value().get() {
-            reload_to("/");
+            go_to("/");
         }
     });
     if current_user().is_some() {
@@ -54,7 +54,7 @@ pub fn RegisterPage() -> impl IntoView {
     let result = Signal::derive(move || register.value().get());
     Effect::new(move |_| {
         if let Some(Ok(())) = register.value().get() {
-            reload_to("/portal");
+            go_to("/portal");
         }
     });
     view! {

@@ -61,9 +61,16 @@ pub fn use_query_map() -> Memo<ParamsMap> {
     }
 }
 
-/// Loads the page at `path` (the browser has no client-side router). Nothing on the server.
+/// Loads the page at `path` from the server (the browser has no client-side router). After
+/// sign-in, sign-out or a language change this renders every part of the page afresh
+/// (navigation, permissions, texts). Nothing on the server.
 pub fn go_to(path: &str) {
-    crate::app::reload_to(path);
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
 }
 
 /// Sends the visitor to `path`: with a redirect answer when the server renders the page, by

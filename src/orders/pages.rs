@@ -202,7 +202,7 @@ fn CartInner() -> impl IntoView {
     let placed = Signal::derive(move || place.value().get());
     Effect::new(move |_| {
         if let Some(Ok(id)) = place.value().get() {
-            crate::app::reload_to(&format!("/my/orders/{id}"));
+            crate::components::go_to(&format!("/my/orders/{id}"));
         }
     });
     view! {
