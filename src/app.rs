@@ -1,9 +1,10 @@
 //! The application shell: the document, the session, the navigation and the routes.
 
-use crate::accounts::api::{logout, set_language};
+use crate::accounts::api::{Logout, SetLanguage};
 use crate::accounts::SessionInfo;
 use crate::accounts::pages::{AccountPage, AdminRoles, AdminUsers, AuditLogPage, LoginPage, PortalHome, RegisterPage};
-use crate::components::{current_user, CurrentUser, NotFound};
+use crate::components::{current_user, CurrentUser, NotFound, PostForm};
+use leptos::server_fn::ServerFn;
 use crate::domain::{Department, Permission};
 use crate::i18n::{I18n, Lang};
 use crate::alerts::pages::AlertsPage;
@@ -17,7 +18,7 @@ use crate::orders::return_pages::{ReturnList, ReturnPage};
 use crate::orders::shipment_pages::ShipmentBoardPage;
 use crate::orders::address_pages::AddressBookPage;
 use crate::orders::pages::{CartPage, MyOrderPage, MyOrders};
-use crate::notifications::pages::{NoticesChanged, NotificationBell, NotificationsPage};
+use crate::notifications::pages::{NotificationBell, NotificationsPage};
 use crate::outbox::pages::OutboxPage;
 use crate::tickets::calendar_page::CalendarPage;
 use crate::tickets::dashboard_page::ServiceDashboardPage;
@@ -94,7 +95,6 @@ pub fn App() -> impl IntoView {
     let session = initial_session();
     provide_context(I18n(RwSignal::new(session.lang)));
     provide_context(CurrentUser(session.actor));
-    provide_context(NoticesChanged(RwSignal::new(0)));
     view! {
         <Router>
             <header class="topbar">
@@ -258,49 +258,31 @@ fn Nav() -> impl IntoView {
     .into_any()
 }
 
-/// The language switch, the bell and sign-out: the shell's one island.
-#[island]
+/// The language switch, the bell and sign-out, rendered on the server: the switch and
+/// sign-out are forms the browser posts ([`PostForm`]), the bell counts in the browser.
+#[component]
 fn UserMenu() -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
-    let switch = Action::new(|lang: &Lang| {
-        let lang = *lang;
-        async move {
-            if set_language(lang.key().to_string()).await.is_ok() {
-                crate::components::go_to(&current_path());
-            }
-        }
-    });
-    let sign_out = Action::new(|_: &()| async move {
-        let _ = logout().await;
-        crate::components::go_to("/login");
-    });
-    let other = move || if i18n.lang() == Lang::En { Lang::Zh } else { Lang::En };
+    let other = if i18n.lang() == Lang::En { Lang::Zh } else { Lang::En };
     view! {
         <div class="usermenu">
-            <button class="linkish" data-testid="lang-switch" on:click=move |_| { switch.dispatch(other()); }>
-                {move || if i18n.lang() == Lang::En { "中文" } else { "English" }}
-            </button>
+            // The page loads again in the other language. The header's buttons submit their
+            // forms without saying `type="submit"`: pages (and their tests) name their own
+            // form's button by it.
+            <PostForm to={<SetLanguage as ServerFn>::PATH.to_string()} class="inline".to_string()>
+                <input type="hidden" name="lang" value=other.key()/>
+                <button class="linkish" data-testid="lang-switch">{if other == Lang::Zh { "中文" } else { "English" }}</button>
+            </PostForm>
             {match current_user() {
                 Some(actor) => view! {
                     <NotificationBell/>
                     <a href="/account" class="who" data-testid="who">{actor.name.clone()}</a>
-                    <button class="linkish" data-testid="sign-out" on:click=move |_| { sign_out.dispatch(()); }>
-                        {i18n.t("nav.sign_out")}
-                    </button>
+                    <PostForm to={<Logout as ServerFn>::PATH.to_string()} then="/login".to_string() class="inline".to_string()>
+                        <button class="linkish" data-testid="sign-out">{i18n.t("nav.sign_out")}</button>
+                    </PostForm>
                 }.into_any(),
                 None => view! { <a href="/login">{i18n.t("nav.sign_in")}</a> }.into_any(),
             }}
         </div>
-    }
-}
-
-fn current_path() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        window().location().pathname().unwrap_or_else(|_| "/".into())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        "/".into()
     }
 }

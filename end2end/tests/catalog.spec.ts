@@ -6,22 +6,22 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEElEQVR4nGM4IScHRAw
 
 async function fillSku(page: Page, row: number, values: { code: string; attributes?: string; price: string; cost?: string; reorder?: string }) {
   const r = page.locator('[data-sku-row]').nth(row);
-  await r.locator('input[name="code"]').fill(values.code);
-  await r.locator('input[name="attributes"]').fill(values.attributes ?? '');
-  await r.locator('input[name="price"]').fill(values.price);
-  await r.locator('input[name="cost"]').fill(values.cost ?? '');
-  await r.locator('input[name="reorder_point"]').fill(values.reorder ?? '');
+  await r.locator('input[data-name="code"]').fill(values.code);
+  await r.locator('input[data-name="attributes"]').fill(values.attributes ?? '');
+  await r.locator('input[data-name="price"]').fill(values.price);
+  await r.locator('input[data-name="cost"]').fill(values.cost ?? '');
+  await r.locator('input[data-name="reorder_point"]').fill(values.reorder ?? '');
 }
 
 test('a specialist drafts a product with an image, the manager approves it, and a customer finds it', async ({ page }) => {
   await signIn(page, 'specialist@shopflow.test');
   await page.goto('/products/new');
   await hydrated(page);
-  await page.fill('input[name="title"]', 'Baihao Yinzhen white tea 白毫银针');
-  await page.fill('textarea[name="description"]', 'Silver needle buds from Fuding. 福鼎白茶，芽头肥壮。');
-  const green = await page.locator('select[name="category_id"] option', { hasText: 'Green tea' }).getAttribute('value');
-  await page.selectOption('select[name="category_id"]', green!);
-  await page.fill('input[name="tags"]', 'white tea, 白茶, gift');
+  await page.fill('input[name="input[title]"]', 'Baihao Yinzhen white tea 白毫银针');
+  await page.fill('textarea[name="input[description]"]', 'Silver needle buds from Fuding. 福鼎白茶，芽头肥壮。');
+  const green = await page.locator('select[name="input[category_id]"] option', { hasText: 'Green tea' }).getAttribute('value');
+  await page.selectOption('select[name="input[category_id]"]', green!);
+  await page.fill('input[name="input[tags]"]', 'white tea, 白茶, gift');
   // A price of zero is refused where the user is, and nothing is saved.
   await fillSku(page, 0, { code: 'BH-50G', attributes: '50 g', price: '0', cost: '80' });
   await page.click('[data-testid="save-product"]');
@@ -64,7 +64,9 @@ test('a specialist drafts a product with an image, the manager approves it, and 
   await page.locator('form.step[data-action="approve"] button[type="submit"]').click();
   await expect(page.locator('.page-head [data-state="listed"]')).toBeVisible();
   await expect(page.locator('.timeline [data-action="approve"]')).toBeVisible();
-  // A small price change applies at once and is kept in the history.
+  await hydrated(page);
+  // A small price change applies at once and is kept in the history; the page loads again
+  // and says so.
   const change = page.locator('[data-testid="change-price"]');
   await change.locator('select[name="sku_id"]').selectOption({ index: 0 });
   await change.locator('input[name="new_price"]').fill('175');
@@ -110,13 +112,13 @@ test('a receipt is counted, inspected and posted, and the stock appears', async 
   await hydrated(page);
   await expect(page.locator('.page-head [data-state="registered"]')).toBeVisible();
   const line = page.locator('tr[data-line-sku="QM-200G"]');
-  await line.locator('input[name="received"]').fill('12');
-  await line.locator('input[name="accepted"]').fill('10');
-  await line.locator('input[name="rejected"]').fill('2');
+  await line.locator('input[data-name="received"]').fill('12');
+  await line.locator('input[data-name="accepted"]').fill('10');
+  await line.locator('input[data-name="rejected"]').fill('2');
   // Rejected goods need a defect reason.
   await page.click('[data-testid="inspect"]');
   await expect(page.locator('.field-error[data-field="lines"]')).toBeVisible();
-  await line.locator('input[name="defect_reason"]').fill('tins dented');
+  await line.locator('input[data-name="defect_reason"]').fill('tins dented');
   await page.click('[data-testid="inspect"]');
   await expect(page.locator('.page-head [data-state="inspected"]')).toBeVisible();
   await page.click('[data-testid="post"]');

@@ -48,15 +48,17 @@ test('an improvement suggestion runs end to end through the browser', async ({ p
   await expect(page.locator('.page-head [data-state="implemented"]')).toBeVisible();
 });
 
-test('filters update the list in the page once hydrated', async ({ page }) => {
+test('the list filters by state, and the filter is in the address', async ({ page }) => {
   await signIn(page, 'ops@shopflow.test');
   await page.goto('/improvement');
-  await hydrated(page);
   const rows = page.locator('tr[data-suggestion]');
   const before = await rows.count();
   expect(before).toBeGreaterThan(1);
   await page.selectOption('.filters select', 'rejected');
+  await page.click('.filters button[type="submit"]');
+  await page.waitForURL(/state=rejected/);
   await expect(rows).toHaveCount(1);
+  await expect(page.locator('.filters select')).toHaveValue('rejected');
   await expect(rows.first().locator('[data-state="rejected"]')).toBeVisible();
 });
 

@@ -32,7 +32,7 @@ test('a transfer is shipped from one warehouse and received short in the other',
   const url = page.url();
   await hydrated(page);
   await expect(page.locator('.page-head [data-state="requested"]')).toBeVisible();
-  await page.fill('.step[data-action="ship"] input[name="waybill"]', 'SF-E2E-1');
+  await page.fill('.step[data-action="ship"] input[name="fields[waybill]"]', 'SF-E2E-1');
   await page.click('[data-testid="ship"]');
   await expect(page.locator('.page-head [data-state="in_transit"]')).toBeVisible();
   expect(await onHandIn(page, sku, 'SH')).toBe(shBefore - 4);
@@ -40,10 +40,10 @@ test('a transfer is shipped from one warehouse and received short in the other',
   await page.goto(url);
   await hydrated(page);
   const line = page.locator('tr[data-line-sku="LJ-250G"]');
-  await line.locator('input[name="received"]').fill('3');
+  await line.locator('input[data-name="received"]').fill('3');
   await page.click('[data-testid="receive"]');
   await expect(page.locator('.field-error[data-field="lines"]')).toContainText('Line 1');
-  await line.locator('input[name="shortfall_reason"]').fill('one box crushed in transit');
+  await line.locator('input[data-name="shortfall_reason"]').fill('one box crushed in transit');
   await page.click('[data-testid="receive"]');
   await expect(page.locator('.page-head [data-state="received"]')).toBeVisible();
   await expect(page.locator('tr[data-line-sku="LJ-250G"] td.alert')).toHaveText('3');
@@ -69,10 +69,10 @@ test('a count with a large difference waits for a manager, who approves it', asy
   // Blind: the books are not shown while counting.
   await expect(page.locator('[data-testid="count-lines"] th')).toHaveCount(4);
   const line = page.locator('tr[data-line-sku="LJ-100G"]');
-  await line.locator('input[name="counted"]').fill(String(before - 25));
+  await line.locator('input[data-name="counted"]').fill(String(before - 25));
   await page.click('[data-testid="record"]');
   await expect(page.locator('.field-error[data-field="lines"]')).toContainText('Line 1');
-  await line.locator('input[name="reason"]').fill('water damage in aisle 3');
+  await line.locator('input[data-name="reason"]').fill('water damage in aisle 3');
   await page.click('[data-testid="record"]');
   await expect(page.locator('.page-head [data-state="counted"]')).toBeVisible();
   await expect(page.locator('[data-testid="needs-approval"]')).toBeVisible();
@@ -83,7 +83,7 @@ test('a count with a large difference waits for a manager, who approves it', asy
   await signIn(page, 'ops@shopflow.test');
   await page.goto(url);
   await hydrated(page);
-  await page.fill('.step[data-action="approve"] textarea[name="note"]', 'checked the damaged tins');
+  await page.fill('.step[data-action="approve"] textarea[name="fields[note]"]', 'checked the damaged tins');
   await page.click('[data-testid="approve"]');
   await expect(page.locator('.page-head [data-state="posted"]')).toBeVisible();
   expect(await onHandIn(page, sku, 'SH')).toBe(before - 25);

@@ -35,16 +35,16 @@ test('a customer orders and pays; the warehouse picks and packs; logistics ships
   await expect(customer.locator('[data-testid="cart-lines"] tbody tr')).toHaveCount(2);
   // 2 × 128.00 + 45.00, shipped free; express costs 20.00 more.
   await expect(customer.locator('[data-testid="total"]')).toHaveText('¥301.00');
-  await customer.check('input[name="shipping_method"][value="express"]');
+  await customer.check('input[data-name="shipping_method"][value="express"]');
   await expect(customer.locator('[data-testid="total"]')).toHaveText('¥321.00');
-  await customer.check('input[name="shipping_method"][value="standard"]');
+  await customer.check('input[data-name="shipping_method"][value="standard"]');
   // A bad phone number is refused where the user is.
-  await customer.fill('input[name="recipient"]', 'Cathy Customer');
-  await customer.fill('input[name="phone"]', 'call me');
-  await customer.fill('textarea[name="address"]', '88 Century Ave, Pudong, Shanghai');
+  await customer.fill('input[data-name="recipient"]', 'Cathy Customer');
+  await customer.fill('input[data-name="phone"]', 'call me');
+  await customer.fill('textarea[data-name="address"]', '88 Century Ave, Pudong, Shanghai');
   await customer.click('[data-testid="place-order"]');
   await expect(customer.locator('.field-error[data-field="phone"]')).toBeVisible();
-  await customer.fill('input[name="phone"]', '+86 138 0013 8000');
+  await customer.fill('input[data-name="phone"]', '+86 138 0013 8000');
   await customer.click('[data-testid="place-order"]');
   await customer.waitForURL(/\/my\/orders\/\d+$/);
   const orderId = new URL(customer.url()).pathname.split('/').pop();
@@ -52,13 +52,13 @@ test('a customer orders and pays; the warehouse picks and packs; logistics ships
   await expect(customer.locator('.page-head [data-state="placed"]')).toBeVisible();
 
   // A declined card, then a good one.
-  await customer.fill('input[name="holder"]', 'CATHY CUSTOMER');
-  await customer.fill('input[name="number"]', '4000 0000 0000 0002');
-  await customer.fill('input[name="expiry"]', '12/39');
-  await customer.fill('input[name="cvc"]', '123');
+  await customer.fill('input[name="card[holder]"]', 'CATHY CUSTOMER');
+  await customer.fill('input[name="card[number]"]', '4000 0000 0000 0002');
+  await customer.fill('input[name="card[expiry]"]', '12/39');
+  await customer.fill('input[name="card[cvc]"]', '123');
   await customer.click('[data-testid="pay-now"]');
   await expect(customer.locator('.field-error[data-field="card"]')).toContainText('declined');
-  await customer.fill('input[name="number"]', '4242 4242 4242 4242');
+  await customer.fill('input[name="card[number]"]', '4242 4242 4242 4242');
   await customer.click('[data-testid="pay-now"]');
   // Confirmed and released to the warehouse by itself.
   await expect(customer.locator('.page-head [data-state="allocated"]')).toBeVisible();
@@ -81,12 +81,13 @@ test('a customer orders and pays; the warehouse picks and packs; logistics ships
   await hydrated(page);
   await page.click('[data-testid="ship"]');
   await expect(page.locator('.field-error[data-field="shipments"]')).toBeVisible();
-  await page.selectOption('[data-testid="ship-parcel"] select[name="carrier"]', 'jd');
-  await page.fill('[data-testid="ship-parcel"] input[name="tracking_number"]', 'JD0012345678');
+  await page.selectOption('[data-testid="ship-parcel"] select[data-name="carrier"]', 'jd');
+  await page.fill('[data-testid="ship-parcel"] input[data-name="tracking_number"]', 'JD0012345678');
   await page.click('[data-testid="ship"]');
   await expect(page.locator('[data-testid="tracking"]')).toContainText('JD0012345678');
 
-  // The customer's page, never reloaded, follows the parcel to the door.
+  // The customer's page follows the parcel to the door by itself: its tracking live, and the
+  // page loads again as the order moves on (shipped, delivered).
   await expect(customer.locator('[data-testid="parcels"] [data-testid="tracking"]')).toHaveText('JD0012345678', { timeout: 20_000 });
   await expect(customer.locator('[data-testid="parcels"]')).toContainText('JD Logistics');
   await expect(customer.locator('[data-testid="tracking-events"] li').first()).toBeVisible({ timeout: 30_000 });
@@ -103,12 +104,12 @@ test('another customer cannot open the order, and a customer can cancel an unpai
   await page.goto('/cart');
   await hydrated(page);
   // The address of the last order is filled in.
-  await expect(page.locator('input[name="recipient"]')).toHaveValue('Cathy Customer');
+  await expect(page.locator('input[data-name="recipient"]')).toHaveValue('Cathy Customer');
   await page.click('[data-testid="place-order"]');
   await page.waitForURL(/\/my\/orders\/\d+$/);
   const orderPath = new URL(page.url()).pathname;
   await hydrated(page);
-  await page.fill('.step[data-action="cancel"] textarea[name="reason"]', 'changed my mind');
+  await page.fill('.step[data-action="cancel"] textarea[name="fields[reason]"]', 'changed my mind');
   await step(page, 'cancel', 'cancelled');
   await expect(page.locator('[data-testid="cancel-reason"]')).toContainText('changed my mind');
   await signOut(page);
@@ -133,18 +134,18 @@ test('logistics reports a delay on a parcel, investigates and resolves it; the c
   await hydrated(page);
   const panel = page.locator('[data-testid="exceptions"]');
   const report = panel.locator('.step[data-action="report"]');
-  await report.locator('select[name="kind"]').selectOption('delay');
-  await report.locator('textarea[name="description"]').fill('No scan for three days at the Hangzhou hub');
-  await report.locator('textarea[name="customer_note"]').fill('Your parcel is delayed; we have asked the carrier.');
+  await report.locator('select[name="fields[kind]"]').selectOption('delay');
+  await report.locator('textarea[name="fields[description]"]').fill('No scan for three days at the Hangzhou hub');
+  await report.locator('textarea[name="fields[customer_note]"]').fill('Your parcel is delayed; we have asked the carrier.');
   await report.locator('[data-testid="report"]').click();
   const exception = panel.locator('article.exception').first();
   await expect(exception).toHaveAttribute('data-state', 'reported');
-  await exception.locator('textarea[name="note"]').fill('Claim SF-C-9 opened');
+  await exception.locator('textarea[name="fields[note]"]').fill('Claim SF-C-9 opened');
   await exception.locator('[data-testid="investigate"]').click();
   await expect(panel.locator('article.exception').first()).toHaveAttribute('data-state', 'investigating');
   const resolve = panel.locator('article.exception').first().locator('.step[data-action="resolve"]');
-  await resolve.locator('select[name="resolution"]').selectOption('arrived');
-  await resolve.locator('textarea[name="customer_note"]').fill('The carrier found your parcel; it arrives tomorrow.');
+  await resolve.locator('select[name="fields[resolution]"]').selectOption('arrived');
+  await resolve.locator('textarea[name="fields[customer_note]"]').fill('The carrier found your parcel; it arrives tomorrow.');
   await resolve.locator('[data-testid="resolve"]').click();
   await expect(panel.locator('article.exception').first()).toHaveAttribute('data-state', 'resolved');
   await page.goto('/exceptions?state=resolved');
@@ -169,9 +170,9 @@ test('a customer asks to return a delivered item; service approves, the warehous
   await form.locator('summary').click();
   await form.locator('[data-testid="send-return-request"]').click();
   await expect(form.locator('.field-error[data-field="lines"]')).toBeVisible();
-  await form.locator('tr[data-sku="LJ-250G"] input[name="return_quantity"]').fill('1');
-  await form.locator('select[name="reason"]').selectOption('damaged');
-  await form.locator('textarea[name="description"]').fill('The gift box arrived dented');
+  await form.locator('tr[data-sku="LJ-250G"] input[data-name="return_quantity"]').fill('1');
+  await form.locator('select[name="input[reason]"]').selectOption('damaged');
+  await form.locator('textarea[name="input[description]"]').fill('The gift box arrived dented');
   await form.locator('[data-testid="send-return-request"]').click();
   await expect(page.locator('[data-testid="customer-returns"] li[data-state="requested"]')).toBeVisible();
   await signOut(page);
@@ -184,7 +185,7 @@ test('a customer asks to return a delivered item; service approves, the warehous
   await page.waitForURL(/\/returns\/\d+$/);
   const returnPath = new URL(page.url()).pathname;
   await hydrated(page);
-  await page.fill('.step[data-action="approve"] textarea[name="note"]', 'Please send it to our Shanghai warehouse.');
+  await page.fill('.step[data-action="approve"] textarea[name="fields[note]"]', 'Please send it to our Shanghai warehouse.');
   await step(page, 'approve', 'approved');
   await signOut(page);
 
@@ -192,15 +193,15 @@ test('a customer asks to return a delivered item; service approves, the warehous
   await page.goto(returnPath);
   await hydrated(page);
   await step(page, 'receive', 'received');
-  await page.locator('tr[data-line-sku="LJ-250G"] input[name="restock"]').fill('1');
-  await page.fill('.step[data-action="inspect"] textarea[name="problem"]', 'Outer box dented, tin intact');
+  await page.locator('tr[data-line-sku="LJ-250G"] input[data-name="restock"]').fill('1');
+  await page.fill('.step[data-action="inspect"] textarea[name="fields[problem]"]', 'Outer box dented, tin intact');
   await step(page, 'inspect', 'inspected');
   await signOut(page);
 
   await signIn(page, 'service@shopflow.test');
   await page.goto(returnPath);
   await hydrated(page);
-  await page.fill('.step[data-action="refund"] textarea[name="solution"]', 'Refunded; sellable tin restocked');
+  await page.fill('.step[data-action="refund"] textarea[name="fields[solution]"]', 'Refunded; sellable tin restocked');
   await step(page, 'refund', 'refunded');
   await signOut(page);
 
@@ -220,11 +221,11 @@ test('the clerk completes a delivered order; its customer reviews a product, and
   await signIn(page, 'customer@shopflow.test');
   await page.goto('/my/orders/2');
   await hydrated(page);
-  const form = page.locator('form.review[data-review-sku="LJ-250G"]');
-  await form.locator('select[name="rating"]').selectOption('4');
-  await form.locator('input[name="comment"]').fill('Lovely gift box, the tea is fragrant');
+  const form = page.locator('.review[data-review-sku="LJ-250G"]');
+  await form.locator('select[name="input[rating]"]').selectOption('4');
+  await form.locator('input[name="input[comment]"]').fill('Lovely gift box, the tea is fragrant');
   await form.locator('button[type="submit"]').click();
-  await expect(page.locator('form.review[data-review-sku="LJ-250G"] [data-testid="reviewed"]')).toBeVisible();
+  await expect(page.locator('.review[data-review-sku="LJ-250G"] [data-testid="reviewed"]')).toBeVisible();
   await openProduct(page, 'LJ-250G');
   await expect(page.locator('[data-testid="product-reviews"]')).toContainText('Lovely gift box, the tea is fragrant');
   await expect(page.locator('[data-testid="rating"]')).toContainText('4.0');
@@ -249,10 +250,10 @@ test('a split order: each warehouse packs its own parcel and logistics ships it 
   await customer.waitForURL(/\/my\/orders\/\d+$/);
   const orderId = new URL(customer.url()).pathname.split('/').pop();
   await hydrated(customer);
-  await customer.fill('input[name="holder"]', 'CATHY CUSTOMER');
-  await customer.fill('input[name="number"]', '4242 4242 4242 4242');
-  await customer.fill('input[name="expiry"]', '12/39');
-  await customer.fill('input[name="cvc"]', '123');
+  await customer.fill('input[name="card[holder]"]', 'CATHY CUSTOMER');
+  await customer.fill('input[name="card[number]"]', '4242 4242 4242 4242');
+  await customer.fill('input[name="card[expiry]"]', '12/39');
+  await customer.fill('input[name="card[cvc]"]', '123');
   await customer.click('[data-testid="pay-now"]');
   await expect(customer.locator('.page-head [data-state="allocated"]')).toBeVisible();
 
@@ -271,8 +272,8 @@ test('a split order: each warehouse packs its own parcel and logistics ships it 
   await page.goto(`/orders/${orderId}`);
   await hydrated(page);
   const sh = page.locator('.parcel[data-parcel="SH"]');
-  await sh.locator('select[name="carrier"]').selectOption('sf');
-  await sh.locator('input[name="tracking_number"]').fill('SF600000001');
+  await sh.locator('select[data-name="carrier"]').selectOption('sf');
+  await sh.locator('input[data-name="tracking_number"]').fill('SF600000001');
   await sh.locator('[data-testid="ship-one"]').click();
   await expect(sh.locator('[data-testid="tracking"]')).toContainText('SF600000001');
   // The Guangzhou parcel is not packed: nothing to hand over there yet.

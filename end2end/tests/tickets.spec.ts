@@ -4,14 +4,14 @@ import { hydrated, signIn, signOut, test } from './helpers';
 /** A real 1×1 PNG, so the browser can draw it. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
-/** Fills and sends one step box of the ticket page. */
+/** Fills and sends one step form of the ticket page (its inputs are named `fields[<name>]`). */
 async function step(page: import('@playwright/test').Page, action: string, fields: Record<string, string>, selects: Record<string, string> = {}) {
   // Occasional steps are folded away under their name.
   const folded = page.locator(`details[data-step="${action}"]`);
   if (await folded.count()) await folded.locator('summary').click();
   const box = page.locator(`.step[data-action="${action}"]`);
-  for (const [name, value] of Object.entries(fields)) await box.locator(`[name="${name}"]`).fill(value);
-  for (const [name, value] of Object.entries(selects)) await box.locator(`select[name="${name}"]`).selectOption(value);
+  for (const [name, value] of Object.entries(fields)) await box.locator(`[name="fields[${name}]"]`).fill(value);
+  for (const [name, value] of Object.entries(selects)) await box.locator(`select[name="fields[${name}]"]`).selectOption(value);
   await box.locator(`button[data-testid="${action}"]`).click();
 }
 
@@ -28,12 +28,12 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await page.click('[data-testid="ask-about-order"]');
   await page.waitForURL(/\/my\/tickets\?order=/);
   await hydrated(page);
-  await expect(page.locator('select[name="order"]')).toHaveValue(orderId);
+  await expect(page.locator('select[name="input[order]"]')).toHaveValue(orderId);
   // An empty message is refused where the customer is.
-  await page.fill('input[name="subject"]', 'The cup arrived broken');
+  await page.fill('input[name="input[subject]"]', 'The cup arrived broken');
   await page.click('[data-testid="send-ticket"]');
   await expect(page.locator('.field-error[data-field="message"]')).toBeVisible();
-  await page.fill('textarea[name="message"]', 'One of the cups was in pieces when I opened the parcel.');
+  await page.fill('textarea[name="input[message]"]', 'One of the cups was in pieces when I opened the parcel.');
   // A photo goes with it; a file over 10 MB is refused beside the picker.
   const input = page.locator('[data-testid="attach-input"]');
   await input.setInputFiles({ name: 'huge.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(10 * 1024 * 1024 + 1, 0xff) });
@@ -66,7 +66,8 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('.page-head [data-state="in_progress"]')).toBeVisible();
   await step(page, 'note', { note: 'Third breakage this week from the same station.' });
   await expect(page.locator('[data-internal="true"]')).toContainText('Third breakage');
-  // The reply starts from the knowledge base's canned reply.
+  // The reply starts from the knowledge base's canned reply (the page loaded again after the note).
+  await hydrated(page);
   await page.fill('[data-testid="knowledge"] input[name="kb"]', 'damaged');
   await page.click('[data-testid="search-knowledge"]');
   await page.locator('[data-testid="knowledge"] li[data-kind="reply"] [data-testid="use-reply"]').first().click();
@@ -129,8 +130,8 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('[data-testid="solution"]')).toContainText('replacement cup');
   await page.click('[data-testid="send-survey"]');
   await expect(page.locator('.field-error[data-field="score"]')).toBeVisible();
-  await page.check('input[name="score"][value="5"]');
-  await page.fill('textarea[name="comment"]', 'Quick and kind.');
+  await page.check('input[name="input[score]"][value="5"]');
+  await page.fill('textarea[name="input[comment]"]', 'Quick and kind.');
   await page.click('[data-testid="send-survey"]');
   await expect(page.locator('[data-testid="survey-done"]')).toContainText('★★★★★');
   await expect(page.locator('[data-testid="survey"]')).toHaveCount(0);
@@ -186,16 +187,16 @@ test('an agent reports a late parcel from the customer\'s ticket; logistics is t
   await hydrated(page);
   const form = page.locator('[data-testid="exception-from-ticket"]');
   await form.locator('summary').click();
-  await expect(form.locator('select[name="shipment"] option')).not.toHaveCount(0);
+  await expect(form.locator('select[data-name="shipment"] option')).not.toHaveCount(0);
   // What is missing is refused beside its field, and what was typed stays.
   await form.locator('[data-testid="report-for-customer"]').click();
   await expect(form.locator('.field-error[data-field="kind"]')).toBeVisible();
-  await form.locator('select[name="kind"]').selectOption('delay');
-  await form.locator('textarea[name="description"]').fill('On the phone: the tracking has not moved for five days');
+  await form.locator('select[name="fields[kind]"]').selectOption('delay');
+  await form.locator('textarea[name="fields[description]"]').fill('On the phone: the tracking has not moved for five days');
   await form.locator('[data-testid="report-for-customer"]').click();
   await expect(form.locator('.field-error[data-field="customer_note"]')).toBeVisible();
   await expect(form.locator('.field-error[data-field="kind"]')).toHaveCount(0);
-  await form.locator('textarea[name="customer_note"]').fill('We have asked the carrier where your parcel is.');
+  await form.locator('textarea[name="fields[customer_note]"]').fill('We have asked the carrier where your parcel is.');
   await form.locator('[data-testid="report-for-customer"]').click();
 
   // The ticket lists it with its state and notes it inside.

@@ -5,7 +5,7 @@ use super::{RoleRow, SessionInfo, UsersPage};
 use crate::domain::{AppError, Permission};
 use crate::engine::AuditEvent;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 
 #[cfg(feature = "ssr")]
 use {
@@ -71,19 +71,19 @@ pub async fn list_users() -> Result<UsersPage, AppError> {
     service::list_users(&db()?).await
 }
 
-#[server(endpoint = "create_staff", input = Json)]
+#[server(endpoint = "create_staff", input = JsonOrForm)]
 pub async fn create_staff(name: String, email: String, password: String, roles: Vec<i64>) -> Result<i64, AppError> {
     let actor = require(Permission::UserManage).await?;
     service::create_staff(&db()?, &actor, &name, &email, &password, &roles).await
 }
 
-#[server(endpoint = "set_user_roles", input = Json)]
+#[server(endpoint = "set_user_roles", input = JsonOrForm)]
 pub async fn set_user_roles(user_id: i64, roles: Vec<i64>) -> Result<(), AppError> {
     let actor = require(Permission::UserManage).await?;
     service::set_user_roles(&db()?, &actor, user_id, &roles).await
 }
 
-#[server(endpoint = "set_user_active", input = Json)]
+#[server(endpoint = "set_user_active", input = JsonOrForm)]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
     let actor = require(Permission::UserManage).await?;
     service::set_user_active(&db()?, &actor, user_id, active).await
@@ -95,25 +95,25 @@ pub async fn list_roles() -> Result<Vec<RoleRow>, AppError> {
     service::list_roles(&db()?).await
 }
 
-#[server(endpoint = "create_role", input = Json)]
+#[server(endpoint = "create_role", input = JsonOrForm)]
 pub async fn create_role(name: String, permissions: Vec<Permission>) -> Result<i64, AppError> {
     let actor = require(Permission::RoleManage).await?;
     service::create_role(&db()?, &actor, &name, &permissions).await
 }
 
-#[server(endpoint = "rename_role", input = Json)]
+#[server(endpoint = "rename_role", input = JsonOrForm)]
 pub async fn rename_role(role_id: i64, name: String) -> Result<(), AppError> {
     let actor = require(Permission::RoleManage).await?;
     service::rename_role(&db()?, &actor, role_id, &name).await
 }
 
-#[server(endpoint = "set_role_permissions", input = Json)]
+#[server(endpoint = "set_role_permissions", input = JsonOrForm)]
 pub async fn set_role_permissions(role_id: i64, permissions: Vec<Permission>) -> Result<(), AppError> {
     let actor = require(Permission::RoleManage).await?;
     service::set_role_permissions(&db()?, &actor, role_id, &permissions).await
 }
 
-#[server(endpoint = "delete_role", input = Json)]
+#[server(endpoint = "delete_role", input = JsonOrForm)]
 pub async fn delete_role(role_id: i64) -> Result<(), AppError> {
     let actor = require(Permission::RoleManage).await?;
     service::delete_role(&db()?, &actor, role_id).await

@@ -6,70 +6,50 @@ use super::api::{
     set_user_active, set_user_roles, ChangePassword, Login, Register,
 };
 use super::{RoleRow, UserRow};
-use crate::components::go_to;
-use crate::components::{current_user, error_text, resource, FieldError, FormError, RequirePermission, RequireUser};
+use crate::components::{current_user, error_text, resource, FieldError, FormError, PostForm, RequirePermission, RequireUser};
+use leptos::server_fn::ServerFn;
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use crate::components::Redirect;
 
-#[island]
+#[component]
 pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
-    let login = ServerAction::<Login>::new();
-    let result = Signal::derive(move || login.value().get());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = login.value().get() {
-            go_to("/");
-        }
-    });
     if current_user().is_some() {
         return view! { <Redirect path="/"/> }.into_any();
     }
     view! {
         <section class="page narrow" data-page="login">
             <h1>{i18n.t("login.title")}</h1>
-            <ActionForm action=login attr:class="form">
-                <label>{i18n.t("field.email")}
+            // After sign-in every part of the page (navigation, permissions) is rendered afresh.
+            <PostForm to={<Login as ServerFn>::PATH.to_string()} then="/".to_string() class="form".to_string()>
+                <label data-field="email">{i18n.t("field.email")}
                     <input type="email" name="email" autocomplete="username" required/>
                 </label>
-                <FieldError result field="email"/>
-                <label>{i18n.t("field.password")}
+                <label data-field="password">{i18n.t("field.password")}
                     <input type="password" name="password" autocomplete="current-password" required/>
                 </label>
-                <FieldError result field="password"/>
-                <FormError result fields=&["email", "password"]/>
-                <button type="submit" disabled=move || login.pending().get()>{i18n.t("login.submit")}</button>
-            </ActionForm>
+                <button type="submit">{i18n.t("login.submit")}</button>
+            </PostForm>
             <p>{i18n.t("login.customer_hint")} " " <a href="/register">{i18n.t("login.register")}</a></p>
         </section>
     }
     .into_any()
 }
 
-#[island]
+#[component]
 pub fn RegisterPage() -> impl IntoView {
     let i18n = use_i18n();
-    let register = ServerAction::<Register>::new();
-    let result = Signal::derive(move || register.value().get());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = register.value().get() {
-            go_to("/portal");
-        }
-    });
     view! {
         <section class="page narrow" data-page="register">
             <h1>{i18n.t("register.title")}</h1>
-            <ActionForm action=register attr:class="form">
-                <label>{i18n.t("field.name")}<input name="name" autocomplete="name" required/></label>
-                <FieldError result field="name"/>
-                <label>{i18n.t("field.email")}<input type="email" name="email" autocomplete="email" required/></label>
-                <FieldError result field="email"/>
-                <label>{i18n.t("field.password")}<input type="password" name="password" autocomplete="new-password" required/></label>
-                <FieldError result field="password"/>
-                <FormError result fields=&["name", "email", "password"]/>
+            <PostForm to={<Register as ServerFn>::PATH.to_string()} then="/portal".to_string() class="form".to_string()>
+                <label data-field="name">{i18n.t("field.name")}<input name="name" autocomplete="name" required/></label>
+                <label data-field="email">{i18n.t("field.email")}<input type="email" name="email" autocomplete="email" required/></label>
+                <label data-field="password">{i18n.t("field.password")}<input type="password" name="password" autocomplete="new-password" required/></label>
                 <button type="submit">{i18n.t("register.submit")}</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -79,12 +59,12 @@ pub fn AccountPage() -> impl IntoView {
     view! { <RequireUser><AccountInner/></RequireUser> }
 }
 
-#[island]
+#[component]
 fn AccountInner() -> impl IntoView {
     let i18n = use_i18n();
-    let change = ServerAction::<ChangePassword>::new();
-    let result = Signal::derive(move || change.value().get());
     let actor = current_user();
+    // The form comes back here with `?changed` once the password was changed.
+    let changed = crate::components::use_query_map().with_untracked(|q| q.get("changed").is_some());
     view! {
         <section class="page narrow" data-page="account">
             <h1>{i18n.t("account.title")}</h1>
@@ -96,19 +76,16 @@ fn AccountInner() -> impl IntoView {
                 </dl>
             })}
             <h2>{i18n.t("account.change_password")}</h2>
-            <ActionForm action=change attr:class="form">
-                <label>{i18n.t("field.current_password")}
+            {changed.then(|| view! { <p class="ok" role="status">{i18n.t("account.password_changed")}</p> })}
+            <PostForm to={<ChangePassword as ServerFn>::PATH.to_string()} then="/account?changed".to_string() class="form".to_string()>
+                <label data-field="current_password">{i18n.t("field.current_password")}
                     <input type="password" name="current_password" autocomplete="current-password" required/>
                 </label>
-                <FieldError result field="current_password"/>
-                <label>{i18n.t("field.new_password")}
+                <label data-field="new_password">{i18n.t("field.new_password")}
                     <input type="password" name="new_password" autocomplete="new-password" required/>
                 </label>
-                <FieldError result field="new_password"/>
-                <FormError result fields=&["current_password", "new_password"]/>
-                {move || matches!(result.get(), Some(Ok(()))).then(|| view! { <p class="ok" role="status">{i18n.t("account.password_changed")}</p> })}
                 <button type="submit">{i18n.t("account.change_password")}</button>
-            </ActionForm>
+            </PostForm>
         </section>
     }
 }
@@ -403,22 +380,27 @@ pub fn AuditLogPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::AuditLogView><AuditInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn AuditInner() -> impl IntoView {
     let i18n = use_i18n();
-    let entity = RwSignal::new(String::new());
-    let events = resource(move || entity.get(), |e| audit_log((!e.is_empty()).then_some(e)));
+    let query = crate::components::use_query_map();
+    let entity = move || query.read().get("entity").unwrap_or_default();
+    let events = resource(entity, |e| audit_log((!e.is_empty()).then_some(e)));
+    let chosen = entity();
     view! {
         <section class="page" data-page="audit">
             <h1>{i18n.t("nav.audit")}</h1>
-            <label>{i18n.t("audit.entity")}
-                <select on:change=move |ev| entity.set(event_target_value(&ev))>
-                    <option value="">{i18n.t("audit.all")}</option>
-                    <option value="improvement">{i18n.t("nav.improvement")}</option>
-                    <option value="user">{i18n.t("nav.users")}</option>
-                    <option value="role">{i18n.t("nav.roles")}</option>
-                </select>
-            </label>
+            <form method="get" action="/admin/audit" class="filters">
+                <label>{i18n.t("audit.entity")}
+                    <select name="entity">
+                        <option value="">{i18n.t("audit.all")}</option>
+                        {[("improvement", "nav.improvement"), ("user", "nav.users"), ("role", "nav.roles")].into_iter().map(|(v, key)| {
+                            view! { <option value=v selected=chosen == v>{i18n.t(key)}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+            </form>
             <Transition fallback=|| view! { <p class="loading">"…"</p> }>
                 {move || Suspend::new(async move {
                     match events.await {

@@ -3,7 +3,8 @@
 
 use super::api::{list_alerts, AcknowledgeAlert, ResolveAlert};
 use super::{Alert, AlertFilter, ACKNOWLEDGED, OPEN, RESOLVED};
-use crate::components::{error_text, resource, FormError, RequireStaff};
+use crate::components::{error_text, resource, PostForm, RequireStaff};
+use leptos::server_fn::ServerFn;
 use crate::domain::format_time;
 use crate::i18n::{tr, use_i18n, Lang};
 use leptos::prelude::*;
@@ -56,19 +57,13 @@ pub fn describe(alert: &Alert, lang: Lang) -> String {
 
 /// The inbox: open and acknowledged alerts (or those of the state chosen in `?alerts=`),
 /// with acknowledge and resolve. `kind` narrows it to one kind ("" for all).
-#[island]
+#[component]
 pub fn AlertInbox(kind: String) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let state = move || query.read().get("alerts").unwrap_or_default();
-    let ack = ServerAction::<AcknowledgeAlert>::new();
-    let resolve = ServerAction::<ResolveAlert>::new();
-    let alerts = resource(
-        move || (state(), ack.version().get(), resolve.version().get()),
-        move |(state, _, _)| list_alerts(AlertFilter { state, kind: kind.to_string() }),
-    );
-    let acked = Signal::derive(move || ack.value().get());
-    let resolved = Signal::derive(move || resolve.value().get());
+    let alerts = resource(state, move |state| list_alerts(AlertFilter { state, kind: kind.to_string() }));
+    let (ack, resolve) = (<AcknowledgeAlert as ServerFn>::PATH, <ResolveAlert as ServerFn>::PATH);
     let state_key = |s: &str| match s {
         OPEN => "alerts.open",
         ACKNOWLEDGED => "alerts.acknowledged",
@@ -77,11 +72,9 @@ pub fn AlertInbox(kind: String) -> impl IntoView {
     view! {
         <div class="alert-inbox" data-testid="alert-inbox">
             <nav class="tabs">
-                <a href="?alerts=" class:active=move || state().is_empty()>{i18n.t("alerts.current")}</a>
-                <a href=format!("?alerts={RESOLVED}") class:active=move || state() == RESOLVED>{i18n.t("alerts.resolved")}</a>
+                <a href="?alerts=" class:active=state().is_empty()>{i18n.t("alerts.current")}</a>
+                <a href=format!("?alerts={RESOLVED}") class:active=state() == RESOLVED>{i18n.t("alerts.resolved")}</a>
             </nav>
-            <FormError result=acked/>
-            <FormError result=resolved/>
             <Transition fallback=|| view! { <p class="loading">"…"</p> }>
                 {move || Suspend::new(async move {
                     let list = match alerts.await {
@@ -94,7 +87,7 @@ pub fn AlertInbox(kind: String) -> impl IntoView {
                     view! {
                         <ul class="alerts">
                             {list.into_iter().map(|a| {
-                                let text = { let a = a.clone(); move || describe(&a, i18n.lang()) };
+                                let text = describe(&a, i18n.lang());
                                 view! {
                                     <li class=format!("alert-item {}", a.state) data-alert=a.kind.clone() data-alert-state=a.state.clone()>
                                         <div class="alert-head">
@@ -108,17 +101,17 @@ pub fn AlertInbox(kind: String) -> impl IntoView {
                                             {a.resolution.clone().map(|r| view! { " · " {i18n.t("alerts.resolved")} ": " {a.resolved_by.clone().unwrap_or_else(|| "system".into())} " — " {r} })}
                                         </p>
                                         {(a.state == OPEN).then(|| view! {
-                                            <ActionForm action=ack attr:class="inline">
+                                            <PostForm to=ack.to_string() class="inline".to_string()>
                                                 <input type="hidden" name="id" value=a.id/>
                                                 <button type="submit" class="secondary" data-testid="ack">{i18n.t("alerts.acknowledge")}</button>
-                                            </ActionForm>
+                                            </PostForm>
                                         })}
                                         {(a.state != RESOLVED).then(|| view! {
-                                            <ActionForm action=resolve attr:class="inline">
+                                            <PostForm to=resolve.to_string() class="inline".to_string()>
                                                 <input type="hidden" name="id" value=a.id/>
-                                                <input name="note" required maxlength="500" placeholder=move || i18n.t("alerts.resolution")() aria-label=move || i18n.t("alerts.resolution")()/>
+                                                <input name="note" required maxlength="500" placeholder=i18n.t("alerts.resolution")() aria-label=i18n.t("alerts.resolution")()/>
                                                 <button type="submit" data-testid="resolve">{i18n.t("alerts.resolve")}</button>
-                                            </ActionForm>
+                                            </PostForm>
                                         })}
                                     </li>
                                 }

@@ -4,7 +4,7 @@
 use super::{CatalogPage, CatalogProduct, CatalogQuery, Category, ProductDetail, ProductInput, ProductRow};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
@@ -44,14 +44,14 @@ pub async fn get_product(id: i64) -> Result<ProductDetail, AppError> {
 }
 
 /// Creates a draft; returns its id.
-#[server(endpoint = "create_product", input = Json)]
+#[server(endpoint = "create_product", input = JsonOrForm)]
 pub async fn create_product(input: ProductInput) -> Result<i64, AppError> {
     let actor = require(Permission::ProductEdit).await?;
     Ok(service::create(&db()?, &actor, &input).await?.id)
 }
 
 /// Saves a draft's content; returns the new version.
-#[server(endpoint = "update_product", input = Json)]
+#[server(endpoint = "update_product", input = JsonOrForm)]
 pub async fn update_product(id: i64, version: i64, input: ProductInput) -> Result<i64, AppError> {
     let actor = require(Permission::ProductEdit).await?;
     service::update(&db()?, &actor, id, version, &input).await
@@ -142,7 +142,7 @@ pub async fn cancel_promo(id: i64) -> Result<(), AppError> {
 
 /// Checks the file, records the import and starts writing its products in the background;
 /// returns the import's id, whose progress and report [`get_import`] gives.
-#[server(endpoint = "start_product_import", input = Json)]
+#[server(endpoint = "start_product_import", input = JsonOrForm)]
 pub async fn start_product_import(file_name: String, csv: String) -> Result<i64, AppError> {
     let actor = require(Permission::ProductEdit).await?;
     let db = db()?;

@@ -4,12 +4,11 @@
 use super::api::{get_import, list_imports};
 use super::bulk::{ImportJob, BadRow, COLUMNS, RUNNING};
 use crate::catalog::pages::failure;
-use crate::components::{loading, resource, FieldError, FormError, RequirePermission};
+use crate::components::{error_text, loading, resource, use_query_map, RequirePermission};
 use crate::domain::{format_time, AppError, Permission};
 use crate::i18n::{lookup, use_i18n, Lang};
 use leptos::html::Input;
 use leptos::prelude::*;
-use crate::components::use_query_map;
 
 #[component]
 pub fn ProductImport() -> impl IntoView {
@@ -33,54 +32,18 @@ fn problem(b: &BadRow, lang: Lang) -> String {
     format!("{field}: {message}")
 }
 
-#[island]
+#[component]
 fn ImportInner() -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
-    let file = NodeRef::<Input>::new();
-    // The import this page follows: from ?job= or the one just started.
-    let job_id = RwSignal::new(query.read_untracked().get("job").and_then(|j| j.parse::<i64>().ok()));
-    let tick = RwSignal::new(0u32);
-    let outcome = RwSignal::new(None::<Result<(), AppError>>);
-    let busy = RwSignal::new(false);
-    let job = resource(move || (job_id.get(), tick.get()), |(id, _)| async move {
+    // The import this page follows: from ?job=, where the upload goes once started.
+    let job_id = use_query_map().with_untracked(|q| q.get("job").and_then(|j| j.parse::<i64>().ok()));
+    let job = resource(move || job_id, |id| async move {
         match id {
             Some(id) => get_import(id).await.map(Some),
             None => Ok(None),
         }
     });
-    let recent = resource(move || job_id.get().map(|_| tick.get()), |_| list_imports());
-    // While the import runs, look again shortly: its progress is in the database.
-    Effect::new(move |_| {
-        if let Some(Ok(Some(j))) = job.get() {
-            if j.state == RUNNING {
-                set_timeout(move || tick.update(|t| *t += 1), std::time::Duration::from_millis(400));
-            }
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        #[cfg(feature = "hydrate")]
-        if let Some(input) = file.get_untracked() {
-            use super::api::start_product_import;
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let started = match read_file(input).await {
-                    Ok((name, text)) => start_product_import(name, text).await,
-                    Err(e) => Err(e),
-                };
-                match started {
-                    Ok(id) => {
-                        job_id.set(Some(id));
-                        outcome.set(Some(Ok(())));
-                    }
-                    Err(e) => outcome.set(Some(Err(e))),
-                }
-                busy.set(false);
-            });
-        }
-    };
-    let result = Signal::derive(move || outcome.get());
+    let recent = resource(|| (), |_| list_imports());
     view! {
         <section class="page" data-page="product-import">
             <div class="page-head">
@@ -91,20 +54,16 @@ fn ImportInner() -> impl IntoView {
             </div>
             <p class="sop">{i18n.t("import.help")}</p>
             <p class="hint"><code>{COLUMNS.join(",")}</code></p>
-            <form class="form" on:submit=submit>
-                <label data-field="file">{i18n.t("import.file")}
-                    <input type="file" name="file" accept=".csv,text/csv" node_ref=file/>
-                </label>
-                <FieldError result field="file"/>
-                <FormError result fields=&["file"]/>
-                <div class="actions">
-                    <button type="submit" data-testid="start-import" disabled=move || busy.get()>{i18n.t("import.start")}</button>
-                </div>
-            </form>
+            <ImportUpload/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match job.await {
-                        Ok(Some(j)) => job_view(j).into_any(),
+                        Ok(Some(j)) => view! {
+                            // While the import runs, the page looks again shortly: its progress
+                            // is in the database.
+                            {(j.state == RUNNING).then(|| view! { <meta http-equiv="refresh" content="1"/> })}
+                            {job_view(j)}
+                        }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(e) => failure(e),
                     }
@@ -125,7 +84,7 @@ fn ImportInner() -> impl IntoView {
                                     <tr>
                                         <td><a href=format!("/products/import?job={}", j.id) rel="external">{j.id}</a></td>
                                         <td>{j.file_name}</td>
-                                        <td>{move || i18n.t(state_key(&j.state))()}</td>
+                                        <td>{i18n.t(state_key(&j.state))}</td>
                                         <td class="num">{j.imported_products}</td>
                                         <td class="num">{j.updated_products}</td>
                                         <td>{j.created_by}</td>
@@ -138,6 +97,52 @@ fn ImportInner() -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The upload: the browser reads the chosen file and sends its text to
+/// `start_product_import`, then opens the page of the import it started.
+#[island]
+fn ImportUpload() -> impl IntoView {
+    let i18n = use_i18n();
+    let file = NodeRef::<Input>::new();
+    let refused = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = file.get_untracked() {
+            use super::api::start_product_import;
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let started = match read_file(input).await {
+                    Ok((name, text)) => start_product_import(name, text).await,
+                    Err(e) => Err(e),
+                };
+                match started {
+                    Ok(id) => crate::components::go_to(&format!("/products/import?job={id}")),
+                    Err(e) => {
+                        refused.set(Some(e));
+                        busy.set(false);
+                    }
+                }
+            });
+        }
+    };
+    view! {
+        <form class="form" on:submit=submit>
+            <label data-field="file">{i18n.t("import.file")}
+                <input type="file" name="file" accept=".csv,text/csv" node_ref=file/>
+            </label>
+            {move || refused.with(|e| e.as_ref().map(|e| {
+                let field = match e { AppError::Invalid { field, .. } if !field.is_empty() => Some(field.clone()), _ => None };
+                let class = if field.is_some() { "field-error" } else { "form-error" };
+                view! { <p class=class role="alert" data-field=field>{error_text(e, i18n.lang())}</p> }
+            }))}
+            <div class="actions">
+                <button type="submit" data-testid="start-import" disabled=move || busy.get()>{i18n.t("import.start")}</button>
+            </div>
+        </form>
     }
 }
 
@@ -156,7 +161,7 @@ fn job_view(j: ImportJob) -> impl IntoView {
     let state = j.state.clone();
     view! {
         <div class="import-job" data-testid="import-job" data-state=j.state.clone()>
-            <h2>{j.file_name.clone()} " · " {move || i18n.t(state_key(&state))()}</h2>
+            <h2>{j.file_name.clone()} " · " {i18n.t(state_key(&state))}</h2>
             <progress max="100" value=percent></progress>
             <p data-testid="import-progress">
                 {j.done_rows} " / " {j.total_rows} " " {i18n.t("import.rows")} " · "
@@ -177,7 +182,7 @@ fn job_view(j: ImportJob) -> impl IntoView {
                                 view! {
                                     <tr data-bad-line=b.line>
                                         <td class="num">{b.line}</td><td>{b.handle}</td><td>{b.sku}</td>
-                                        <td>{move || problem(&text, i18n.lang())}</td>
+                                        <td>{problem(&text, i18n.lang())}</td>
                                     </tr>
                                 }
                             }).collect_view()}

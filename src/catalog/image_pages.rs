@@ -1,72 +1,60 @@
 //! The images of a product: thumbnails on the product page, with upload and removal while the
 //! product is a draft or returned.
 
-use super::api::{upload_product_image, RemoveProductImage};
+use super::api::{RemoveProductImage, UploadProductImage};
 use super::images::ProductImage;
-use crate::components::{FieldError, FormError};
+use crate::components::{error_text, use_query_map, PostForm};
 use crate::domain::AppError;
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use leptos::web_sys::FormData;
+use leptos::server_fn::ServerFn;
 
+/// The product's images. The upload is a plain multipart form the browser posts itself: the
+/// server function sends it back to the page, with the refusal in the address when the file is
+/// not an image, which the page shows under the form.
 #[component]
-pub fn ProductImages(product_id: i64, images: Vec<ProductImage>, editable: bool, changed: RwSignal<usize>) -> impl IntoView {
+pub fn ProductImages(product_id: i64, images: Vec<ProductImage>, editable: bool) -> impl IntoView {
     let i18n = use_i18n();
-    // FormData lives in the browser only: a local action.
-    let upload = Action::new_local(|data: &FormData| upload_product_image(data.clone().into()));
-    let remove = ServerAction::<RemoveProductImage>::new();
-    Effect::new(move |_| {
-        let uploaded = upload.value().with(|v| matches!(v, Some(Ok(_))));
-        let removed = remove.value().with(|v| matches!(v, Some(Ok(_))));
-        if uploaded || removed {
-            changed.update(|n| *n += 1);
+    let upload = <UploadProductImage as ServerFn>::PATH;
+    let remove = <RemoveProductImage as ServerFn>::PATH;
+    let refused = use_query_map().with_untracked(|q| match (q.get("__path"), q.get("__err")) {
+        (Some(path), Some(err)) if path == upload => {
+            Some(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&err))
         }
+        _ => None,
     });
-    let uploaded: Signal<Option<Result<ProductImage, AppError>>> = Signal::derive(move || upload.value().get());
-    let removed: Signal<Option<Result<(), AppError>>> = Signal::derive(move || remove.value().get());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        #[cfg(feature = "hydrate")]
-        {
-            use leptos::wasm_bindgen::JsCast;
-            let form = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
-            if let Some(data) = form.and_then(|f| FormData::new_with_form(&f).ok()) {
-                upload.dispatch_local(data);
-            }
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, upload);
-    };
     let empty = images.is_empty();
     view! {
         <h2>{i18n.t("product.images")}</h2>
         {(empty && !editable).then(|| view! { <p class="empty">{i18n.t("product.no_images")}</p> })}
         <ul class="image-grid" data-testid="product-images">
-            {images.into_iter().map(|img| {
-                let id = img.id;
-                view! {
-                    <li data-image=img.id>
-                        <a href=img.url.clone() target="_blank" rel="external"><img src=img.thumb_url.clone() alt=img.file_name.clone() loading="lazy"/></a>
-                        <span class="muted">{img.width} "×" {img.height}</span>
-                        {editable.then(|| view! {
-                            <button type="button" class="linkish" on:click=move |_| { remove.dispatch(RemoveProductImage { id }); }>{i18n.t("product.remove")}</button>
-                        })}
-                    </li>
-                }
+            {images.into_iter().map(|img| view! {
+                <li data-image=img.id>
+                    <a href=img.url.clone() target="_blank" rel="external"><img src=img.thumb_url.clone() alt=img.file_name.clone() loading="lazy"/></a>
+                    <span class="muted">{img.width} "×" {img.height}</span>
+                    {editable.then(|| view! {
+                        <PostForm to=remove.to_string() class="inline".to_string()>
+                            <input type="hidden" name="id" value=img.id/>
+                            <button type="submit" class="linkish">{i18n.t("product.remove")}</button>
+                        </PostForm>
+                    })}
+                </li>
             }).collect_view()}
         </ul>
         {editable.then(|| view! {
-            <form class="form inline" on:submit=submit data-testid="image-upload">
+            <form class="form inline" method="post" action=upload enctype="multipart/form-data" data-testid="image-upload">
                 <input type="hidden" name="product_id" value=product_id/>
                 <label data-field="file">{i18n.t("product.add_image")}
-                    <input type="file" name="file" accept="image/png,image/jpeg,image/webp,image/gif"/>
+                    <input type="file" name="file" required accept="image/png,image/jpeg,image/webp,image/gif"/>
                 </label>
-                <button type="submit" data-testid="upload-image" disabled=move || upload.pending().get()>{i18n.t("product.upload")}</button>
+                <button type="submit" data-testid="upload-image">{i18n.t("product.upload")}</button>
                 <p class="hint">{i18n.t("product.image_hint")}</p>
+                {refused.map(|e| {
+                    let field = match &e { AppError::Invalid { field, .. } if !field.is_empty() => Some(field.clone()), _ => None };
+                    let class = if field.is_some() { "field-error" } else { "form-error" };
+                    view! { <p class=class role="alert" data-field=field>{error_text(&e, i18n.lang())}</p> }
+                })}
             </form>
-            <FieldError result=uploaded field="file"/>
-            <FormError result=uploaded fields=&["file"]/>
-            <FormError result=removed/>
         })}
     }
 }

@@ -2,18 +2,18 @@
 //! its listing steps and timeline, the category tree, and the customer catalog.
 
 use super::api::{
-    catalog_tags, create_product, get_catalog_product, get_product, list_categories, list_price_approvals, list_products,
-    product_pricing, search_catalog, update_product, ActOnPriceApproval, ActOnProduct, CancelPromo, ChangePrice, CreateCategory,
-    RenameCategory, SchedulePromo,
+    catalog_tags, get_catalog_product, get_product, list_categories, list_price_approvals, list_products, product_pricing,
+    search_catalog, ActOnPriceApproval, ActOnProduct, CancelPromo, ChangePrice, CreateCategory, CreateProduct, RenameCategory,
+    SchedulePromo, UpdateProduct,
 };
 use super::{CatalogQuery, CatalogSort, Category, ProductInput, ProductRow, SkuInput, LISTING};
-use crate::components::{loading, route_id, error_text, workflow_fields, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{
+    error_text, loading, resource, route_id, step_form, use_query_map, PostForm, RequirePermission, SlaBadge, StateBadge, Timeline,
+};
 use crate::domain::{format_time, price_label, AppError, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
-use crate::components::{go_to, use_query_map};
-
-
+use leptos::server_fn::ServerFn;
 
 /// A page-level failure: 404 gets the not-found page, anything else its message.
 pub fn failure(e: AppError) -> AnyView {
@@ -119,7 +119,7 @@ pub fn ProductNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductEdit><NewInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn NewInner() -> impl IntoView {
     let i18n = use_i18n();
     let categories = resource(|| (), |_| list_categories());
@@ -127,7 +127,7 @@ fn NewInner() -> impl IntoView {
     view! {
         <section class="page" data-page="product-new">
             <h1>{i18n.t("product.new")}</h1>
-            <p class="sop">{move || create.sop.get(i18n.lang())}</p>
+            <p class="sop">{create.sop.get(i18n.lang())}</p>
             <Suspense fallback=loading>
                 {move || Suspend::new(async move {
                     match categories.await {
@@ -145,11 +145,10 @@ pub fn ProductEdit() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductEdit><EditInner id=route_id("id")/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn EditInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let data = resource(id, |id| async move {
+    let data = resource(move || id, |id| async move {
         let detail = get_product(id).await?;
         Ok::<_, AppError>((detail, list_categories().await?))
     });
@@ -174,117 +173,82 @@ fn EditInner(id: i64) -> impl IntoView {
     }
 }
 
-/// The product form: fixed fields and a variable list of SKU lines. It is sent as one JSON
-/// value, so a draft is saved whole or not at all.
+/// Adds a SKU line: a copy of the last one, emptied and numbered after it. Plain script in
+/// the page, so the form needs no client code of its own.
+const ADD_SKU_ROW: &str = "var b=this.form.querySelector('tbody[data-sku-rows]'),r=b.lastElementChild,n=r.cloneNode(true),k=Number(r.getAttribute('data-sku-row'))+1;\
+n.setAttribute('data-sku-row',k);n.querySelectorAll('input').forEach(function(i){i.value='';i.name=i.name.replace(/\\[skus\\]\\[\\d+\\]/,'[skus]['+k+']');});b.appendChild(n);";
+
+/// Removes a SKU line; the last one left is emptied instead.
+const REMOVE_SKU_ROW: &str = "var r=this.closest('tr');if(r.parentNode.children.length>1){r.remove();}else{r.querySelectorAll('input').forEach(function(i){i.value='';});}";
+
+/// The product form: fixed fields and a variable list of SKU lines, posted to
+/// `create_product` or `update_product` as their `input` (`input[title]`,
+/// `input[skus][0][code]`), so a draft is saved whole or not at all.
 #[component]
 fn ProductForm(initial: ProductInput, id: Option<i64>, version: i64, categories: Vec<Category>) -> impl IntoView {
     let i18n = use_i18n();
-    let title = RwSignal::new(initial.title.clone());
-    let description = RwSignal::new(initial.description.clone());
-    let category = RwSignal::new(initial.category_id);
-    let tags = RwSignal::new(initial.tags.clone());
-    let estimated = RwSignal::new(initial.estimated_stock.clone());
+    let (to, then) = match id {
+        None => (<CreateProduct as ServerFn>::PATH, "/products/{}".to_string()),
+        // `update_product` answers with the new version: the product's page is known.
+        Some(id) => (<UpdateProduct as ServerFn>::PATH, format!("/products/{id}")),
+    };
     let mut skus = initial.skus.clone();
     if skus.is_empty() {
         skus.push(SkuInput::default());
     }
-    let next_key = StoredValue::new(skus.len());
-    let rows = RwSignal::new(skus.into_iter().enumerate().map(|(k, s)| (k, RwSignal::new(s))).collect::<Vec<_>>());
-    let save = Action::new(move |input: &ProductInput| {
-        let input = input.clone();
-        async move {
-            match id {
-                None => create_product(input).await,
-                Some(id) => update_product(id, version, input).await.map(|_| id),
-            }
-        }
-    });
-    let result = Signal::derive(move || save.value().get());
-    Effect::new(move |_| {
-        if let Some(Ok(pid)) = save.value().get() {
-            go_to(&format!("/products/{pid}"));
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(ProductInput {
-            title: title.get_untracked(),
-            description: description.get_untracked(),
-            category_id: category.get_untracked(),
-            tags: tags.get_untracked(),
-            estimated_stock: estimated.get_untracked(),
-            skus: rows.get_untracked().iter().map(|(_, s)| s.get_untracked()).collect(),
-        });
+    let sku_cell = |k: usize, name: &'static str, value: String| {
+        view! { <input name=format!("input[skus][{k}][{name}]") data-name=name value=value/> }
     };
-    let add_row = move |_| {
-        let k = next_key.get_value();
-        next_key.set_value(k + 1);
-        rows.update(|r| r.push((k, RwSignal::new(SkuInput::default()))));
-    };
-    let text_input = move |sig: RwSignal<String>, name: &'static str, max: usize| {
-        view! { <input name=name maxlength=max prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
-    };
-    let sku_cell = move |sku: RwSignal<SkuInput>, name: &'static str, get: fn(&SkuInput) -> String, set: fn(&mut SkuInput, String)| {
-        view! {
-            <input name=name prop:value=move || sku.with(get) on:input=move |ev| { let v = event_target_value(&ev); sku.update(|s| set(s, v)); }/>
-        }
-    };
-    const FIELDS: &[&str] = &["title", "description", "category_id", "tags", "estimated_stock", "skus"];
     view! {
-        <form class="form wide" on:submit=submit data-testid="product-form">
-            <label>{i18n.t("field.title")}{text_input(title, "title", 120)}</label>
-            <FieldError result field="title"/>
-            <label>{i18n.t("field.description")}
-                <textarea name="description" rows="5" maxlength="5000" prop:value=move || description.get()
-                    on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-            </label>
-            <FieldError result field="description"/>
-            <div class="row">
-                <label>{i18n.t("field.category")}
-                    <select name="category_id" on:change=move |ev| category.set(event_target_value(&ev).parse().ok())>
-                        <option value="">"—"</option>
-                        {categories.into_iter().map(|c| {
-                            let cid = c.id;
-                            view! { <option value=cid selected=move || category.get() == Some(cid)>{"\u{a0}\u{a0}".repeat(c.depth)}{c.name}</option> }
-                        }).collect_view()}
-                    </select>
+        <div data-testid="product-form">
+            <PostForm to=to.to_string() then=then class="form wide".to_string()>
+                {id.map(|id| view! {
+                    <input type="hidden" name="id" value=id/>
+                    <input type="hidden" name="version" value=version/>
+                })}
+                <label>{i18n.t("field.title")}<input name="input[title]" maxlength="120" value=initial.title.clone()/></label>
+                <label>{i18n.t("field.description")}
+                    <textarea name="input[description]" rows="5" maxlength="5000">{initial.description.clone()}</textarea>
                 </label>
-                <label>{i18n.t("field.tags")}{text_input(tags, "tags", 400)}</label>
-                <label>{i18n.t("field.estimated_stock")}{text_input(estimated, "estimated_stock", 9)}</label>
-            </div>
-            <FieldError result field="category_id"/>
-            <FieldError result field="tags"/>
-            <FieldError result field="estimated_stock"/>
-            <h2>{i18n.t("product.skus")}</h2>
-            <div class="table-wrap">
-                <table class="data lines">
-                    <thead><tr>
-                        <th>{i18n.t("field.code")}</th><th>{i18n.t("field.attributes")}</th><th>{i18n.t("field.price")}</th>
-                        <th>{i18n.t("field.cost")}</th><th>{i18n.t("field.reorder_point")}</th><th></th>
-                    </tr></thead>
-                    <tbody>
-                        <For each=move || rows.get() key=|(k, _)| *k children=move |(k, sku)| view! {
-                            <tr data-sku-row=k>
-                                <td>{sku_cell(sku, "code", |s| s.code.clone(), |s, v| s.code = v)}</td>
-                                <td>{sku_cell(sku, "attributes", |s| s.attributes.clone(), |s, v| s.attributes = v)}</td>
-                                <td>{sku_cell(sku, "price", |s| s.price.clone(), |s, v| s.price = v)}</td>
-                                <td>{sku_cell(sku, "cost", |s| s.cost.clone(), |s, v| s.cost = v)}</td>
-                                <td>{sku_cell(sku, "reorder_point", |s| s.reorder_point.clone(), |s, v| s.reorder_point = v)}</td>
-                                <td><button type="button" class="linkish" on:click=move |_| rows.update(|r| r.retain(|(x, _)| *x != k))>
-                                    {i18n.t("product.remove")}
-                                </button></td>
-                            </tr>
-                        }/>
-                    </tbody>
-                </table>
-            </div>
-            <button type="button" class="secondary" data-testid="add-sku" on:click=add_row>{i18n.t("product.add_sku")}</button>
-            <FieldError result field="skus"/>
-            <FormError result fields=FIELDS/>
-            <div class="actions">
-                <button type="submit" data-testid="save-product" disabled=move || save.pending().get()>{i18n.t("product.save")}</button>
-            </div>
-        </form>
+                <div class="row">
+                    <label>{i18n.t("field.category")}
+                        <select name="input[category_id]">
+                            <option value="">"—"</option>
+                            {categories.into_iter().map(|c| view! {
+                                <option value=c.id selected=initial.category_id == Some(c.id)>{"\u{a0}\u{a0}".repeat(c.depth)}{c.name}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>{i18n.t("field.tags")}<input name="input[tags]" maxlength="400" value=initial.tags.clone()/></label>
+                    <label>{i18n.t("field.estimated_stock")}<input name="input[estimated_stock]" maxlength="9" value=initial.estimated_stock.clone()/></label>
+                </div>
+                <h2>{i18n.t("product.skus")}</h2>
+                <div class="table-wrap">
+                    <table class="data lines">
+                        <thead><tr>
+                            <th>{i18n.t("field.code")}</th><th>{i18n.t("field.attributes")}</th><th>{i18n.t("field.price")}</th>
+                            <th>{i18n.t("field.cost")}</th><th>{i18n.t("field.reorder_point")}</th><th></th>
+                        </tr></thead>
+                        <tbody data-sku-rows="">
+                            {skus.into_iter().enumerate().map(|(k, s)| view! {
+                                <tr data-sku-row=k>
+                                    <td>{sku_cell(k, "code", s.code)}</td>
+                                    <td>{sku_cell(k, "attributes", s.attributes)}</td>
+                                    <td>{sku_cell(k, "price", s.price)}</td>
+                                    <td>{sku_cell(k, "cost", s.cost)}</td>
+                                    <td>{sku_cell(k, "reorder_point", s.reorder_point)}</td>
+                                    <td><button type="button" class="linkish" onclick=REMOVE_SKU_ROW>{i18n.t("product.remove")}</button></td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <button type="button" class="secondary" data-testid="add-sku" onclick=ADD_SKU_ROW>{i18n.t("product.add_sku")}</button>
+                <div class="actions">
+                    <button type="submit" data-testid="save-product">{i18n.t("product.save")}</button>
+                </div>
+            </PostForm>
+        </div>
     }
 }
 
@@ -295,41 +259,28 @@ pub fn ProductPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::ProductView><DetailInner id=route_id("id")/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn DetailInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let act = ServerAction::<ActOnProduct>::new();
-    let change = ServerAction::<ChangePrice>::new();
-    let schedule = ServerAction::<SchedulePromo>::new();
-    let cancel = ServerAction::<CancelPromo>::new();
-    let done = crate::components::successes(act.into());
-    let repriced = crate::components::successes(change.into());
-    let images_changed = RwSignal::new(0usize);
-    let detail = resource(move || (id(), done.get(), repriced.get(), images_changed.get()), |(id, ..)| get_product(id));
-    let result = Signal::derive(move || act.value().get());
+    let detail = resource(move || id, |id| async move {
+        let detail = get_product(id).await?;
+        Ok::<_, AppError>((detail, product_pricing(id).await?))
+    });
+    // A price change comes back here with `?price=changed`, to say what became of it.
+    let repriced = use_query_map().with_untracked(|q| q.get("price").is_some_and(|p| p == "changed"));
     view! {
         <section class="page" data-page="product-detail">
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
-                    // The pricing panel has resources of its own.
-                    crate::components::after_dry_runs().await;
-                    let d = match detail.await {
+                    let (d, pricing) = match detail.await {
                         Ok(d) => d,
                         Err(e) => return failure(e),
                     };
                     let p = d.product;
-                    let forms = d.actions.iter().filter_map(|a| LISTING.action(a)).map(|a| view! {
-                        <ActionForm action=act attr:class="form step" attr:data-action=a.id>
-                            <h3>{move || a.label.get(i18n.lang())}</h3>
-                            <p class="sop">{move || a.sop.get(i18n.lang())}</p>
-                            <input type="hidden" name="id" value=p.id/>
-                            <input type="hidden" name="version" value=p.version/>
-                            <input type="hidden" name="action" value=a.id/>
-                            {workflow_fields(a, vec![])}
-                            <button type="submit">{move || a.label.get(i18n.lang())}</button>
-                        </ActionForm>
-                    }).collect_view();
+                    let to = <ActOnProduct as ServerFn>::PATH;
+                    let forms = d.actions.iter().filter_map(|a| LISTING.action(a))
+                        .map(|a| step_form(&LISTING, a.id, to, (p.id, p.version), vec![], ()))
+                        .collect_view();
                     view! {
                         <div class="page-head">
                             <h1>{format!("#{} {}", p.id, p.title)}</h1>
@@ -372,13 +323,10 @@ fn DetailInner(id: i64) -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <super::image_pages::ProductImages product_id=p.id images=d.images.clone() editable=d.editable changed=images_changed/>
-                                <FormError result/>
-                                <FieldError result field="reasons"/>
-                                <FieldError result field="reason"/>
+                                <super::image_pages::ProductImages product_id=p.id images=d.images.clone() editable=d.editable/>
                                 {forms}
                                 <PricingPanel product_id=p.id listed={p.state == "listed"} editable=d.editable
-                                    skus=p.skus.iter().map(|s| (s.id, s.code.clone(), s.price)).collect() change schedule cancel/>
+                                    skus=p.skus.iter().map(|s| (s.id, s.code.clone(), s.price)).collect() pricing repriced/>
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>
@@ -399,14 +347,12 @@ pub fn CategoryAdmin() -> impl IntoView {
     view! { <RequirePermission permission=Permission::CategoryManage><CategoriesInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn CategoriesInner() -> impl IntoView {
     let i18n = use_i18n();
-    let create = ServerAction::<CreateCategory>::new();
-    let rename = ServerAction::<RenameCategory>::new();
-    let tree = resource(move || (create.version().get(), rename.version().get()), |_| list_categories());
-    let created = Signal::derive(move || create.value().get());
-    let renamed = Signal::derive(move || rename.value().get());
+    let tree = resource(|| (), |_| list_categories());
+    let rename = <RenameCategory as ServerFn>::PATH;
+    let create = <CreateCategory as ServerFn>::PATH;
     view! {
         <section class="page" data-page="categories">
             <h1>{i18n.t("product.categories")}</h1>
@@ -421,20 +367,18 @@ fn CategoriesInner() -> impl IntoView {
                                 <ul class="tree">
                                     {cats.into_iter().map(|c| { let key = c.name.clone(); view! {
                                         <li style=format!("margin-left: {}rem", c.depth * 2) data-category=key>
-                                            <ActionForm action=rename attr:class="inline">
+                                            <PostForm to=rename.to_string() class="inline".to_string()>
                                                 <input type="hidden" name="id" value=c.id/>
-                                                <input name="name" value=c.name.clone() maxlength="60" aria-label=move || i18n.t("category.name")()/>
+                                                <input name="name" value=c.name.clone() maxlength="60" required aria-label=i18n.t("category.name")()/>
                                                 <button type="submit" class="secondary">{i18n.t("category.rename")}</button>
-                                            </ActionForm>
+                                            </PostForm>
                                         </li>
                                     }}).collect_view()}
                                 </ul>
-                                <FieldError result=renamed field="name"/>
-                                <FormError result=renamed fields=&["name"]/>
                             </div>
                             <aside>
                                 <h2>{i18n.t("category.new")}</h2>
-                                <ActionForm action=create attr:class="form">
+                                <PostForm to=create.to_string() class="form".to_string()>
                                     <label>{i18n.t("category.name")}<input name="name" maxlength="60" required/></label>
                                     <label>{i18n.t("category.parent")}
                                         <select name="parent">
@@ -442,10 +386,8 @@ fn CategoriesInner() -> impl IntoView {
                                             {options.into_iter().map(|c| view! { <option value=c.id>{c.path}</option> }).collect_view()}
                                         </select>
                                     </label>
-                                    <FieldError result=created field="name"/>
-                                    <FormError result=created fields=&["name"]/>
                                     <button type="submit">{i18n.t("category.new")}</button>
-                                </ActionForm>
+                                </PostForm>
                             </aside>
                         </div>
                     }.into_any()
@@ -580,15 +522,16 @@ pub fn CatalogProductPage() -> impl IntoView {
     view! { <CatalogProductInner id=route_id("id")/> }
 }
 
-#[island]
+#[component]
 fn CatalogProductInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let product = resource(id, get_catalog_product);
+    let product = resource(move || id, get_catalog_product);
+    // A SKU put in the cart comes back here with `?added=SKU`.
+    let added = use_query_map().with_untracked(|q| q.get("added").unwrap_or_default());
     view! {
         <section class="page" data-page="catalog-product">
             <Suspense fallback=loading>
-                {move || Suspend::new(async move {
+                {move || { let added = added.clone(); Suspend::new(async move {
                     // The reviews panel has resources of its own.
                     crate::components::after_dry_runs().await;
                     let p = match product.await { Ok(p) => p, Err(e) => return failure(e) };
@@ -611,7 +554,7 @@ fn CatalogProductInner(id: i64) -> impl IntoView {
                                 <thead><tr><th>"SKU"</th><th>{i18n.t("field.attributes")}</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("field.available")}</th>
                                     {shopping.then(|| view! { <th></th> })}</tr></thead>
                                 <tbody>
-                                    {p.skus.into_iter().map(|s| { let key = s.code.clone(); let cart_sku = s.code.clone(); view! {
+                                    {p.skus.into_iter().map(|s| { let key = s.code.clone(); let cart_sku = s.code.clone(); let just_added = added == s.code; view! {
                                         <tr data-sku=key>
                                             <td>{s.code}</td><td>{s.attributes}</td>
                                             <td class="num">{match s.promo_price {
@@ -623,7 +566,7 @@ fn CatalogProductInner(id: i64) -> impl IntoView {
                                                 None => view! { {price_label(s.price)} }.into_any(),
                                             }}</td>
                                             <td>{if s.in_stock { i18n.t("catalog.in_stock") } else { i18n.t("catalog.out_of_stock") }}</td>
-                                            {shopping.then(|| view! { <td>{s.in_stock.then(|| view! { <crate::orders::pages::AddToCart sku=cart_sku/> })}</td> })}
+                                            {shopping.then(|| view! { <td>{s.in_stock.then(|| add_to_cart(id, cart_sku, just_added))}</td> })}
                                         </tr>
                                     }}).collect_view()}
                                 </tbody>
@@ -631,139 +574,146 @@ fn CatalogProductInner(id: i64) -> impl IntoView {
                         </div>
                         <crate::orders::pages::ProductReviewsPanel product_id=p.id/>
                     }.into_any()
-                })}
+                })}}
             </Suspense>
         </section>
+    }
+}
+
+/// "Add to cart" beside one SKU of the catalog's product page; once added, the page comes
+/// back with `?added=SKU` and says so beside it.
+fn add_to_cart(product_id: i64, sku: String, added: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let to = <crate::orders::api::AddToCart as ServerFn>::PATH;
+    view! {
+        <PostForm to=to.to_string() then=format!("/catalog/{product_id}?added={}", urlencode(&sku)) class="add-to-cart".to_string()>
+            <input type="hidden" name="sku" value=sku/>
+            <input name="quantity" size="3" inputmode="numeric" aria-label="quantity" value="1"/>
+            <button type="submit" class="secondary">{i18n.t("cart.add")}</button>
+            {added.then(|| view! {
+                <span class="ok" data-testid="added">{i18n.t("cart.added")} " · " <a href="/cart">{i18n.t("cart.view")}</a></span>
+            })}
+        </PostForm>
     }
 }
 
 // ---------------------------------------------------------------- prices
 
 /// The prices of one product: change a price (applied at once or sent for approval), the
-/// requests waiting, the history, and promotions.
+/// requests waiting, the history, and promotions. `repriced`: the page came back from a
+/// price change, whose outcome it tells.
 #[component]
 fn PricingPanel(
     product_id: i64,
     listed: bool,
     editable: bool,
     skus: Vec<(i64, String, i64)>,
-    change: ServerAction<ChangePrice>,
-    schedule: ServerAction<SchedulePromo>,
-    cancel: ServerAction<CancelPromo>,
+    pricing: super::ProductPricing,
+    repriced: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let actor = crate::components::current_user();
     let can_change = !editable && actor.as_ref().is_some_and(|a| a.can(Permission::PriceChange));
     let can_promo = listed && actor.as_ref().is_some_and(|a| a.can(Permission::PromoSchedule));
-    let (changed, scheduled, cancelled) =
-        (crate::components::successes(change.into()), crate::components::successes(schedule.into()), crate::components::successes(cancel.into()));
-    let pricing = resource(move || (changed.get(), scheduled.get(), cancelled.get()), move |_| product_pricing(product_id));
-    let change_result = Signal::derive(move || change.value().get());
-    let schedule_result = Signal::derive(move || schedule.value().get());
-    let cancel_result = Signal::derive(move || cancel.value().get());
+    let p = pricing;
+    let now = crate::domain::now_millis();
+    let page = format!("/products/{product_id}");
+    // What became of the change just made: the latest of the changes applied and the requests
+    // waiting is the one.
+    let outcome = repriced.then(|| {
+        let applied = p.history.iter().map(|h| h.at).max().unwrap_or(0);
+        match p.approvals.iter().max_by_key(|a| a.created_at) {
+            Some(a) if a.created_at > applied => view! { <p class="ok" data-testid="price-outcome">{i18n.t("price.awaiting")} " #" {a.id}</p> }.into_any(),
+            _ => view! { <p class="ok" data-testid="price-outcome">{i18n.t("price.applied")}</p> }.into_any(),
+        }
+    });
     let sku_options = move || skus.iter().map(|(id, code, price)| view! { <option value=*id>{code.clone()} " · " {price_label(*price)}</option> }).collect_view();
     let sku_options2 = sku_options.clone();
     view! {
         <section class="pricing" data-testid="pricing">
             <h2>{i18n.t("price.title")}</h2>
             {can_change.then(|| view! {
-                <ActionForm action=change attr:class="form step" attr:data-testid="change-price">
-                    <h3>{i18n.t("price.change")}</h3>
-                    <div class="row">
-                        <label>"SKU"<select name="sku_id">{sku_options()}</select></label>
-                        <label>{i18n.t("price.new")}<input name="new_price" required inputmode="decimal"/></label>
-                    </div>
-                    <label>{i18n.t("price.reason")}<input name="reason" required maxlength="500"/></label>
-                    <FieldError result=change_result field="new_price"/>
-                    <FieldError result=change_result field="reason"/>
-                    <FormError result=change_result fields=&["new_price", "reason"]/>
-                    {move || match change_result.get() {
-                        Some(Ok(super::PriceOutcome::Applied)) => Some(view! { <p class="ok" data-testid="price-outcome">{i18n.t("price.applied")}</p> }.into_any()),
-                        Some(Ok(super::PriceOutcome::AwaitingApproval(id))) => Some(view! {
-                            <p class="ok" data-testid="price-outcome">{i18n.t("price.awaiting")} " #" {id}</p>
-                        }.into_any()),
-                        _ => None,
-                    }}
-                    <button type="submit">{i18n.t("price.change")}</button>
-                </ActionForm>
+                <div data-testid="change-price">
+                    <PostForm to={<ChangePrice as ServerFn>::PATH.to_string()} then=format!("{page}?price=changed") class="form step".to_string()>
+                        <h3>{i18n.t("price.change")}</h3>
+                        <div class="row">
+                            <label>"SKU"<select name="sku_id">{sku_options()}</select></label>
+                            <label>{i18n.t("price.new")}<input name="new_price" required inputmode="decimal"/></label>
+                        </div>
+                        <label>{i18n.t("price.reason")}<input name="reason" required maxlength="500"/></label>
+                        {outcome}
+                        <button type="submit">{i18n.t("price.change")}</button>
+                    </PostForm>
+                </div>
             })}
-            <Transition fallback=loading>
-                {move || Suspend::new(async move {
-                    let p = match pricing.await { Ok(p) => p, Err(e) => return failure(e) };
-                    let now = crate::domain::now_millis();
-                    view! {
-                        {(!p.approvals.is_empty()).then(|| view! {
-                            <h3>{i18n.t("price.pending")}</h3>
-                            <ul class="plain">
-                                {p.approvals.into_iter().map(|a| view! {
-                                    <li data-approval=a.id>{a.sku} ": " {price_label(a.old_price)} " → " <strong>{price_label(a.new_price)}</strong>
-                                        " · " {a.requested_by} " · " <a href="/price-approvals">{i18n.t("price.approvals")}</a></li>
-                                }).collect_view()}
-                            </ul>
-                        })}
-                        <h3>{i18n.t("price.promos")}</h3>
-                        {if p.promos.is_empty() { view! { <p class="empty">{i18n.t("price.no_promos")}</p> }.into_any() } else { view! {
-                            <table class="data">
-                                <thead><tr><th>"SKU"</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("price.window")}</th><th>{i18n.t("price.reason")}</th><th></th></tr></thead>
-                                <tbody>
-                                    {p.promos.into_iter().map(|pr| {
-                                        let active = pr.active_at(now);
-                                        let open = !pr.cancelled && pr.ends_at > now;
-                                        view! {
-                                            <tr data-promo=pr.id class:inactive=!open>
-                                                <td>{pr.sku}</td>
-                                                <td class="num">{price_label(pr.price)} " " <s class="muted">{price_label(pr.regular_price)}</s></td>
-                                                <td>{format_time(pr.starts_at)} " – " {format_time(pr.ends_at)}
-                                                    {active.then(|| view! { " " <span class="badge state-listed">{i18n.t("price.running")}</span> })}
-                                                    {pr.cancelled.then(|| view! { " " <span class="badge">{i18n.t("price.cancelled")}</span> })}</td>
-                                                <td>{pr.reason}</td>
-                                                <td>{(open && can_promo).then(|| view! {
-                                                    <ActionForm action=cancel attr:class="inline">
-                                                        <input type="hidden" name="id" value=pr.id/>
-                                                        <button type="submit" class="secondary">{i18n.t("price.cancel")}</button>
-                                                    </ActionForm>
-                                                })}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any() }}
-                        <h3>{i18n.t("price.history")}</h3>
-                        {if p.history.is_empty() { view! { <p class="empty">{i18n.t("price.no_history")}</p> }.into_any() } else { view! {
-                            <table class="data" data-testid="price-history">
-                                <thead><tr><th>{i18n.t("audit.when")}</th><th>"SKU"</th><th class="num">{i18n.t("price.old")}</th><th class="num">{i18n.t("price.new")}</th><th>{i18n.t("price.reason")}</th><th>{i18n.t("audit.who")}</th></tr></thead>
-                                <tbody>
-                                    {p.history.into_iter().map(|h| view! {
-                                        <tr>
-                                            <td>{format_time(h.at)}</td><td>{h.sku}</td>
-                                            <td class="num">{price_label(h.old_price)}</td><td class="num">{price_label(h.new_price)}</td>
-                                            <td>{h.reason}</td>
-                                            <td>{h.changed_by}{h.approved_by.map(|a| format!(" ✓ {a}"))}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any() }}
-                    }.into_any()
-                })}
-            </Transition>
-            <FormError result=cancel_result/>
+            {(!p.approvals.is_empty()).then(|| view! {
+                <h3>{i18n.t("price.pending")}</h3>
+                <ul class="plain">
+                    {p.approvals.into_iter().map(|a| view! {
+                        <li data-approval=a.id>{a.sku} ": " {price_label(a.old_price)} " → " <strong>{price_label(a.new_price)}</strong>
+                            " · " {a.requested_by} " · " <a href="/price-approvals">{i18n.t("price.approvals")}</a></li>
+                    }).collect_view()}
+                </ul>
+            })}
+            <h3>{i18n.t("price.promos")}</h3>
+            {if p.promos.is_empty() { view! { <p class="empty">{i18n.t("price.no_promos")}</p> }.into_any() } else { view! {
+                <table class="data">
+                    <thead><tr><th>"SKU"</th><th class="num">{i18n.t("field.price")}</th><th>{i18n.t("price.window")}</th><th>{i18n.t("price.reason")}</th><th></th></tr></thead>
+                    <tbody>
+                        {p.promos.into_iter().map(|pr| {
+                            let active = pr.active_at(now);
+                            let open = !pr.cancelled && pr.ends_at > now;
+                            view! {
+                                <tr data-promo=pr.id class:inactive=!open>
+                                    <td>{pr.sku}</td>
+                                    <td class="num">{price_label(pr.price)} " " <s class="muted">{price_label(pr.regular_price)}</s></td>
+                                    <td>{format_time(pr.starts_at)} " – " {format_time(pr.ends_at)}
+                                        {active.then(|| view! { " " <span class="badge state-listed">{i18n.t("price.running")}</span> })}
+                                        {pr.cancelled.then(|| view! { " " <span class="badge">{i18n.t("price.cancelled")}</span> })}</td>
+                                    <td>{pr.reason}</td>
+                                    <td>{(open && can_promo).then(|| view! {
+                                        <PostForm to={<CancelPromo as ServerFn>::PATH.to_string()} then=page.clone() class="inline".to_string()>
+                                            <input type="hidden" name="id" value=pr.id/>
+                                            <button type="submit" class="secondary">{i18n.t("price.cancel")}</button>
+                                        </PostForm>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any() }}
+            <h3>{i18n.t("price.history")}</h3>
+            {if p.history.is_empty() { view! { <p class="empty">{i18n.t("price.no_history")}</p> }.into_any() } else { view! {
+                <table class="data" data-testid="price-history">
+                    <thead><tr><th>{i18n.t("audit.when")}</th><th>"SKU"</th><th class="num">{i18n.t("price.old")}</th><th class="num">{i18n.t("price.new")}</th><th>{i18n.t("price.reason")}</th><th>{i18n.t("audit.who")}</th></tr></thead>
+                    <tbody>
+                        {p.history.into_iter().map(|h| view! {
+                            <tr>
+                                <td>{format_time(h.at)}</td><td>{h.sku}</td>
+                                <td class="num">{price_label(h.old_price)}</td><td class="num">{price_label(h.new_price)}</td>
+                                <td>{h.reason}</td>
+                                <td>{h.changed_by}{h.approved_by.map(|a| format!(" ✓ {a}"))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any() }}
             {can_promo.then(|| view! {
-                <ActionForm action=schedule attr:class="form step" attr:data-testid="schedule-promo">
-                    <h3>{i18n.t("price.schedule")}</h3>
-                    <div class="row">
-                        <label>"SKU"<select name="sku_id">{sku_options2()}</select></label>
-                        <label>{i18n.t("field.price")}<input name="price" required inputmode="decimal"/></label>
-                        <label>{i18n.t("price.starts")}<input type="datetime-local" name="starts" required/></label>
-                        <label>{i18n.t("price.ends")}<input type="datetime-local" name="ends" required/></label>
-                    </div>
-                    <label>{i18n.t("price.reason")}<input name="reason" required maxlength="300"/></label>
-                    {["price", "starts", "ends", "reason"].into_iter().map(|f| view! { <FieldError result=schedule_result field=f/> }).collect_view()}
-                    <FormError result=schedule_result fields=&["price", "starts", "ends", "reason"]/>
-                    <p class="muted small">{i18n.t("price.utc")}</p>
-                    <button type="submit">{i18n.t("price.schedule")}</button>
-                </ActionForm>
+                <div data-testid="schedule-promo">
+                    <PostForm to={<SchedulePromo as ServerFn>::PATH.to_string()} then=page.clone() class="form step".to_string()>
+                        <h3>{i18n.t("price.schedule")}</h3>
+                        <div class="row">
+                            <label>"SKU"<select name="sku_id">{sku_options2()}</select></label>
+                            <label>{i18n.t("field.price")}<input name="price" required inputmode="decimal"/></label>
+                            <label>{i18n.t("price.starts")}<input type="datetime-local" name="starts" required/></label>
+                            <label>{i18n.t("price.ends")}<input type="datetime-local" name="ends" required/></label>
+                        </div>
+                        <label>{i18n.t("price.reason")}<input name="reason" required maxlength="300"/></label>
+                        <p class="muted small">{i18n.t("price.utc")}</p>
+                        <button type="submit">{i18n.t("price.schedule")}</button>
+                    </PostForm>
+                </div>
             })}
         </section>
     }
@@ -775,28 +725,25 @@ pub fn PriceApprovals() -> impl IntoView {
     view! { <RequirePermission permission=Permission::PriceApprove><ApprovalsInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn ApprovalsInner() -> impl IntoView {
     let i18n = use_i18n();
-    let act = ServerAction::<ActOnPriceApproval>::new();
-    let done = crate::components::successes(act.into());
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
-    let list = resource(move || (state(), done.get()), |(s, _)| list_price_approvals(s));
-    let result = Signal::derive(move || act.value().get());
+    let list = resource(state, list_price_approvals);
     let me = crate::components::current_user().map(|a| a.id).unwrap_or(0);
+    let to = <ActOnPriceApproval as ServerFn>::PATH;
+    let label = move |action: &str| super::PRICE_APPROVALS.action(action).map(|x| x.label.get(i18n.lang())).unwrap_or("");
     view! {
         <section class="page" data-page="price-approvals">
             <div class="page-head">
                 <h1>{i18n.t("price.approvals")}</h1>
                 <div class="actions">
-                    <a class="button secondary" href="/price-approvals?state=approved">{move || super::APPROVED.name.get(i18n.lang())}</a>
-                    <a class="button secondary" href="/price-approvals?state=rejected">{move || super::REJECTED.name.get(i18n.lang())}</a>
+                    <a class="button secondary" href="/price-approvals?state=approved">{super::APPROVED.name.get(i18n.lang())}</a>
+                    <a class="button secondary" href="/price-approvals?state=rejected">{super::REJECTED.name.get(i18n.lang())}</a>
                     <a class="button secondary" href="/sop/price_approval">{i18n.t("improvement.sop")}</a>
                 </div>
             </div>
-            <FormError result fields=&["reason"]/>
-            <FieldError result field="reason"/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
@@ -823,20 +770,20 @@ fn ApprovalsInner() -> impl IntoView {
                                         {(pending && own).then(|| view! { <p class="muted">{i18n.t("price.own_request")}</p> })}
                                         {(pending && !own).then(|| view! {
                                             <div class="row">
-                                                <ActionForm action=act attr:class="inline" attr:data-action="approve">
+                                                <PostForm to=to.to_string() class="inline".to_string() step="approve".to_string()>
                                                     <input type="hidden" name="id" value=a.id/>
                                                     <input type="hidden" name="version" value=a.version/>
                                                     <input type="hidden" name="action" value="approve"/>
-                                                    <input name="fields[comment]" maxlength="1000" placeholder=move || i18n.t("field.comment")()/>
-                                                    <button type="submit">{move || super::PRICE_APPROVALS.action("approve").map(|x| x.label.get(i18n.lang())).unwrap_or("")}</button>
-                                                </ActionForm>
-                                                <ActionForm action=act attr:class="inline" attr:data-action="reject">
+                                                    <input name="fields[comment]" maxlength="1000" placeholder=i18n.t("field.comment")()/>
+                                                    <button type="submit">{label("approve")}</button>
+                                                </PostForm>
+                                                <PostForm to=to.to_string() class="inline".to_string() step="reject".to_string()>
                                                     <input type="hidden" name="id" value=a.id/>
                                                     <input type="hidden" name="version" value=a.version/>
                                                     <input type="hidden" name="action" value="reject"/>
-                                                    <input name="fields[reason]" maxlength="500" required placeholder=move || i18n.t("price.reason")()/>
-                                                    <button type="submit" class="secondary">{move || super::PRICE_APPROVALS.action("reject").map(|x| x.label.get(i18n.lang())).unwrap_or("")}</button>
-                                                </ActionForm>
+                                                    <input name="fields[reason]" maxlength="500" required placeholder=i18n.t("price.reason")()/>
+                                                    <button type="submit" class="secondary">{label("reject")}</button>
+                                                </PostForm>
                                             </div>
                                         })}
                                     </li>

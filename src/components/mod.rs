@@ -621,6 +621,150 @@ pub fn step_box(
     }
 }
 
+/// A form the server renders, posted to a server function by the browser: the only part of
+/// such a form that runs in the browser, shared by every page that uses it, so its fields,
+/// labels and texts cost the client nothing. `to` is the server function's address
+/// (`<F as ServerFn>::PATH`), and the inputs are named after its arguments (`id`, `version`,
+/// `fields[reason]`). When the server function succeeds the page loads again to show the new
+/// state, or, when `then` has a `{}`, the page of the record it answered with. When it
+/// refuses, the message appears in the form, under the fields, which keep what was typed.
+/// Before the client has started (or without it) the browser posts the form itself; the
+/// server function then sends it back to the page with the error in the address, which this
+/// form shows as well.
+#[island]
+pub fn PostForm(
+    to: String,
+    /// Where to go once saved: "" loads the page again; "/things/{}" opens the new record.
+    #[prop(optional)]
+    then: Option<String>,
+    #[prop(optional)]
+    class: Option<String>,
+    /// The step the form takes (`data-action`), for styles and tests.
+    #[prop(optional)]
+    step: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let then = then.unwrap_or_default();
+    // The refusal of a post the browser made itself comes back in the address.
+    let returned = {
+        let query = use_query_map();
+        let to = to.clone();
+        query.with_untracked(|q| match (q.get("__path"), q.get("__err")) {
+            (Some(path), Some(err)) if path == to => {
+                Some(leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&err))
+            }
+            _ => None,
+        })
+    };
+    let error = RwSignal::new(returned);
+    let busy = RwSignal::new(false);
+    let on_submit = {
+        let (to, then) = (to.clone(), then.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if busy.get_untracked() {
+                return;
+            }
+            // The server renders the form; only the browser submits it.
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (&to, &then);
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok()) else { return };
+                let Ok(data) = web_sys::FormData::new_with_form(&form) else { return };
+                busy.set(true);
+                let (to, then) = (to.clone(), then.clone());
+                leptos::task::spawn_local(async move {
+                    match post_form(&to, data).await {
+                        Ok(answer) => {
+                            // An id answered by a creating step opens the new record's page.
+                            match answer.trim().parse::<i64>() {
+                                Ok(id) if then.contains("{}") => go_to(&then.replace("{}", &id.to_string())),
+                                _ if !then.is_empty() && !then.contains("{}") => go_to(&then),
+                                _ => {
+                                    let _ = window().location().reload();
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            error.set(Some(e));
+                            busy.set(false);
+                        }
+                    }
+                });
+            }
+        }
+    };
+    view! {
+        <form method="post" action=to class=class data-action=step
+            aria-busy=move || busy.get().then_some("true") on:submit=on_submit>
+            {children()}
+            {move || error.with(|e| e.as_ref().map(|e| {
+                let field = match e { AppError::Invalid { field, .. } if !field.is_empty() => Some(field.clone()), _ => None };
+                let class = if field.is_some() { "field-error" } else { "form-error" };
+                view! { <p class=class role="alert" data-field=field>{error_text(e, i18n.lang())}</p> }
+            }))}
+        </form>
+    }
+}
+
+/// Posts a form's values to the server function at `to` the way server functions read them
+/// (URL-encoded) and returns its JSON answer, or the error it answered with.
+#[cfg(feature = "hydrate")]
+async fn post_form(to: &str, data: web_sys::FormData) -> Result<String, AppError> {
+    use leptos::server_fn::client::{browser::BrowserClient, Client};
+    use leptos::server_fn::error::FromServerFnError;
+    use leptos::server_fn::request::{browser::BrowserRequest, ClientReq};
+    use leptos::server_fn::response::ClientRes;
+    let request = <BrowserRequest as ClientReq<AppError>>::try_new_post_form_data(
+        to,
+        "application/json",
+        "application/x-www-form-urlencoded",
+        data.into(),
+    )?;
+    let response = <BrowserClient as Client<AppError>>::send(request).await?;
+    let ok = (200..300).contains(&ClientRes::<AppError>::status(&response));
+    let body = ClientRes::<AppError>::try_into_bytes(response).await?;
+    if ok {
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    } else {
+        Err(AppError::de(body))
+    }
+}
+
+/// One step of a record, as a form the server renders: the step's SOP text, `extra` (inputs
+/// per line that the step takes), the inputs of its declared form and the button, posted by
+/// [`PostForm`] to the process's server function at `to` with the record's `id`, `version`
+/// and the step's `action`. Staff fields offer `staff`.
+pub fn step_form(
+    wf: &'static Workflow,
+    action: &'static str,
+    to: &'static str,
+    (id, version): (i64, i64),
+    staff: Vec<(i64, String)>,
+    extra: impl IntoView + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let a = wf.action(action);
+    let label = a.map(|x| x.label.get(i18n.lang())).unwrap_or(action);
+    // Steps that undo or abandon are secondary, so the way forward stands out.
+    let secondary = matches!(action, "cancel" | "void" | "recount" | "reject" | "merge" | "close");
+    view! {
+        <PostForm to=to.to_string() class="form step".to_string() step=action.to_string()>
+            <h3>{label}</h3>
+            <p class="sop">{a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="version" value=version/>
+            <input type="hidden" name="action" value=action/>
+            {extra}
+            {a.map(|a| workflow_fields(a, staff))}
+            <button type="submit" data-testid=action class:secondary=secondary>{label}</button>
+        </PostForm>
+    }
+}
+
 /// The new record's id from a creating action: navigate to its page once saved.
 pub fn open_when_saved(save: Action<impl Send + Sync + 'static, Result<i64, AppError>>, base: &'static str) {
     Effect::new(move |_| {

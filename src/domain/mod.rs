@@ -1,5 +1,6 @@
 //! Plain domain types shared by the server and the browser: no I/O lives here.
 
+pub mod codec;
 pub mod error;
 pub mod money;
 pub mod permission;

@@ -4,14 +4,13 @@
 use super::api::{get_suggestion, list_suggestions, ActOnSuggestion, SubmitSuggestion};
 use super::{Suggestion, SuggestionFilter, SUGGESTIONS};
 use crate::components::{
-    department_label_key, error_text, workflow_fields, FieldError, FormError, RequirePermission, SlaBadge, StateBadge,
-    Timeline,
+    department_label_key, error_text, resource, step_form, use_query_map, workflow_fields, PostForm, RequirePermission,
+    SlaBadge, StateBadge, Timeline,
 };
 use crate::domain::{format_time, Department, Permission};
 use crate::i18n::{tr, use_i18n};
-use crate::components::resource;
 use leptos::prelude::*;
-use crate::components::go_to;
+use leptos::server_fn::ServerFn;
 
 fn department_name(key: &str) -> &'static str {
     let i18n = use_i18n();
@@ -58,13 +57,14 @@ pub fn SuggestionList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::SuggestionView><ListInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn ListInner() -> impl IntoView {
     let i18n = use_i18n();
-    let state = RwSignal::new(String::new());
-    let mine = RwSignal::new(false);
+    let query = use_query_map();
+    let state = move || query.read().get("state").unwrap_or_default();
+    let mine = move || query.read().get("mine").is_some_and(|m| m == "on");
     let items = resource(
-        move || (state.get(), mine.get()),
+        move || (state(), mine()),
         |(state, mine)| list_suggestions(SuggestionFilter { state: (!state.is_empty()).then_some(state), department: None, mine }),
     );
     let can_submit = crate::components::current_user().is_some_and(|a| a.can(Permission::SuggestionSubmit));
@@ -77,15 +77,16 @@ fn ListInner() -> impl IntoView {
                     {can_submit.then(|| view! { <a href="/improvement/new" class="button" data-testid="new-suggestion">{i18n.t("improvement.new")}</a> })}
                 </div>
             </div>
-            <div class="filters">
+            <form method="get" action="/improvement" class="filters">
                 <label>{i18n.t("field.state")}
-                    <select on:change=move |ev| state.set(event_target_value(&ev))>
+                    <select name="state">
                         <option value="">{i18n.t("audit.all")}</option>
-                        {SUGGESTIONS.states.iter().map(|s| view! { <option value=s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
+                        {SUGGESTIONS.states.iter().map(|s| view! { <option value=s.id selected=state() == s.id>{s.name.get(i18n.lang())}</option> }).collect_view()}
                     </select>
                 </label>
-                <label class="check"><input type="checkbox" on:change=move |ev| mine.set(event_target_checked(&ev))/>{i18n.t("improvement.mine")}</label>
-            </div>
+                <label class="check"><input type="checkbox" name="mine" checked=mine()/>{i18n.t("improvement.mine")}</label>
+                <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
+            </form>
             <Transition fallback=|| view! { <p class="loading">"…"</p> }>
                 {move || Suspend::new(async move {
                     match items.await {
@@ -103,28 +104,18 @@ pub fn SuggestionNew() -> impl IntoView {
     view! { <RequirePermission permission=Permission::SuggestionSubmit><NewInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn NewInner() -> impl IntoView {
     let i18n = use_i18n();
-    let submit = ServerAction::<SubmitSuggestion>::new();
-    let result = Signal::derive(move || submit.value().get());
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = submit.value().get() {
-            go_to(&format!("/improvement/{id}"));
-        }
-    });
     let action = SUGGESTIONS.action("submit").expect("declared");
-    let names: &'static [&'static str] = &["title", "department", "step", "problem", "proposal"];
     view! {
         <section class="page narrow" data-page="improvement-new">
             <h1>{i18n.t("improvement.new")}</h1>
-            <p class="sop">{move || action.sop.get(i18n.lang())}</p>
-            <ActionForm action=submit attr:class="form">
+            <p class="sop">{action.sop.get(i18n.lang())}</p>
+            <PostForm to={<SubmitSuggestion as ServerFn>::PATH.to_string()} then="/improvement/{}".to_string() class="form".to_string()>
                 {workflow_fields(action, vec![])}
-                {names.iter().map(|f| view! { <FieldError result field=f/> }).collect_view()}
-                <FormError result fields=names/>
-                <button type="submit">{move || action.label.get(i18n.lang())}</button>
-            </ActionForm>
+                <button type="submit">{action.label.get(i18n.lang())}</button>
+            </PostForm>
         </section>
     }
 }
@@ -134,14 +125,10 @@ pub fn SuggestionPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::SuggestionView><DetailInner id=crate::components::route_id("id")/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn DetailInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let act = ServerAction::<ActOnSuggestion>::new();
-    let done = crate::components::successes(act.into());
-    let detail = resource(move || (id(), done.get()), |(id, _)| get_suggestion(id));
-    let result = Signal::derive(move || act.value().get());
+    let detail = resource(move || id, get_suggestion);
     view! {
         <section class="page" data-page="improvement-detail">
             <Transition fallback=|| view! { <p class="loading">"…"</p> }>
@@ -152,21 +139,10 @@ fn DetailInner(id: i64) -> impl IntoView {
                         Err(e) => return view! { <p class="form-error">{error_text(&e, i18n.lang())}</p> }.into_any(),
                     };
                     let s = d.suggestion;
-                    let dept = s.department.clone();
-                    let forms = d.actions.iter().filter_map(|a| SUGGESTIONS.action(a)).map(|a| {
-                        let fields = workflow_fields(a, d.staff.clone());
-                        view! {
-                            <ActionForm action=act attr:class="form step" attr:data-action=a.id>
-                                <h3>{move || a.label.get(i18n.lang())}</h3>
-                                <p class="sop">{move || a.sop.get(i18n.lang())}</p>
-                                <input type="hidden" name="id" value=s.id/>
-                                <input type="hidden" name="version" value=s.version/>
-                                <input type="hidden" name="action" value=a.id/>
-                                {fields}
-                                <button type="submit">{move || a.label.get(i18n.lang())}</button>
-                            </ActionForm>
-                        }
-                    }).collect_view();
+                    let to = <ActOnSuggestion as ServerFn>::PATH;
+                    let forms = d.actions.iter().filter_map(|a| SUGGESTIONS.action(a))
+                        .map(|a| step_form(&SUGGESTIONS, a.id, to, (s.id, s.version), d.staff.clone(), ()))
+                        .collect_view();
                     view! {
                         <div class="page-head">
                             <h1>{format!("#{} {}", s.id, s.title)}</h1>
@@ -175,7 +151,7 @@ fn DetailInner(id: i64) -> impl IntoView {
                         <div class="columns">
                             <div>
                                 <dl class="facts">
-                                    <dt>{i18n.t("field.department")}</dt><dd>{move || department_name(&dept)}</dd>
+                                    <dt>{i18n.t("field.department")}</dt><dd>{department_name(&s.department)}</dd>
                                     <dt>{i18n.t("field.step")}</dt><dd>{s.step}</dd>
                                     <dt>{i18n.t("field.submitted_by")}</dt><dd>{s.submitter_name} " · " {format_time(s.created_at)}</dd>
                                     <dt>{i18n.t("field.owner")}</dt><dd data-testid="owner">{s.owner_name.unwrap_or_else(|| "—".into())}</dd>
@@ -184,10 +160,6 @@ fn DetailInner(id: i64) -> impl IntoView {
                                     {s.decision.map(|t| view! { <dt>{i18n.t("field.decision")}</dt><dd class="prose">{t}</dd> })}
                                     {s.implementation_note.map(|t| view! { <dt>{i18n.t("field.implementation")}</dt><dd class="prose">{t}</dd> })}
                                 </dl>
-                                <FormError result/>
-                                <FieldError result field="reason"/>
-                                <FieldError result field="owner"/>
-                                <FieldError result field="note"/>
                                 {forms}
                             </div>
                             <aside>

@@ -5,7 +5,7 @@ use super::transfers::{ArrivalInput, Transfer, TransferDetail, TransferLineInput
 use super::{LineInspection, ReceiptDetail, ReceiptLineInput, Receipt, Reservation, StockDetail, StockRow, Warehouse, WarehouseInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
@@ -21,7 +21,7 @@ pub async fn list_warehouses() -> Result<Vec<Warehouse>, AppError> {
     service::warehouses(&db()?).await
 }
 
-#[server(endpoint = "create_warehouse", input = Json)]
+#[server(endpoint = "create_warehouse", input = JsonOrForm)]
 pub async fn create_warehouse(input: WarehouseInput) -> Result<i64, AppError> {
     let actor = require(Permission::WarehouseManage).await?;
     service::create_warehouse(&db()?, &actor, &input).await
@@ -82,7 +82,7 @@ pub async fn get_receipt(id: i64) -> Result<ReceiptDetail, AppError> {
 }
 
 /// Returns the new receipt's id.
-#[server(endpoint = "register_receipt", input = Json)]
+#[server(endpoint = "register_receipt", input = JsonOrForm)]
 pub async fn register_receipt(
     warehouse_id: i64,
     fields: HashMap<String, String>,
@@ -92,7 +92,7 @@ pub async fn register_receipt(
     Ok(service::register_receipt(&db()?, &actor, warehouse_id, &fields, &lines).await?.id)
 }
 
-#[server(endpoint = "act_on_receipt", input = Json)]
+#[server(endpoint = "act_on_receipt", input = JsonOrForm)]
 pub async fn act_on_receipt(
     id: i64,
     version: i64,
@@ -120,7 +120,7 @@ pub async fn get_transfer(id: i64) -> Result<TransferDetail, AppError> {
 }
 
 /// Returns the new transfer's id.
-#[server(endpoint = "request_transfer", input = Json)]
+#[server(endpoint = "request_transfer", input = JsonOrForm)]
 pub async fn request_transfer(
     from_warehouse: i64,
     to_warehouse: i64,
@@ -131,7 +131,7 @@ pub async fn request_transfer(
     Ok(operations::request_transfer(&db()?, &actor, from_warehouse, to_warehouse, &fields, &lines).await?.id)
 }
 
-#[server(endpoint = "act_on_transfer", input = Json)]
+#[server(endpoint = "act_on_transfer", input = JsonOrForm)]
 pub async fn act_on_transfer(
     id: i64,
     version: i64,
@@ -164,13 +164,13 @@ pub async fn get_count(id: i64) -> Result<CountDetail, AppError> {
 }
 
 /// Returns the new count's id. No SKUs listed: every SKU the warehouse holds.
-#[server(endpoint = "start_count", input = Json)]
+#[server(endpoint = "start_count", input = JsonOrForm)]
 pub async fn start_count(warehouse_id: i64, fields: HashMap<String, String>, skus: Vec<String>) -> Result<i64, AppError> {
     let actor = require(Permission::StockCount).await?;
     Ok(operations::start_count(&db()?, &actor, warehouse_id, &fields, &skus).await?.id)
 }
 
-#[server(endpoint = "act_on_count", input = Json)]
+#[server(endpoint = "act_on_count", input = JsonOrForm)]
 pub async fn act_on_count(
     id: i64,
     version: i64,

@@ -1,16 +1,17 @@
 //! Pages of transfers between warehouses and of stock counts: lists, the forms that start
 //! them, and one page per record with its steps and its audit trail.
 
-use super::api::{act_on_count, act_on_transfer, get_count, get_transfer, list_counts, list_transfers, request_transfer, start_count};
-use super::counts::{CountEntry, COUNTS};
+use super::api::{get_count, get_transfer, list_counts, list_transfers, request_transfer, start_count, ActOnCount, ActOnTransfer};
+use super::counts::COUNTS;
 use super::pages::{lines_of, new_lines, SkuLines, WarehouseSelect};
-use super::transfers::{ArrivalInput, TransferLineInput, TRANSFERS};
+use super::transfers::{TransferLineInput, TRANSFERS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, open_when_saved, route_id, step_action, step_box, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, open_when_saved, route_id, step_form, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_money, format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use crate::components::use_query_map;
+use leptos::server_fn::ServerFn;
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------- transfers
@@ -119,14 +120,10 @@ pub fn TransferPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><TransferInner id=route_id("id")/></RequirePermission> }
 }
 
-type TransferArgs = (i64, i64, String, HashMap<String, String>, Vec<ArrivalInput>);
-
-#[island]
+#[component]
 fn TransferInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, arrivals): TransferArgs| act_on_transfer(id, version, action, fields, arrivals));
-    let detail = resource(move || (id(), done.get()), |(id, _)| get_transfer(id));
+    let detail = resource(move || id, get_transfer);
     view! {
         <section class="page" data-page="transfer-detail">
             <Transition fallback=loading>
@@ -135,25 +132,41 @@ fn TransferInner(id: i64) -> impl IntoView {
                     let t = d.transfer;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let receiving = can("receive");
-                    // What arrived, per line: received (preset to what was shipped) and the shortfall reason.
-                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
-                        t.lines.iter().map(|l| (l.id, [RwSignal::new(l.quantity.to_string()), RwSignal::new(String::new())])).collect();
-                    let inputs = StoredValue::new(inputs);
-                    let (tid, version) = (t.id, t.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| {
-                        let arrivals = if action == "receive" {
-                            inputs.with_value(|v| v.iter().map(|(line_id, s)| ArrivalInput {
-                                line_id: *line_id,
-                                received: s[0].get_untracked(),
-                                shortfall_reason: s[1].get_untracked(),
-                            }).collect())
-                        } else {
-                            Vec::new()
-                        };
-                        act.dispatch((tid, version, action.to_string(), fields, arrivals));
-                    };
-                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
-                        <input name=name size="8" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    let to = <ActOnTransfer as ServerFn>::PATH;
+                    let record = (t.id, t.version);
+                    // While receiving, what arrived per line: received (preset to what was
+                    // shipped) and the shortfall reason.
+                    let lines = t.lines.iter().enumerate().map(|(n, l)| view! {
+                        <tr data-line-sku=l.sku.clone()>
+                            <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                            <td class="num">{l.quantity}</td>
+                            {if receiving {
+                                view! {
+                                    <td class="num">
+                                        <input type="hidden" name=format!("arrivals[{n}][line_id]") value=l.id/>
+                                        <input name=format!("arrivals[{n}][received]") data-name="received" size="8" value=l.quantity/>
+                                    </td>
+                                    <td><input name=format!("arrivals[{n}][shortfall_reason]") data-name="shortfall_reason" size="8"/></td>
+                                }.into_any()
+                            } else {
+                                let short = l.received.is_some_and(|r| r < l.quantity);
+                                view! {
+                                    <td class="num" class:alert=short>{l.received.map(|r| r.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                    <td>{l.shortfall_reason.clone().unwrap_or_default()}</td>
+                                }.into_any()
+                            }}
+                        </tr>
+                    }).collect_view();
+                    let table = view! {
+                        <div class="table-wrap">
+                            <table class="data lines" data-testid="transfer-lines">
+                                <thead><tr>
+                                    <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th>
+                                    <th class="num">{i18n.t("receipt.received")}</th><th>{i18n.t("field.shortfall_reason")}</th>
+                                </tr></thead>
+                                <tbody>{lines}</tbody>
+                            </table>
+                        </div>
                     };
                     view! {
                         <div class="page-head">
@@ -169,39 +182,9 @@ fn TransferInner(id: i64) -> impl IntoView {
                                     <dt>{i18n.t("field.submitted_by")}</dt><dd>{t.created_by.clone()} " · " {format_time(t.created_at)}</dd>
                                     {t.note.clone().map(|n| view! { <dt>{i18n.t("receipt.note")}</dt><dd class="prose">{n}</dd> })}
                                 </dl>
-                                <div class="table-wrap">
-                                    <table class="data lines" data-testid="transfer-lines">
-                                        <thead><tr>
-                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th>
-                                            <th class="num">{i18n.t("receipt.received")}</th><th>{i18n.t("field.shortfall_reason")}</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {t.lines.iter().enumerate().map(|(n, l)| {
-                                                let s = inputs.with_value(|v| v[n].1);
-                                                view! {
-                                                    <tr data-line-sku=l.sku.clone()>
-                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
-                                                        <td class="num">{l.quantity}</td>
-                                                        {if receiving {
-                                                            view! { <td class="num">{cell(s[0], "received")}</td><td>{cell(s[1], "shortfall_reason")}</td> }.into_any()
-                                                        } else {
-                                                            let short = l.received.is_some_and(|r| r < l.quantity);
-                                                            view! {
-                                                                <td class="num" class:alert=short>{l.received.map(|r| r.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                                                <td>{l.shortfall_reason.clone().unwrap_or_default()}</td>
-                                                            }.into_any()
-                                                        }}
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <FieldError result field="lines"/>
-                                <FormError result fields=&["lines", "waybill", "reason", "note"]/>
-                                {can("ship").then(|| step_box(&TRANSFERS, "ship", send))}
-                                {receiving.then(|| step_box(&TRANSFERS, "receive", send))}
-                                {can("cancel").then(|| step_box(&TRANSFERS, "cancel", send))}
+                                {if receiving { step_form(&TRANSFERS, "receive", to, record, vec![], table).into_any() } else { table.into_any() }}
+                                {can("ship").then(|| step_form(&TRANSFERS, "ship", to, record, vec![], ()))}
+                                {can("cancel").then(|| step_form(&TRANSFERS, "cancel", to, record, vec![], ()))}
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>
@@ -326,14 +309,10 @@ pub fn CountPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><CountInner id=route_id("id")/></RequirePermission> }
 }
 
-type CountArgs = (i64, i64, String, HashMap<String, String>, Vec<CountEntry>);
-
-#[island]
+#[component]
 fn CountInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, entries): CountArgs| act_on_count(id, version, action, fields, entries));
-    let detail = resource(move || (id(), done.get()), |(id, _)| get_count(id));
+    let detail = resource(move || id, get_count);
     view! {
         <section class="page" data-page="count-detail">
             <Transition fallback=loading>
@@ -342,26 +321,47 @@ fn CountInner(id: i64) -> impl IntoView {
                     let c = d.count;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let recording = can("record");
-                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
-                        c.lines.iter().map(|l| (l.id, [RwSignal::new(String::new()), RwSignal::new(String::new())])).collect();
-                    let inputs = StoredValue::new(inputs);
-                    let (cid, version) = (c.id, c.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| {
-                        let entries = if action == "record" {
-                            inputs.with_value(|v| v.iter().map(|(line_id, s)| CountEntry {
-                                line_id: *line_id,
-                                counted: s[0].get_untracked(),
-                                reason: s[1].get_untracked(),
-                            }).collect())
-                        } else {
-                            Vec::new()
-                        };
-                        act.dispatch((cid, version, action.to_string(), fields, entries));
-                    };
-                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
-                        <input name=name size="8" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
-                    };
+                    let to = <ActOnCount as ServerFn>::PATH;
+                    let record = (c.id, c.version);
                     let awaiting = c.state == "counted" && c.needs_approval;
+                    let lines = c.lines.iter().enumerate().map(|(n, l)| {
+                        let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+                        let diff = l.book.zip(l.counted).map(|(b, k)| k - b);
+                        view! {
+                            <tr data-line-sku=l.sku.clone()>
+                                <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                                {if recording {
+                                    view! {
+                                        <td class="num">
+                                            <input type="hidden" name=format!("entries[{n}][line_id]") value=l.id/>
+                                            <input name=format!("entries[{n}][counted]") data-name="counted" size="8"/>
+                                        </td>
+                                        <td><input name=format!("entries[{n}][reason]") data-name="reason" size="8"/></td>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <td class="num">{show(l.book)}</td><td class="num">{show(l.counted)}</td>
+                                        <td class="num" class:alert={diff.is_some_and(|x| x != 0)}>{diff.map(|x| format!("{x:+}")).unwrap_or_default()}</td>
+                                        <td>{l.reason.clone().unwrap_or_default()}</td>
+                                    }.into_any()
+                                }}
+                            </tr>
+                        }
+                    }).collect_view();
+                    let table = view! {
+                        <div class="table-wrap">
+                            <table class="data lines" data-testid="count-lines">
+                                <thead><tr>
+                                    <th>"SKU"</th><th>{i18n.t("stock.product")}</th>
+                                    {(!recording).then(|| view! { <th class="num">{i18n.t("count.book")}</th> })}
+                                    <th class="num">{i18n.t("count.counted")}</th>
+                                    {(!recording).then(|| view! { <th class="num">{i18n.t("count.difference")}</th> })}
+                                    <th>{i18n.t("field.reason")}</th>
+                                </tr></thead>
+                                <tbody>{lines}</tbody>
+                            </table>
+                        </div>
+                    };
                     view! {
                         <div class="page-head">
                             <h1>{i18n.t("count.one")} " #" {c.id} " · " {c.warehouse.clone()}</h1>
@@ -380,45 +380,9 @@ fn CountInner(id: i64) -> impl IntoView {
                                     })}
                                 </dl>
                                 {awaiting.then(|| view! { <p class="notice" data-testid="needs-approval">{i18n.t("count.approval_notice")}</p> })}
-                                <div class="table-wrap">
-                                    <table class="data lines" data-testid="count-lines">
-                                        <thead><tr>
-                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th>
-                                            {(!recording).then(|| view! { <th class="num">{i18n.t("count.book")}</th> })}
-                                            <th class="num">{i18n.t("count.counted")}</th>
-                                            {(!recording).then(|| view! { <th class="num">{i18n.t("count.difference")}</th> })}
-                                            <th>{i18n.t("field.reason")}</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {c.lines.iter().enumerate().map(|(n, l)| {
-                                                let s = inputs.with_value(|v| v[n].1);
-                                                let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
-                                                let diff = l.book.zip(l.counted).map(|(b, k)| k - b);
-                                                view! {
-                                                    <tr data-line-sku=l.sku.clone()>
-                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
-                                                        {if recording {
-                                                            view! { <td class="num">{cell(s[0], "counted")}</td><td>{cell(s[1], "reason")}</td> }.into_any()
-                                                        } else {
-                                                            view! {
-                                                                <td class="num">{show(l.book)}</td><td class="num">{show(l.counted)}</td>
-                                                                <td class="num" class:alert={diff.is_some_and(|x| x != 0)}>{diff.map(|x| format!("{x:+}")).unwrap_or_default()}</td>
-                                                                <td>{l.reason.clone().unwrap_or_default()}</td>
-                                                            }.into_any()
-                                                        }}
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <FieldError result field="lines"/>
-                                <FormError result fields=&["lines", "reason", "note"]/>
-                                {recording.then(|| step_box(&COUNTS, "record", send))}
-                                {can("post").then(|| step_box(&COUNTS, "post", send))}
-                                {can("approve").then(|| step_box(&COUNTS, "approve", send))}
-                                {can("recount").then(|| step_box(&COUNTS, "recount", send))}
-                                {can("cancel").then(|| step_box(&COUNTS, "cancel", send))}
+                                {if recording { step_form(&COUNTS, "record", to, record, vec![], table).into_any() } else { table.into_any() }}
+                                {["post", "approve", "recount", "cancel"].into_iter().filter(|a| can(a))
+                                    .map(|a| step_form(&COUNTS, a, to, record, vec![], ())).collect_view()}
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>

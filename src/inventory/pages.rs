@@ -2,16 +2,17 @@
 //! inbound receipts (list, registration, count and inspection, posting).
 
 use super::api::{
-    get_receipt, get_stock, list_receipts, list_warehouses, search_stock, act_on_receipt, create_warehouse, register_receipt,
+    get_receipt, get_stock, list_receipts, list_warehouses, search_stock, register_receipt, ActOnReceipt, CreateWarehouse,
     SetWarehouseActive,
 };
-use super::{LineInspection, ReceiptLineInput, WarehouseInput, RECEIPTS};
+use super::{ReceiptLineInput, RECEIPTS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, route_id, step_action, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, route_id, resource, PostForm, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use crate::components::{go_to, use_query_map};
+use leptos::server_fn::ServerFn;
 use std::collections::HashMap;
 
 
@@ -160,27 +161,11 @@ pub fn Warehouses() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehouseManage><WarehousesInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn WarehousesInner() -> impl IntoView {
     let i18n = use_i18n();
-    let toggle = ServerAction::<SetWarehouseActive>::new();
-    let create = Action::new(|w: &WarehouseInput| {
-        let w = w.clone();
-        async move { create_warehouse(w).await }
-    });
-    let list = resource(move || (toggle.version().get(), create.version().get()), |_| list_warehouses());
-    let created = Signal::derive(move || create.value().get());
-    let (code, name, address) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            code.set(String::new());
-            name.set(String::new());
-            address.set(String::new());
-        }
-    });
-    let input = |sig: RwSignal<String>, field: &'static str| {
-        view! { <input name=field prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }
-    };
+    let list = resource(|| (), |_| list_warehouses());
+    let toggle = <SetWarehouseActive as ServerFn>::PATH;
     view! {
         <section class="page" data-page="warehouses">
             <h1>{i18n.t("warehouse.title")}</h1>
@@ -197,11 +182,11 @@ fn WarehousesInner() -> impl IntoView {
                                             <tr data-warehouse=key class:inactive=inactive>
                                                 <td>{w.code}</td><td>{w.name}</td><td>{w.address}</td>
                                                 <td>
-                                                    <ActionForm action=toggle attr:class="inline">
+                                                    <PostForm to=toggle.to_string() class="inline".to_string()>
                                                         <input type="hidden" name="id" value=w.id/>
                                                         <input type="hidden" name="active" value=(!w.active).to_string()/>
                                                         <button type="submit" class="secondary">{if w.active { i18n.t("warehouse.deactivate") } else { i18n.t("warehouse.activate") }}</button>
-                                                    </ActionForm>
+                                                    </PostForm>
                                                 </td>
                                             </tr>
                                         }}).collect_view()}
@@ -213,19 +198,12 @@ fn WarehousesInner() -> impl IntoView {
                 </Transition>
                 <aside>
                     <h2>{i18n.t("warehouse.new")}</h2>
-                    <form class="form" on:submit=move |ev: leptos::ev::SubmitEvent| {
-                        ev.prevent_default();
-                        create.dispatch(WarehouseInput { code: code.get_untracked(), name: name.get_untracked(), address: address.get_untracked() });
-                    }>
-                        <label>{i18n.t("field.code")}{input(code, "code")}</label>
-                        <FieldError result=created field="code"/>
-                        <label>{i18n.t("warehouse.name")}{input(name, "name")}</label>
-                        <FieldError result=created field="name"/>
-                        <label>{i18n.t("warehouse.address")}{input(address, "address")}</label>
-                        <FieldError result=created field="address"/>
-                        <FormError result=created fields=&["code", "name", "address"]/>
+                    <PostForm to={<CreateWarehouse as ServerFn>::PATH.to_string()} class="form".to_string()>
+                        <label data-field="code">{i18n.t("field.code")}<input name="input[code]" data-name="code"/></label>
+                        <label data-field="name">{i18n.t("warehouse.name")}<input name="input[name]" data-name="name"/></label>
+                        <label data-field="address">{i18n.t("warehouse.address")}<input name="input[address]" data-name="address"/></label>
                         <button type="submit">{i18n.t("warehouse.new")}</button>
-                    </form>
+                    </PostForm>
                 </aside>
             </div>
         </section>
@@ -417,14 +395,10 @@ pub fn ReceiptPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::WarehousePage><ReceiptInner id=route_id("id")/></RequirePermission> }
 }
 
-type ActArgs = (i64, i64, String, HashMap<String, String>, Vec<LineInspection>);
-
-#[island]
+#[component]
 fn ReceiptInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, lines): ActArgs| act_on_receipt(id, version, action, fields, lines));
-    let detail = resource(move || (id(), done.get()), |(id, _)| get_receipt(id));
+    let detail = resource(move || id, get_receipt);
     view! {
         <section class="page" data-page="receipt-detail">
             <Transition fallback=loading>
@@ -433,38 +407,52 @@ fn ReceiptInner(id: i64) -> impl IntoView {
                     let r = d.receipt;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let inspecting = can("inspect");
-                    // One set of inputs per line while inspecting: received, accepted, rejected, defect.
-                    let inputs: Vec<(i64, [RwSignal<String>; 4])> = r.lines.iter().map(|l| (l.id, [
-                        RwSignal::new(l.expected.to_string()), RwSignal::new(l.expected.to_string()), RwSignal::new("0".to_string()), RwSignal::new(String::new()),
-                    ])).collect();
-                    let inputs = StoredValue::new(inputs);
-                    let note = RwSignal::new(String::new());
-                    let reason = RwSignal::new(String::new());
+                    let to = <ActOnReceipt as ServerFn>::PATH;
                     let (rid, version) = (r.id, r.version);
-                    let send = move |action: &'static str| {
-                        let mut fields = HashMap::new();
-                        let mut lines = Vec::new();
-                        match action {
-                            "inspect" => {
-                                if !note.get_untracked().trim().is_empty() { fields.insert("note".to_string(), note.get_untracked()); }
-                                lines = inputs.with_value(|v| v.iter().map(|(line_id, s)| LineInspection {
-                                    line_id: *line_id,
-                                    received: s[0].get_untracked(),
-                                    accepted: s[1].get_untracked(),
-                                    rejected: s[2].get_untracked(),
-                                    defect_reason: s[3].get_untracked(),
-                                }).collect());
-                            }
-                            "cancel" => { fields.insert("reason".to_string(), reason.get_untracked()); }
-                            _ => {}
+                    let label = move |a: &'static str| RECEIPTS.action(a).map(|x| x.label.get(i18n.lang())).unwrap_or(a);
+                    let sop = move |a: &'static str| RECEIPTS.action(a).map(|x| x.sop.get(i18n.lang())).unwrap_or("");
+                    // While inspecting, one set of inputs per line: received, accepted, rejected, defect.
+                    let cell = |n: usize, name: &'static str, value: String| view! {
+                        <input name=format!("inspections[{n}][{name}]") data-name=name size="6" value=value/>
+                    };
+                    let lines = r.lines.iter().enumerate().map(|(n, l)| {
+                        let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+                        view! {
+                            <tr data-line-sku=l.sku.clone()>
+                                <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
+                                <td class="num">{l.expected}</td>
+                                {if inspecting {
+                                    view! {
+                                        <td class="num"><input type="hidden" name=format!("inspections[{n}][line_id]") value=l.id/>{cell(n, "received", l.expected.to_string())}</td>
+                                        <td class="num">{cell(n, "accepted", l.expected.to_string())}</td>
+                                        <td class="num">{cell(n, "rejected", "0".into())}</td><td>{cell(n, "defect_reason", String::new())}</td>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <td class="num">{show(l.received)}</td><td class="num">{show(l.accepted)}</td>
+                                        <td class="num">{show(l.rejected)}</td><td>{l.defect_reason.clone().unwrap_or_default()}</td>
+                                    }.into_any()
+                                }}
+                            </tr>
                         }
-                        act.dispatch((rid, version, action.to_string(), fields, lines));
+                    }).collect_view();
+                    let table = view! {
+                        <div class="table-wrap">
+                            <table class="data lines" data-testid="receipt-lines">
+                                <thead><tr>
+                                    <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("receipt.expected")}</th>
+                                    <th class="num">{i18n.t("receipt.received")}</th><th class="num">{i18n.t("receipt.accepted")}</th>
+                                    <th class="num">{i18n.t("receipt.rejected")}</th><th>{i18n.t("receipt.defect")}</th>
+                                </tr></thead>
+                                <tbody>{lines}</tbody>
+                            </table>
+                        </div>
                     };
-                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
-                        <input name=name size="6" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    let hidden = move |action: &'static str| view! {
+                        <input type="hidden" name="id" value=rid/>
+                        <input type="hidden" name="version" value=version/>
+                        <input type="hidden" name="action" value=action/>
                     };
-                    let label = |a: &'static str| RECEIPTS.action(a).map(|x| x.label.get(i18n.lang())).unwrap_or(a);
-                    let sop = |a: &'static str| RECEIPTS.action(a).map(|x| x.sop.get(i18n.lang())).unwrap_or("");
                     view! {
                         <div class="page-head">
                             <h1>{i18n.t("receipt.one")} " #" {r.id} " · " {r.supplier.clone()}</h1>
@@ -478,65 +466,38 @@ fn ReceiptInner(id: i64) -> impl IntoView {
                                     <dt>{i18n.t("field.submitted_by")}</dt><dd>{r.created_by.clone()} " · " {format_time(r.created_at)}</dd>
                                     {r.note.clone().map(|n| view! { <dt>{i18n.t("receipt.note")}</dt><dd class="prose">{n}</dd> })}
                                 </dl>
-                                {inspecting.then(|| view! { <p class="sop">{sop("inspect")}</p> })}
-                                <div class="table-wrap">
-                                    <table class="data lines" data-testid="receipt-lines">
-                                        <thead><tr>
-                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("receipt.expected")}</th>
-                                            <th class="num">{i18n.t("receipt.received")}</th><th class="num">{i18n.t("receipt.accepted")}</th>
-                                            <th class="num">{i18n.t("receipt.rejected")}</th><th>{i18n.t("receipt.defect")}</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {r.lines.iter().enumerate().map(|(n, l)| {
-                                                let s = inputs.with_value(|v| v[n].1);
-                                                let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
-                                                view! {
-                                                    <tr data-line-sku=l.sku.clone()>
-                                                        <td><a href=format!("/stock/{}", l.sku_id)>{l.sku.clone()}</a></td><td>{l.product.clone()}</td>
-                                                        <td class="num">{l.expected}</td>
-                                                        {if inspecting {
-                                                            view! {
-                                                                <td class="num">{cell(s[0], "received")}</td><td class="num">{cell(s[1], "accepted")}</td>
-                                                                <td class="num">{cell(s[2], "rejected")}</td><td>{cell(s[3], "defect_reason")}</td>
-                                                            }.into_any()
-                                                        } else {
-                                                            view! {
-                                                                <td class="num">{show(l.received)}</td><td class="num">{show(l.accepted)}</td>
-                                                                <td class="num">{show(l.rejected)}</td><td>{l.defect_reason.clone().unwrap_or_default()}</td>
-                                                            }.into_any()
-                                                        }}
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <FieldError result field="lines"/>
-                                <FieldError result field="reason"/>
-                                <FormError result fields=&["lines", "reason"]/>
-                                {inspecting.then(|| view! {
-                                    <div class="form step" data-action="inspect">
-                                        <label>{i18n.t("receipt.note")}
-                                            <textarea rows="2" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
-                                        </label>
-                                        <button type="button" data-testid="inspect" on:click=move |_| send("inspect")>{label("inspect")}</button>
-                                    </div>
-                                })}
+                                {if inspecting {
+                                    view! {
+                                        <PostForm to=to.to_string() class="form step".to_string() step="inspect".to_string()>
+                                            <p class="sop">{sop("inspect")}</p>
+                                            {hidden("inspect")}
+                                            {table}
+                                            <label data-field="note">{i18n.t("receipt.note")}
+                                                <textarea name="fields[note]" rows="2" maxlength="1000"></textarea>
+                                            </label>
+                                            <button type="submit" data-testid="inspect">{label("inspect")}</button>
+                                        </PostForm>
+                                    }.into_any()
+                                } else {
+                                    table.into_any()
+                                }}
                                 {can("post").then(|| view! {
-                                    <div class="form step" data-action="post">
+                                    <PostForm to=to.to_string() class="form step".to_string() step="post".to_string()>
                                         <h3>{label("post")}</h3>
                                         <p class="sop">{sop("post")}</p>
-                                        <button type="button" data-testid="post" on:click=move |_| send("post")>{label("post")}</button>
-                                    </div>
+                                        {hidden("post")}
+                                        <button type="submit" data-testid="post">{label("post")}</button>
+                                    </PostForm>
                                 })}
                                 {can("cancel").then(|| view! {
-                                    <div class="form step" data-action="cancel">
+                                    <PostForm to=to.to_string() class="form step".to_string() step="cancel".to_string()>
                                         <h3>{label("cancel")}</h3>
-                                        <label>{i18n.t("receipt.cancel_reason")}
-                                            <textarea rows="2" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                                        {hidden("cancel")}
+                                        <label data-field="reason">{i18n.t("receipt.cancel_reason")}
+                                            <textarea name="fields[reason]" rows="2" maxlength="1000"></textarea>
                                         </label>
-                                        <button type="button" class="secondary" on:click=move |_| send("cancel")>{label("cancel")}</button>
-                                    </div>
+                                        <button type="submit" class="secondary" data-testid="cancel">{label("cancel")}</button>
+                                    </PostForm>
                                 })}
                             </div>
                             <aside>

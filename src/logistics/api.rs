@@ -4,7 +4,7 @@
 use super::{Carrier, CarrierInput, ServiceInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 
 #[cfg(feature = "ssr")]
 use {
@@ -20,7 +20,7 @@ pub async fn list_carriers() -> Result<Vec<Carrier>, AppError> {
 }
 
 /// Creates a carrier (`id` none) or renames one; returns its id.
-#[server(endpoint = "save_carrier", input = Json)]
+#[server(endpoint = "save_carrier", input = JsonOrForm)]
 pub async fn save_carrier(id: Option<i64>, input: CarrierInput) -> Result<i64, AppError> {
     let actor = require(Permission::CarrierManage).await?;
     match id {
@@ -36,7 +36,7 @@ pub async fn set_carrier_active(id: i64, active: bool) -> Result<(), AppError> {
 }
 
 /// Creates a shipping service (`id` none) or changes one's names, price and days.
-#[server(endpoint = "save_shipping_service", input = Json)]
+#[server(endpoint = "save_shipping_service", input = JsonOrForm)]
 pub async fn save_shipping_service(id: Option<i64>, input: ServiceInput) -> Result<i64, AppError> {
     let actor = require(Permission::CarrierManage).await?;
     match id {

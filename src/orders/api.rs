@@ -9,7 +9,7 @@ use super::reviews::{ProductReviews, ReviewInput};
 use super::{BulkResult, CardInput, Cart, CheckoutInput, OrderDetail, OrderSummary, ShipmentInput};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
@@ -45,14 +45,14 @@ pub async fn set_cart_quantity(sku: String, quantity: String) -> Result<(), AppE
 }
 
 /// Returns the order's id (the same one when the same checkout is submitted again).
-#[server(endpoint = "place_order", input = Json)]
+#[server(endpoint = "place_order", input = JsonOrForm)]
 pub async fn place_order(input: CheckoutInput) -> Result<i64, AppError> {
     let actor = require(Permission::OrderPlace).await?;
     service::place_order(&db()?, &actor, &input).await
 }
 
 /// Returns the order's state after the payment.
-#[server(endpoint = "pay_order", input = Json)]
+#[server(endpoint = "pay_order", input = JsonOrForm)]
 pub async fn pay_order(id: i64, card: CardInput) -> Result<String, AppError> {
     let actor = require(Permission::OrderPlace).await?;
     service::pay_order(&db()?, &actor, policy(), id, &card).await
@@ -78,7 +78,7 @@ pub async fn my_addresses() -> Result<Vec<SavedAddress>, AppError> {
 }
 
 /// Adds an address (`id` none) or changes one of one's own; returns its id.
-#[server(endpoint = "save_address", input = Json)]
+#[server(endpoint = "save_address", input = JsonOrForm)]
 pub async fn save_address(id: Option<i64>, input: AddressBookInput) -> Result<i64, AppError> {
     let actor = require(Permission::OrderPlace).await?;
     address_service::save(&db()?, &actor, id, &input).await
@@ -108,7 +108,7 @@ pub async fn get_order(id: i64) -> Result<OrderDetail, AppError> {
     service::order_detail(&db()?, &actor, id).await
 }
 
-#[server(endpoint = "act_on_order", input = Json)]
+#[server(endpoint = "act_on_order", input = JsonOrForm)]
 pub async fn act_on_order(
     id: i64,
     version: i64,
@@ -121,17 +121,44 @@ pub async fn act_on_order(
     service::act_on_order(&db()?, &actor, policy(), id, version, &action, &fields, &shipments).await.map(|_| ())
 }
 
-/// Confirms the chosen paid orders: (id, version) each.
-#[server(endpoint = "confirm_orders", input = Json)]
-pub async fn confirm_orders(orders: Vec<(i64, i64)>) -> Result<BulkResult, AppError> {
+/// An order chosen on the queue: `[id, version]` in JSON, `id:version` as the value of the
+/// queue's checkbox (`orders[n]=12:3`), which a form can post as one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct OrderRef(pub i64, pub i64);
+
+impl<'de> serde::Deserialize<'de> for OrderRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Pair(i64, i64),
+            Text(String),
+        }
+        match Either::deserialize(d)? {
+            Either::Pair(id, version) => Ok(OrderRef(id, version)),
+            Either::Text(t) => t
+                .split_once(':')
+                .and_then(|(id, version)| Some(OrderRef(id.trim().parse().ok()?, version.trim().parse().ok()?)))
+                .ok_or_else(|| serde::de::Error::custom("expected id:version")),
+        }
+    }
+}
+
+/// Confirms the chosen paid orders: (id, version) each. None chosen is refused.
+#[server(endpoint = "confirm_orders", input = JsonOrForm)]
+pub async fn confirm_orders(#[server(default)] orders: Vec<OrderRef>) -> Result<BulkResult, AppError> {
     let actor = require(Permission::OrderReview).await?;
+    if orders.is_empty() {
+        return Err(AppError::invalid("orders", "choose at least one order"));
+    }
+    let orders: Vec<(i64, i64)> = orders.iter().map(|o| (o.0, o.1)).collect();
     service::confirm_orders(&db()?, &actor, policy(), &orders).await
 }
 
 // ---------------------------------------------------------------- shipping exceptions
 
 /// Returns the new exception's id.
-#[server(endpoint = "report_exception", input = Json)]
+#[server(endpoint = "report_exception", input = JsonOrForm)]
 pub async fn report_exception(order_id: i64, shipment_id: i64, #[server(default)] fields: HashMap<String, String>) -> Result<i64, AppError> {
     let actor = require(Permission::ExceptionHandle).await?;
     Ok(exception_service::report(&db()?, &actor, order_id, shipment_id, &fields).await?.id)
@@ -139,7 +166,7 @@ pub async fn report_exception(order_id: i64, shipment_id: i64, #[server(default)
 
 /// An agent reports the exception a customer told them of, from the customer's open ticket
 /// about the order; returns the new exception's id.
-#[server(endpoint = "report_exception_for_customer", input = Json)]
+#[server(endpoint = "report_exception_for_customer", input = JsonOrForm)]
 pub async fn report_exception_for_customer(
     ticket_id: i64,
     order_id: i64,
@@ -150,7 +177,7 @@ pub async fn report_exception_for_customer(
     Ok(exception_service::report_for_customer(&db()?, &actor, ticket_id, order_id, shipment_id, &fields).await?.id)
 }
 
-#[server(endpoint = "act_on_exception", input = Json)]
+#[server(endpoint = "act_on_exception", input = JsonOrForm)]
 pub async fn act_on_exception(id: i64, version: i64, action: String, #[server(default)] fields: HashMap<String, String>) -> Result<(), AppError> {
     let step = EXCEPTIONS.action(&action).filter(|a| !a.creates()).ok_or_else(|| AppError::invalid("action", "unknown action"))?;
     let actor = require(step.permission).await?;
@@ -166,7 +193,7 @@ pub async fn list_exceptions(#[server(default)] state: String) -> Result<Vec<Shi
 
 /// The logistics coordinator's shipments board: parcels by lane (to ship, on the way,
 /// stalled, in trouble, delivered), for one lane and carrier if asked.
-#[server(endpoint = "shipment_board", input = Json)]
+#[server(endpoint = "shipment_board", input = JsonOrForm)]
 pub async fn shipment_board(#[server(default)] filter: super::shipments::BoardFilter) -> Result<super::shipments::ShipmentBoard, AppError> {
     require(Permission::LogisticsPage).await?;
     super::shipment_service::board(&db()?, &filter).await
@@ -176,7 +203,7 @@ pub async fn shipment_board(#[server(default)] filter: super::shipments::BoardFi
 
 /// A customer asks to send lines of a delivered order back, or an agent files it for them
 /// from their ticket; returns the case's id.
-#[server(endpoint = "request_return", input = Json)]
+#[server(endpoint = "request_return", input = JsonOrForm)]
 pub async fn request_return(input: ReturnRequest) -> Result<i64, AppError> {
     let actor = crate::server::require_user().await?;
     if !(actor.can(Permission::OrderPlace) || actor.can(Permission::TicketHandle)) {
@@ -185,7 +212,7 @@ pub async fn request_return(input: ReturnRequest) -> Result<i64, AppError> {
     Ok(return_service::request(&db()?, &actor, &input).await?.id)
 }
 
-#[server(endpoint = "act_on_return", input = Json)]
+#[server(endpoint = "act_on_return", input = JsonOrForm)]
 pub async fn act_on_return(
     id: i64,
     version: i64,
@@ -214,7 +241,7 @@ pub async fn get_return(id: i64) -> Result<ReturnDetail, AppError> {
 // ---------------------------------------------------------------- reviews
 
 /// A customer reviews one product (order line) of their completed order.
-#[server(endpoint = "review_product", input = Json)]
+#[server(endpoint = "review_product", input = JsonOrForm)]
 pub async fn review_product(input: ReviewInput) -> Result<(), AppError> {
     let actor = require(Permission::OrderPlace).await?;
     review_service::submit(&db()?, &actor, &input).await

@@ -1,38 +1,31 @@
 //! The order desk: the queue of orders by state with SLA countdowns and bulk confirmation, and
 //! one page per order with its parcels (pick lists and packing slips), its steps and its trail.
 
-use super::api::{act_on_exception, act_on_order, confirm_orders, get_order, list_orders, report_exception};
-use super::exception_pages::{exceptions_panel, ExceptionStepArgs, ReportArgs};
-use super::pages::{follow_order, OrderLines, TrackingList};
-use super::{ShipmentInput, ORDERS};
+use super::api::{get_order, list_orders, ActOnOrder, ConfirmOrders};
+use super::exception_pages::exceptions_panel;
+use super::pages::{OrderLines, OrderNews, TrackingList};
+use super::ORDERS;
 use crate::catalog::pages::failure;
-use crate::components::{current_user, error_text, loading, route_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{current_user, loading, resource, route_id, step_form, PostForm, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use crate::components::use_query_map;
-use std::collections::HashMap;
 
 #[component]
 pub fn OrderQueue() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderView><OrderQueueInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn OrderQueueInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let state = move || query.read().get("state").unwrap_or_default();
     let q = move || query.read().get("q").unwrap_or_default();
-    let confirm = Action::new(|orders: &Vec<(i64, i64)>| {
-        let orders = orders.clone();
-        async move { confirm_orders(orders).await }
-    });
-    let confirmed = successes(confirm);
-    let list = resource(move || (state(), q(), confirmed.get()), |(s, q, _)| list_orders(s, q));
-    let chosen = RwSignal::new(Vec::<(i64, i64)>::new());
+    let list = resource(move || (state(), q()), |(s, q)| list_orders(s, q));
     let can_confirm = current_user().is_some_and(|a| a.can(Permission::OrderReview));
-    let bulk_result = Signal::derive(move || confirm.value().get());
     view! {
         <section class="page" data-page="orders">
             <div class="page-head">
@@ -43,32 +36,20 @@ fn OrderQueueInner() -> impl IntoView {
                 <label>{i18n.t("field.state")}
                     <select name="state">
                         <option value="">{i18n.t("audit.all")}</option>
-                        {ORDERS.states.iter().map(|s| view! { <option value=s.id selected=move || state() == s.id>{move || s.name.get(i18n.lang())}</option> }).collect_view()}
+                        {ORDERS.states.iter().map(|s| view! { <option value=s.id selected=state() == s.id>{s.name.get(i18n.lang())}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>{i18n.t("order.search")}<input name="q" value=q placeholder="#12 / name / email"/></label>
+                <label>{i18n.t("order.search")}<input name="q" value=q() placeholder="#12 / name / email"/></label>
                 <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
             </form>
-            {move || bulk_result.get().map(|r| match r {
-                Ok(results) => {
-                    let failed: Vec<String> = results.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| format!("#{id}: {}", error_text(e, i18n.lang())))).collect();
-                    let ok = results.len() - failed.len();
-                    view! {
-                        <p class="notice" data-testid="bulk-result">{i18n.t("order.bulk_confirmed")} " " {ok}
-                            {failed.into_iter().map(|f| view! { <br/><span class="form-error">{f}</span> }).collect_view()}</p>
-                    }.into_any()
-                }
-                Err(e) => view! { <p class="form-error">{error_text(&e, i18n.lang())}</p> }.into_any(),
-            })}
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
-                    chosen.set(Vec::new());
                     if list.is_empty() {
                         return view! { <p class="empty">{i18n.t("order.none")}</p> }.into_any();
                     }
                     let any_reviewable = can_confirm && list.iter().any(|o| o.needs_review);
-                    view! {
+                    let table = view! {
                         <div class="table-wrap">
                             <table class="data" data-testid="order-queue">
                                 <thead><tr>
@@ -77,39 +58,38 @@ fn OrderQueueInner() -> impl IntoView {
                                     <th class="num">{i18n.t("order.items")}</th><th class="num">{i18n.t("cart.total")}</th><th>"SLA"</th><th>{i18n.t("order.placed_at")}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|o| {
-                                        let pick = (o.id, o.version);
-                                        view! {
-                                            <tr data-order=o.id>
-                                                {any_reviewable.then(|| view! {
-                                                    <td>{o.needs_review.then(|| view! {
-                                                        <input type="checkbox" aria-label="select" data-testid="choose" on:change=move |ev| {
-                                                            let on = event_target_checked(&ev);
-                                                            chosen.update(|c| { c.retain(|x| *x != pick); if on { c.push(pick); } });
-                                                        }/>
-                                                    })}</td>
-                                                })}
-                                                <td><a href=format!("/orders/{}", o.id)>{o.id}</a></td>
-                                                <td>{o.customer}</td>
-                                                <td><StateBadge workflow=&ORDERS state=o.state/></td>
-                                                <td class="num">{o.units}</td>
-                                                <td class="num">{price_label(o.total)}</td>
-                                                <td><SlaBadge sla=o.sla/></td>
-                                                <td>{format_time(o.created_at)}</td>
-                                            </tr>
-                                        }
+                                    {list.into_iter().enumerate().map(|(n, o)| view! {
+                                        <tr data-order=o.id>
+                                            // A chosen order posts "id:version" (see `OrderRef`).
+                                            {any_reviewable.then(|| view! {
+                                                <td>{o.needs_review.then(|| view! {
+                                                    <input type="checkbox" aria-label="select" data-testid="choose" name=format!("orders[{n}]") value=format!("{}:{}", o.id, o.version)/>
+                                                })}</td>
+                                            })}
+                                            <td><a href=format!("/orders/{}", o.id)>{o.id}</a></td>
+                                            <td>{o.customer}</td>
+                                            <td><StateBadge workflow=&ORDERS state=o.state/></td>
+                                            <td class="num">{o.units}</td>
+                                            <td class="num">{price_label(o.total)}</td>
+                                            <td><SlaBadge sla=o.sla/></td>
+                                            <td>{format_time(o.created_at)}</td>
+                                        </tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
-                        {any_reviewable.then(|| view! {
+                    };
+                    if !any_reviewable {
+                        return table.into_any();
+                    }
+                    // The checkboxes are the form's inputs: the chosen orders are confirmed together.
+                    view! {
+                        <PostForm to={<ConfirmOrders as ServerFn>::PATH.to_string()} class="bulk".to_string() step="bulk-confirm".to_string()>
+                            {table}
                             <div class="actions">
-                                <button type="button" data-testid="bulk-confirm" disabled=move || chosen.with(Vec::is_empty)
-                                    on:click=move |_| { confirm.dispatch(chosen.get_untracked()); }>
-                                    {i18n.t("order.confirm_chosen")} " (" {move || chosen.with(Vec::len)} ")"
-                                </button>
+                                <button type="submit" data-testid="bulk-confirm">{i18n.t("order.confirm_chosen")}</button>
                             </div>
-                        })}
+                        </PostForm>
                     }.into_any()
                 })}
             </Transition>
@@ -122,65 +102,60 @@ pub fn OrderDeskPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderView><OrderDeskInner id=route_id("id")/></RequirePermission> }
 }
 
-type StepArgs = (i64, i64, String, HashMap<String, String>, Vec<ShipmentInput>);
-
-/// Prints the page: the print style sheet shows only the parcels (pick list, packing slip).
-fn print_page() {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().print();
-    }
-}
-
-#[island]
+#[component]
 fn OrderDeskInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, shipments): StepArgs| act_on_order(id, version, action, fields, shipments));
-    let news = follow_order(id);
-    let report = Action::new(|(order, parcel, fields): &ReportArgs| {
-        let (order, parcel, fields) = (*order, *parcel, fields.clone());
-        async move { report_exception(order, parcel, fields).await }
-    });
-    let reported = successes(report);
-    let report_result = Signal::derive(move || report.value().get().map(|r| r.map(|_| ())));
-    let (ex_step, ex_done, ex_result) = step_action(|(id, version, action, fields): ExceptionStepArgs| act_on_exception(id, version, action, fields));
-    let detail = resource(move || (id(), done.get(), news.get(), reported.get(), ex_done.get()), |(id, ..)| get_order(id));
+    let detail = resource(move || id, get_order);
     view! {
         <section class="page" data-page="order-detail">
+            // The order moves under other people's hands (and the carriers'): say so.
+            <OrderNews id/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let d = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
                     let o = d.order;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
-                    let shipping = can("ship");
+                    let to = <ActOnOrder as ServerFn>::PATH;
+                    let record = (o.id, o.version);
                     // A split order's parcels are packed and shipped one by one; a single
                     // parcel goes with the order's own steps.
                     let split = o.shipments.len() > 1;
                     let (pack_one, ship_one) = (split && can("pack_parcel"), split && can("ship_parcel"));
-                    // Per parcel: carrier and tracking number, for the ship step.
                     // The carrier of the service the customer chose comes first, if it is still used.
-                    let carriers = StoredValue::new(d.carriers.clone());
                     let planned = o.planned_carrier.clone().filter(|p| d.carriers.iter().any(|c| &c.0 == p));
                     let first = planned.or_else(|| d.carriers.first().map(|c| c.0.clone())).unwrap_or_default();
-                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
-                        o.shipments.iter().map(|s| (s.id, [RwSignal::new(first.clone()), RwSignal::new(String::new())])).collect();
-                    let inputs = StoredValue::new(inputs);
-                    let (oid, version) = (o.id, o.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| {
-                        let shipments = if action == "ship" {
-                            inputs.with_value(|v| v.iter().map(|(sid, s)| ShipmentInput { shipment_id: *sid, carrier: s[0].get_untracked(), tracking_number: s[1].get_untracked() }).collect())
-                        } else {
-                            Vec::new()
-                        };
-                        act.dispatch((oid, version, action.to_string(), fields, shipments));
+                    // One parcel's carrier and tracking number, as the `n`th of the step's shipments.
+                    let ship_inputs = {
+                        let carriers = d.carriers.clone();
+                        move |n: usize, shipment_id: i64| view! {
+                            <input type="hidden" name=format!("shipments[{n}][shipment_id]") value=shipment_id/>
+                            <label>{i18n.t("order.carrier")}
+                                <select name=format!("shipments[{n}][carrier]") data-name="carrier">
+                                    {carriers.iter().map(|(code, name)| view! {
+                                        <option value=code.clone() selected=*code == first>{name.get(i18n.lang()).to_string()}</option>
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <label>{i18n.t("order.tracking")}
+                                <input name=format!("shipments[{n}][tracking_number]") data-name="tracking_number" maxlength="40"/>
+                            </label>
+                        }
                     };
-                    let send_parcel = move |action: &'static str, n: usize| {
-                        let one = inputs.with_value(|v| {
-                            let (sid, s) = &v[n];
-                            ShipmentInput { shipment_id: *sid, carrier: s[0].get_untracked(), tracking_number: s[1].get_untracked() }
-                        });
-                        act.dispatch((oid, version, action.to_string(), HashMap::new(), vec![one]));
+                    // The whole order's ship step: a row per parcel packed and not shipped yet.
+                    let mut ship_all = Some(o.shipments.iter().enumerate().filter(|(_, s)| s.packed_at.is_some() && s.shipped_at.is_none()).map(|(n, s)| view! {
+                        <div class="row" data-testid="ship-parcel" data-parcel=s.warehouse.clone()>
+                            <strong>{i18n.t("order.parcel")} " " {n + 1} " · " {s.warehouse.clone()}</strong>
+                            {ship_inputs(n, s.id)}
+                        </div>
+                    }).collect_view());
+                    // One parcel's step (split orders): the parcel is the step's only shipment.
+                    let parcel_step = move |action: &'static str, extra: AnyView| view! {
+                        <PostForm to=to.to_string() class="inline parcel-step".to_string() step=action.to_string()>
+                            <input type="hidden" name="id" value=record.0/>
+                            <input type="hidden" name="version" value=record.1/>
+                            <input type="hidden" name="action" value=action/>
+                            {extra}
+                        </PostForm>
                     };
                     let shipped: Vec<(i64, String)> = o
                         .shipments
@@ -190,6 +165,7 @@ fn OrderDeskInner(id: i64) -> impl IntoView {
                         .collect();
                     let can_report = current_user().is_some_and(|a| a.can(Permission::ExceptionHandle));
                     let steps = ["confirm", "allocate", "pick", "pack", "ship", "deliver", "complete", "request_review", "void"];
+                    let oid = o.id;
                     view! {
                         <div class="page-head">
                             <h1>{i18n.t("order.one")} " #" {o.id} " · " {o.customer.clone()}</h1>
@@ -212,72 +188,57 @@ fn OrderDeskInner(id: i64) -> impl IntoView {
                                 </dl>
                                 <div class="page-head">
                                     <h2>{i18n.t("order.parcels")}</h2>
-                                    <button type="button" class="secondary" data-testid="print" on:click=move |_| print_page()>{i18n.t("order.print")}</button>
+                                    // The print style sheet shows only the parcels (pick list, packing slip).
+                                    <button type="button" class="secondary" data-testid="print" onclick="window.print()">{i18n.t("order.print")}</button>
                                 </div>
                                 <div class="parcels printable">
-                                    {o.shipments.iter().enumerate().map(|(n, s)| {
-                                        let sig = inputs.with_value(|v| v[n].1);
-                                        view! {
-                                            <div class="parcel" data-parcel=s.warehouse.clone()>
-                                                <h3>{i18n.t("order.parcel")} " " {n + 1} " · " {s.warehouse.clone()} " " {s.warehouse_name.clone()}</h3>
-                                                <p class="print-only">{i18n.t("order.one")} " #" {oid} " · " {o.recipient.clone()} " · " {o.phone.clone()} " · " {o.address.clone()}</p>
-                                                <table class="data pick-list">
-                                                    <thead><tr><th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th><th class="print-only">"✓"</th></tr></thead>
-                                                    <tbody>
-                                                        {s.items.iter().map(|i| view! { <tr><td>{i.0.clone()}</td><td>{i.1.clone()}</td><td class="num">{i.2}</td><td class="print-only">"☐"</td></tr> }).collect_view()}
-                                                    </tbody>
-                                                </table>
-                                                {match (s.packed_at, s.shipped_at) {
-                                                    (Some(at), None) => Some(view! { <p class="muted small" data-testid="parcel-packed">{i18n.t("order.packed_at")} " " {format_time(at)}</p> }.into_any()),
-                                                    (None, _) if split && o.state == super::PICKING.id => Some(view! { <p class="muted small">{i18n.t("order.parcel_waiting")}</p> }.into_any()),
-                                                    _ => None,
-                                                }}
-                                                {(pack_one && s.packed_at.is_none()).then(|| view! {
-                                                    <button type="button" data-testid="pack-parcel" disabled=move || act.pending().get()
-                                                        on:click=move |_| send_parcel("pack_parcel", n)>{i18n.t("order.pack_parcel")}</button>
-                                                })}
-                                                {match (s.carrier_name.clone(), s.tracking_number.clone()) {
-                                                    (Some(c), Some(t)) => view! {
-                                                        <p data-testid="tracking">{move || c.get(i18n.lang()).to_string()} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
-                                                        <TrackingList events=s.events.clone()/>
-                                                    }.into_any(),
-                                                    _ if (shipping || ship_one) && s.packed_at.is_some() => view! {
-                                                        <div class="row" data-testid="ship-parcel">
-                                                            <label>{i18n.t("order.carrier")}
-                                                                <select name="carrier" on:change=move |ev| sig[0].set(event_target_value(&ev))>
-                                                                    {carriers.get_value().into_iter().map(|(code, name)| {
-                                                                        let chosen = sig[0].get_untracked() == code;
-                                                                        view! { <option value=code selected=chosen>{move || name.get(i18n.lang()).to_string()}</option> }
-                                                                    }).collect_view()}
-                                                                </select>
-                                                            </label>
-                                                            <label>{i18n.t("order.tracking")}
-                                                                <input name="tracking_number" maxlength="40" prop:value=move || sig[1].get() on:input=move |ev| sig[1].set(event_target_value(&ev))/>
-                                                            </label>
-                                                            {ship_one.then(|| view! {
-                                                                <button type="button" class="secondary" data-testid="ship-one" disabled=move || act.pending().get()
-                                                                    on:click=move |_| send_parcel("ship_parcel", n)>{i18n.t("order.ship_parcel")}</button>
-                                                            })}
-                                                        </div>
-                                                    }.into_any(),
-                                                    _ => ().into_any(),
-                                                }}
-                                            </div>
-                                        }
+                                    {o.shipments.iter().enumerate().map(|(n, s)| view! {
+                                        <div class="parcel" data-parcel=s.warehouse.clone()>
+                                            <h3>{i18n.t("order.parcel")} " " {n + 1} " · " {s.warehouse.clone()} " " {s.warehouse_name.clone()}</h3>
+                                            <p class="print-only">{i18n.t("order.one")} " #" {oid} " · " {o.recipient.clone()} " · " {o.phone.clone()} " · " {o.address.clone()}</p>
+                                            <table class="data pick-list">
+                                                <thead><tr><th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th><th class="print-only">"✓"</th></tr></thead>
+                                                <tbody>
+                                                    {s.items.iter().map(|i| view! { <tr><td>{i.0.clone()}</td><td>{i.1.clone()}</td><td class="num">{i.2}</td><td class="print-only">"☐"</td></tr> }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                            {match (s.packed_at, s.shipped_at) {
+                                                (Some(at), None) => Some(view! { <p class="muted small" data-testid="parcel-packed">{i18n.t("order.packed_at")} " " {format_time(at)}</p> }.into_any()),
+                                                (None, _) if split && o.state == super::PICKING.id => Some(view! { <p class="muted small">{i18n.t("order.parcel_waiting")}</p> }.into_any()),
+                                                _ => None,
+                                            }}
+                                            {(pack_one && s.packed_at.is_none()).then(|| parcel_step("pack_parcel", view! {
+                                                <input type="hidden" name="shipments[0][shipment_id]" value=s.id/>
+                                                <input type="hidden" name="shipments[0][carrier]" value=""/>
+                                                <input type="hidden" name="shipments[0][tracking_number]" value=""/>
+                                                <button type="submit" data-testid="pack-parcel">{i18n.t("order.pack_parcel")}</button>
+                                            }.into_any()))}
+                                            {match (s.carrier_name.clone(), s.tracking_number.clone()) {
+                                                (Some(c), Some(t)) => view! {
+                                                    <p data-testid="tracking">{c.get(i18n.lang()).to_string()} " " {t} " · " {s.shipped_at.map(format_time).unwrap_or_default()}</p>
+                                                    <TrackingList events=s.events.clone()/>
+                                                }.into_any(),
+                                                _ if ship_one && s.packed_at.is_some() => parcel_step("ship_parcel", view! {
+                                                    <div class="row" data-testid="ship-parcel">
+                                                        {ship_inputs(0, s.id)}
+                                                        <button type="submit" class="secondary" data-testid="ship-one">{i18n.t("order.ship_parcel")}</button>
+                                                    </div>
+                                                }.into_any()).into_any(),
+                                                _ => ().into_any(),
+                                            }}
+                                        </div>
                                     }).collect_view()}
                                 </div>
-                                <FieldError result field="shipments"/>
-                                <FormError result fields=&["shipments", "reason", "note"]/>
                                 {steps
                                     .into_iter()
                                     // A split order's parcels are packed and shipped in their own boxes above.
                                     .filter(|a| can(a) && !(*a == "pack" && pack_one) && !(*a == "ship" && ship_one))
-                                    .map(|a| step_box(&ORDERS, a, send))
+                                    .map(|a| {
+                                        let extra = if a == "ship" { ship_all.take() } else { None };
+                                        step_form(&ORDERS, a, to, record, vec![], extra)
+                                    })
                                     .collect_view()}
-                                <FieldError result=report_result field="shipment"/>
-                                <FormError result=report_result fields=&["shipment"]/>
-                                <FormError result=ex_result/>
-                                {exceptions_panel(oid, shipped, d.exceptions, can_report, report, ex_step)}
+                                {exceptions_panel(oid, shipped, d.exceptions, can_report)}
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>

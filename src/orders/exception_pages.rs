@@ -2,16 +2,16 @@
 //! order desk page where they are reported and worked, the form an agent reports one with from
 //! the customer's ticket, and what the customer is told.
 
-use super::api::{list_exceptions, report_exception_for_customer};
+use super::api::{list_exceptions, ActOnException, ReportException, ReportExceptionForCustomer};
 use super::exceptions::{kind_name, ShippingException, EXCEPTIONS};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{current_user, loading, resource, step_form, workflow_fields, PostForm, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::engine::{Field, FieldKind};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use crate::components::use_query_map;
-use std::collections::HashMap;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn ExceptionList() -> impl IntoView {
@@ -69,58 +69,49 @@ fn ExceptionListInner() -> impl IntoView {
     }
 }
 
-/// Reports an exception on a parcel: (order, parcel, form).
-pub type ReportArgs = (i64, i64, HashMap<String, String>);
-/// A step on an exception: (id, version, action, form).
-pub type ExceptionStepArgs = (i64, i64, String, HashMap<String, String>);
-
 /// The order desk's panel: every exception of the order with its steps and trail, and the
 /// form that reports a new one on a shipped parcel.
-pub fn exceptions_panel(
-    order_id: i64,
-    shipped: Vec<(i64, String)>,
-    exceptions: Vec<ShippingException>,
-    can_report: bool,
-    report: Action<ReportArgs, Result<i64, crate::domain::AppError>>,
-    step: Action<ExceptionStepArgs, Result<(), crate::domain::AppError>>,
-) -> impl IntoView {
+pub fn exceptions_panel(order_id: i64, shipped: Vec<(i64, String)>, exceptions: Vec<ShippingException>, can_report: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let parcel = RwSignal::new(shipped.first().map(|p| p.0).unwrap_or(0));
-    let send_report = move |_: &'static str, fields: HashMap<String, String>| {
-        report.dispatch((order_id, parcel.get_untracked(), fields));
-    };
+    let to = <ActOnException as ServerFn>::PATH;
     let reportable = can_report && !shipped.is_empty();
+    let report = EXCEPTIONS.action("report");
+    let label = report.map(|a| a.label.get(i18n.lang())).unwrap_or("report");
     view! {
         <section class="exceptions" id="exceptions" data-testid="exceptions">
             <h2>{i18n.t("exception.title")}</h2>
             {exceptions.is_empty().then(|| view! { <p class="muted">{i18n.t("exception.none_here")}</p> })}
             {exceptions.into_iter().map(|e| {
-                let (id, version) = (e.id, e.version);
-                let send = move |action: &'static str, fields: HashMap<String, String>| { step.dispatch((id, version, action.to_string(), fields)); };
+                let record = (e.id, e.version);
                 let can = |a: &str| e.actions.iter().any(|x| x == a);
-                let kind = e.kind.clone();
                 view! {
                     <article class="exception" data-exception=e.id data-state=e.state.clone()>
-                        <h3>{move || kind_name(&kind, i18n.lang())} " · " {e.parcel(i18n.lang())} " "
+                        <h3>{kind_name(&e.kind, i18n.lang())} " · " {e.parcel(i18n.lang())} " "
                             <StateBadge workflow=&EXCEPTIONS state=e.state.clone()/> " " <SlaBadge sla=e.sla/></h3>
                         {e.ticket_id.map(|t| view! {
                             <p class="muted small" data-testid="exception-ticket">{i18n.t("exception.from_ticket")} " " {ticket_link(t)}</p>
                         })}
                         <p class="prose">{e.description.clone()}</p>
                         <p class="notice">{i18n.t("exception.customer_told")} " " {e.customer_note.clone()}</p>
-                        {can("investigate").then(|| step_box(&EXCEPTIONS, "investigate", send))}
-                        {can("resolve").then(|| step_box(&EXCEPTIONS, "resolve", send))}
+                        {can("investigate").then(|| step_form(&EXCEPTIONS, "investigate", to, record, vec![], ()))}
+                        {can("resolve").then(|| step_form(&EXCEPTIONS, "resolve", to, record, vec![], ()))}
                         <details><summary>{i18n.t("improvement.history")}</summary><Timeline workflow=&EXCEPTIONS events=e.events.clone()/></details>
                     </article>
                 }
             }).collect_view()}
             {reportable.then(|| view! {
-                <label class="parcel-choice">{i18n.t("order.parcel")}
-                    <select name="shipment" on:change=move |ev| parcel.set(event_target_value(&ev).parse().unwrap_or(0))>
-                        {shipped.iter().map(|(id, name)| view! { <option value=*id>{name.clone()}</option> }).collect_view()}
-                    </select>
-                </label>
-                {step_box(&EXCEPTIONS, "report", send_report)}
+                <PostForm to={<ReportException as ServerFn>::PATH.to_string()} class="form step".to_string() step="report".to_string()>
+                    <h3>{label}</h3>
+                    <p class="sop">{report.map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+                    <input type="hidden" name="order_id" value=order_id/>
+                    <label class="parcel-choice" data-field="shipment">{i18n.t("order.parcel")}
+                        <select name="shipment_id">
+                            {shipped.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    {report.map(|a| workflow_fields(a, vec![]))}
+                    <button type="submit" data-testid="report">{label}</button>
+                </PostForm>
             })}
         </section>
     }
@@ -135,75 +126,48 @@ fn ticket_link(ticket: i64) -> impl IntoView {
     }
 }
 
-/// Reports an exception for the customer: (ticket, order, parcel, form).
-pub type ReportForCustomerArgs = (i64, i64, i64, HashMap<String, String>);
-
-/// The inputs of the agent's report that show their own errors: the parcel, then the
-/// declared form of `report_for_customer`.
-const REPORT_FIELDS: &[&str] = &["shipment", "kind", "description", "customer_note"];
-
 /// The agent's form on the customer's open ticket about an order: a shipped parcel of the
-/// order and the declared report form (the kind, what happened, what the customer is told),
-/// each error beside its input. `on_done` counts the reports sent.
+/// order and the declared report form (the kind, what happened, what the customer is told).
+/// The server checks each input and refuses beside it; once reported, the page loads again.
 #[component]
-pub fn ExceptionFromTicket(ticket_id: i64, order_id: i64, parcels: Vec<(i64, String)>, on_done: RwSignal<usize>) -> impl IntoView {
+pub fn ExceptionFromTicket(
+    ticket_id: i64,
+    order_id: i64,
+    parcels: Vec<(i64, String)>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let step = EXCEPTIONS.action("report_for_customer");
     let form: &'static [Field] = step.map(|a| a.form).unwrap_or(&[]);
-    let parcel = RwSignal::new(parcels.first().map(|p| p.0.to_string()).unwrap_or_default());
-    let values = StoredValue::new(form.iter().map(|f| (f, RwSignal::new(String::new()))).collect::<Vec<_>>());
-    let send = Action::new(|(ticket, order, parcel, fields): &ReportForCustomerArgs| {
-        let (ticket, order, parcel, fields) = (*ticket, *order, *parcel, fields.clone());
-        async move { report_exception_for_customer(ticket, order, parcel, fields).await }
-    });
-    let sent = successes(send);
-    Effect::new(move |_| {
-        if sent.get() > 0 {
-            values.with_value(|v| v.iter().for_each(|(_, s)| s.set(String::new())));
-            on_done.update(|n| *n += 1);
-        }
-    });
-    let result = Signal::derive(move || send.value().get());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        // No parcel chosen reads as 0, which the server refuses beside the parcel.
-        let shipment = parcel.get_untracked().parse().unwrap_or(0);
-        let fields: HashMap<String, String> = values.with_value(|v| v.iter().map(|(f, s)| (f.name.to_string(), s.get_untracked())).collect());
-        send.dispatch((ticket_id, order_id, shipment, fields));
-    };
-    let label = move || step.map(|a| a.label.get(i18n.lang())).unwrap_or("report_for_customer");
+    let label = step.map(|a| a.label.get(i18n.lang())).unwrap_or("report_for_customer");
     view! {
         <details class="exception-report" data-testid="exception-from-ticket">
             <summary>{label}</summary>
-            <form class="form" on:submit=submit>
-                <p class="sop">{move || step.map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+            <PostForm to={<ReportExceptionForCustomer as ServerFn>::PATH.to_string()} class="form".to_string()>
+                <p class="sop">{step.map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+                <input type="hidden" name="ticket_id" value=ticket_id/>
+                <input type="hidden" name="order_id" value=order_id/>
                 <label data-field="shipment">{i18n.t("order.parcel")}
-                    <select name="shipment" prop:value=move || parcel.get() on:change=move |ev| parcel.set(event_target_value(&ev))>
-                        {parcels.iter().map(|(id, name)| view! { <option value=id.to_string()>{name.clone()}</option> }).collect_view()}
+                    <select name="shipment_id" data-name="shipment">
+                        {parcels.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                     </select>
                 </label>
-                <FieldError result field="shipment"/>
-                {values.with_value(|v| v.clone()).into_iter().map(|(f, sig)| {
+                // Not `required`: the server's refusal names what is missing beside it.
+                {form.iter().map(|f| {
+                    let name = format!("fields[{}]", f.name);
                     let input = match f.kind {
                         FieldKind::Choice(options) => view! {
-                            <select name=f.name prop:value=move || sig.get() on:change=move |ev| sig.set(event_target_value(&ev))>
+                            <select name=name data-name=f.name>
                                 <option value="">"—"</option>
-                                {options.iter().map(|(v, l)| view! { <option value=*v>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                                {options.iter().map(|(v, l)| view! { <option value=*v>{l.get(i18n.lang())}</option> }).collect_view()}
                             </select>
                         }.into_any(),
-                        FieldKind::LongText => view! {
-                            <textarea name=f.name rows="3" maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
-                        }.into_any(),
-                        _ => view! { <input name=f.name maxlength=f.max_chars prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/> }.into_any(),
+                        FieldKind::LongText => view! { <textarea name=name data-name=f.name rows="3" maxlength=f.max_chars></textarea> }.into_any(),
+                        _ => view! { <input name=name data-name=f.name maxlength=f.max_chars/> }.into_any(),
                     };
-                    view! {
-                        <label data-field=f.name>{move || f.label.get(i18n.lang())}{input}</label>
-                        <FieldError result field=f.name/>
-                    }
+                    view! { <label data-field=f.name>{f.label.get(i18n.lang())}{input}</label> }
                 }).collect_view()}
-                <FormError result fields=REPORT_FIELDS/>
-                <div class="actions"><button type="submit" data-testid="report-for-customer" disabled=move || send.pending().get()>{label}</button></div>
-            </form>
+                <div class="actions"><button type="submit" data-testid="report-for-customer">{label}</button></div>
+            </PostForm>
         </details>
     }
 }
@@ -235,16 +199,4 @@ pub fn CustomerExceptions(exceptions: Vec<ShippingException>) -> impl IntoView {
             </ul>
         </section>
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_input_of_the_agents_report_shows_its_own_error() {
-        let declared: Vec<&str> = EXCEPTIONS.action("report_for_customer").unwrap().form.iter().map(|f| f.name).collect();
-        assert_eq!(REPORT_FIELDS[0], "shipment");
-        assert_eq!(&REPORT_FIELDS[1..], declared.as_slice());
-    }
 }

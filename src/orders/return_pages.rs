@@ -1,102 +1,84 @@
 //! Returns and exchanges in the interface: the customer's request form and cases on their
 //! order page, the service desk's list, and one page per case with its steps.
 
-use super::api::{act_on_return, get_return, list_returns, request_return};
-use super::returns::{choice_name, ReturnCase, ReturnInspection, ReturnLineInput, ReturnRequest, KINDS, REASONS, RETURNS};
+use super::api::{get_return, list_returns, ActOnReturn, RequestReturn};
+use super::returns::{choice_name, ReturnCase, KINDS, REASONS, RETURNS};
 use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
-use crate::components::{loading, route_id, step_action, step_box, successes, resource, FieldError, FormError, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
+use crate::components::{loading, resource, route_id, step_form, PostForm, RequirePermission, SlaBadge, StateBadge, StateFilter, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
 use crate::components::use_query_map;
-use std::collections::HashMap;
+use leptos::server_fn::ServerFn;
 
 /// The customer's "send back" form for a delivered order: a quantity per line, return or
-/// exchange, the reason and a description.
+/// exchange, the reason, a description and photos. Once sent, the page loads again and shows
+/// the case.
 #[component]
 pub fn ReturnRequestForm(
     order_id: i64,
     lines: Vec<super::OrderLine>,
-    on_done: RwSignal<usize>,
     /// Filed by an agent from this ticket of the customer's.
     #[prop(optional)]
     ticket_id: Option<i64>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let quantities: Vec<(i64, RwSignal<String>)> = lines.iter().map(|l| (l.id, RwSignal::new(String::new()))).collect();
-    let quantities = StoredValue::new(quantities);
-    let (kind, reason, description) = (RwSignal::new("return".to_string()), RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let send = Action::new(|input: &ReturnRequest| {
-        let input = input.clone();
-        async move { request_return(input).await }
-    });
-    let sent = successes(send);
-    Effect::new(move |_| {
-        if sent.get() > 0 {
-            on_done.update(|n| *n += 1);
-        }
-    });
-    let result = Signal::derive(move || send.value().get());
-    let picked = PickedFiles::new();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        send.dispatch(ReturnRequest {
-            order_id,
-            kind: kind.get_untracked(),
-            reason: reason.get_untracked(),
-            description: description.get_untracked(),
-            lines: quantities.with_value(|q| q.iter().map(|(id, s)| ReturnLineInput { order_line_id: *id, quantity: s.get_untracked() }).collect()),
-            photos: picked.ids(),
-            ticket_id,
-        });
-    };
+    let title = i18n.t(if ticket_id.is_some() { "return.file_for_customer" } else { "return.ask" });
     view! {
         <details class="return-request" data-testid="return-request">
-            <summary>{i18n.t(if ticket_id.is_some() { "return.file_for_customer" } else { "return.ask" })}</summary>
-            <form class="form" on:submit=submit>
-                <p class="sop">{move || RETURNS.action(if ticket_id.is_some() { "file_for_customer" } else { "request" }).map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+            <summary>{title}</summary>
+            <PostForm to={<RequestReturn as ServerFn>::PATH.to_string()} class="form".to_string()>
+                <p class="sop">{RETURNS.action(if ticket_id.is_some() { "file_for_customer" } else { "request" }).map(|a| a.sop.get(i18n.lang())).unwrap_or("")}</p>
+                <input type="hidden" name="input[order_id]" value=order_id/>
+                {ticket_id.map(|t| view! { <input type="hidden" name="input[ticket_id]" value=t/> })}
                 <table class="data lines">
                     <thead><tr><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th><th class="num">{i18n.t("return.send_back")}</th></tr></thead>
                     <tbody>
-                        {lines.iter().enumerate().map(|(n, l)| {
-                            let sig = quantities.with_value(|q| q[n].1);
-                            view! {
-                                <tr data-sku=l.sku.clone()>
-                                    <td>{l.title.clone()}<br/><span class="muted small">{l.sku.clone()}</span></td>
-                                    <td class="num">{l.quantity}</td>
-                                    <td class="num"><input name="return_quantity" size="3" inputmode="numeric" placeholder="0"
-                                        prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/></td>
-                                </tr>
-                            }
+                        {lines.iter().enumerate().map(|(n, l)| view! {
+                            <tr data-sku=l.sku.clone()>
+                                <td>{l.title.clone()}<br/><span class="muted small">{l.sku.clone()}</span></td>
+                                <td class="num">{l.quantity}</td>
+                                <td class="num">
+                                    <input type="hidden" name=format!("input[lines][{n}][order_line_id]") value=l.id/>
+                                    <input name=format!("input[lines][{n}][quantity]") data-name="return_quantity" size="3" inputmode="numeric" placeholder="0"/>
+                                </td>
+                            </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
-                <FieldError result field="lines"/>
                 <fieldset class="methods">
                     {KINDS.iter().map(|(k, label)| view! {
-                        <label class="inline"><input type="radio" name="kind" value=*k prop:checked=move || kind.get() == *k on:change=move |_| kind.set(k.to_string())/>
-                            {move || label.get(i18n.lang())}</label>
+                        <label class="inline"><input type="radio" name="input[kind]" value=*k checked=*k == "return"/>
+                            {label.get(i18n.lang())}</label>
                     }).collect_view()}
                 </fieldset>
                 <label data-field="reason">{i18n.t("field.reason")}
-                    <select name="reason" on:change=move |ev| reason.set(event_target_value(&ev))>
+                    <select name="input[reason]">
                         <option value="">"—"</option>
-                        {REASONS.iter().map(|(k, label)| view! { <option value=*k>{move || label.get(i18n.lang())}</option> }).collect_view()}
+                        {REASONS.iter().map(|(k, label)| view! { <option value=*k>{label.get(i18n.lang())}</option> }).collect_view()}
                     </select>
                 </label>
-                <FieldError result field="reason"/>
                 <label data-field="description">{i18n.t("return.describe")}
-                    <textarea name="description" rows="3" maxlength="1000" prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                    <textarea name="input[description]" rows="3" maxlength="1000"></textarea>
                 </label>
-                <FieldError result field="description"/>
-                <AttachmentPicker picked photos=true/>
-                <FieldError result field="attachments"/>
-                <FormError result fields=&["lines", "reason", "description", "kind", "attachments"]/>
-                <div class="actions"><button type="submit" data-testid="send-return-request" disabled=move || picked.uploading() || send.pending().get()>
-                    {i18n.t(if ticket_id.is_some() { "return.file_for_customer" } else { "return.ask" })}</button></div>
-            </form>
+                <ReturnPhotos/>
+                <div class="actions"><button type="submit" data-testid="send-return-request">{title}</button></div>
+            </PostForm>
         </details>
+    }
+}
+
+/// The photos of a return request: uploaded as they are picked, and sent with the form as
+/// `input[photos][n]`. The only part of the form that runs in the browser.
+#[island]
+fn ReturnPhotos() -> impl IntoView {
+    let picked = PickedFiles::new();
+    view! {
+        <AttachmentPicker picked photos=true/>
+        {move || picked.files.with(|f| f.iter().enumerate().map(|(n, a)| view! {
+            <input type="hidden" name=format!("input[photos][{n}]") value=a.id/>
+        }).collect_view())}
     }
 }
 
@@ -188,14 +170,10 @@ pub fn ReturnPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OrderView><ReturnInner id=route_id("id")/></RequirePermission> }
 }
 
-type ReturnArgs = (i64, i64, String, HashMap<String, String>, Vec<ReturnInspection>);
-
-#[island]
+#[component]
 fn ReturnInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, inspections): ReturnArgs| act_on_return(id, version, action, fields, inspections));
-    let detail = resource(move || (id(), done.get()), |(id, _)| get_return(id));
+    let detail = resource(move || id, get_return);
     view! {
         <section class="page" data-page="return-detail">
             <Transition fallback=loading>
@@ -204,21 +182,37 @@ fn ReturnInner(id: i64) -> impl IntoView {
                     let c = d.case;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
                     let inspecting = can("inspect");
-                    // Per line: units to restock (preset to all) and to scrap.
-                    let inputs: Vec<(i64, [RwSignal<String>; 2])> =
-                        c.lines.iter().map(|l| (l.id, [RwSignal::new(l.quantity.to_string()), RwSignal::new("0".to_string())])).collect();
-                    let inputs = StoredValue::new(inputs);
-                    let (cid, version) = (c.id, c.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| {
-                        let inspections = if action == "inspect" {
-                            inputs.with_value(|v| v.iter().map(|(line_id, s)| ReturnInspection { line_id: *line_id, restock: s[0].get_untracked(), scrap: s[1].get_untracked() }).collect())
-                        } else {
-                            Vec::new()
-                        };
-                        act.dispatch((cid, version, action.to_string(), fields, inspections));
-                    };
-                    let cell = |sig: RwSignal<String>, name: &'static str| view! {
-                        <input name=name size="4" inputmode="numeric" prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+                    let to = <ActOnReturn as ServerFn>::PATH;
+                    let record = (c.id, c.version);
+                    // While inspecting, per line: units to restock (preset to all) and to scrap.
+                    let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
+                    let table = view! {
+                        <div class="table-wrap">
+                            <table class="data lines" data-testid="return-lines">
+                                <thead><tr>
+                                    <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th>
+                                    <th class="num">{i18n.t("return.restock")}</th><th class="num">{i18n.t("return.scrap")}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {c.lines.iter().enumerate().map(|(n, l)| view! {
+                                        <tr data-line-sku=l.sku.clone()>
+                                            <td>{l.sku.clone()}</td><td>{l.title.clone()}</td><td class="num">{l.quantity}</td>
+                                            {if inspecting {
+                                                view! {
+                                                    <td class="num">
+                                                        <input type="hidden" name=format!("inspections[{n}][line_id]") value=l.id/>
+                                                        <input name=format!("inspections[{n}][restock]") data-name="restock" size="4" inputmode="numeric" value=l.quantity/>
+                                                    </td>
+                                                    <td class="num"><input name=format!("inspections[{n}][scrap]") data-name="scrap" size="4" inputmode="numeric" value="0"/></td>
+                                                }.into_any()
+                                            } else {
+                                                view! { <td class="num">{show(l.restocked)}</td><td class="num">{show(l.scrapped)}</td> }.into_any()
+                                            }}
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
                     };
                     let (kind, reason) = (c.kind.clone(), c.reason.clone());
                     view! {
@@ -239,33 +233,8 @@ fn ReturnInner(id: i64) -> impl IntoView {
                                     {c.refund_amount.map(|a| view! { <dt>{i18n.t("order.refunds")}</dt><dd>{price_label(a)}</dd> })}
                                     {c.tracking_number.clone().map(|t| view! { <dt>{i18n.t("return.exchange_sent")}</dt><dd>{t}</dd> })}
                                 </dl>
-                                <div class="table-wrap">
-                                    <table class="data lines" data-testid="return-lines">
-                                        <thead><tr>
-                                            <th>"SKU"</th><th>{i18n.t("stock.product")}</th><th class="num">{i18n.t("field.quantity")}</th>
-                                            <th class="num">{i18n.t("return.restock")}</th><th class="num">{i18n.t("return.scrap")}</th>
-                                        </tr></thead>
-                                        <tbody>
-                                            {c.lines.iter().enumerate().map(|(n, l)| {
-                                                let s = inputs.with_value(|v| v[n].1);
-                                                let show = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "—".into());
-                                                view! {
-                                                    <tr data-line-sku=l.sku.clone()>
-                                                        <td>{l.sku.clone()}</td><td>{l.title.clone()}</td><td class="num">{l.quantity}</td>
-                                                        {if inspecting {
-                                                            view! { <td class="num">{cell(s[0], "restock")}</td><td class="num">{cell(s[1], "scrap")}</td> }.into_any()
-                                                        } else {
-                                                            view! { <td class="num">{show(l.restocked)}</td><td class="num">{show(l.scrapped)}</td> }.into_any()
-                                                        }}
-                                                    </tr>
-                                                }
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <FieldError result field="lines"/>
-                                <FormError result fields=&["lines", "note", "reason", "problem", "solution", "tracking_number"]/>
-                                {["approve", "reject", "receive", "inspect", "refund", "exchange"].into_iter().filter(|a| can(a)).map(|a| step_box(&RETURNS, a, send)).collect_view()}
+                                {if inspecting { step_form(&RETURNS, "inspect", to, record, vec![], table).into_any() } else { table.into_any() }}
+                                {["approve", "reject", "receive", "refund", "exchange"].into_iter().filter(|a| can(a)).map(|a| step_form(&RETURNS, a, to, record, vec![], ())).collect_view()}
                             </div>
                             <aside>
                                 <h2>{i18n.t("improvement.history")}</h2>

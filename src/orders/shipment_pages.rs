@@ -22,7 +22,7 @@ fn waited(since: i64, now: i64) -> String {
     if hours >= 24 { format!("{} d {} h", hours / 24, hours % 24) } else { format!("{hours} h") }
 }
 
-#[island]
+#[component]
 fn ShipmentBoardInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
@@ -53,7 +53,6 @@ fn ShipmentBoardInner() -> impl IntoView {
                     let b = match board.await { Ok(b) => b, Err(e) => return failure(e) };
                     let f = filter();
                     let (lane, carrier) = (f.lane.clone(), f.carrier.clone());
-                    let lane_for_select = lane.clone();
                     let now = b.now;
                     view! {
                         <nav class="filters lanes" aria-label=move || i18n.t("shipment.lanes")() data-testid="lanes">
@@ -73,14 +72,14 @@ fn ShipmentBoardInner() -> impl IntoView {
                         <form class="form inline" method="get" action="/shipments">
                             <input type="hidden" name="lane" value=lane.clone()/>
                             <label>{i18n.t("order.carrier")}
-                                <select name="carrier" on:change=move |ev| crate::components::go_to(&href(&lane_for_select, &event_target_value(&ev)))>
+                                <select name="carrier" onchange="this.form.submit()">
                                     <option value="" selected=carrier.is_empty()>{i18n.t("shipment.every_carrier")}</option>
                                     {b.carriers.iter().cloned().map(|(k, name)| { let chosen = carrier == k; view! {
                                         <option value=k selected=chosen>{move || name.get(i18n.lang()).to_string()}</option>
                                     }}).collect_view()}
                                 </select>
                             </label>
-                            // Before the page is interactive, the form itself filters.
+                            // Choosing a carrier filters; without scripts, the button does.
                             <noscript><button type="submit" class="secondary">{i18n.t("field.search")}</button></noscript>
                         </form>
                         {if b.parcels.is_empty() {

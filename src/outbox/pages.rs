@@ -5,7 +5,8 @@
 use super::api::{list_outbox, RetryOutboxEmail};
 use super::{Delivery, OutboxEmail};
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, resource, FormError, RequirePermission};
+use crate::components::{current_user, loading, resource, PostForm, RequirePermission};
+use leptos::server_fn::ServerFn;
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -16,24 +17,21 @@ pub fn OutboxPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::OutboxView><OutboxInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn OutboxInner() -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let to = move || query.read().get("to").unwrap_or_default();
-    let retry = ServerAction::<RetryOutboxEmail>::new();
-    let list = resource(move || (to(), retry.version().get()), move |(to, _)| list_outbox(to));
-    let retried = Signal::derive(move || retry.value().get());
+    let list = resource(to, list_outbox);
     let can_retry = current_user().is_some_and(|a| a.can(Permission::OutboxManage));
     view! {
         <section class="page" data-page="outbox">
             <div class="page-head"><h1>{i18n.t("outbox.title")}</h1></div>
             <p class="muted">{i18n.t("outbox.hint")}</p>
             <form class="filters" method="get" action="/admin/outbox">
-                <label>{i18n.t("field.email")}<input name="to" type="email" prop:value=to/></label>
+                <label>{i18n.t("field.email")}<input name="to" type="email" value=to()/></label>
                 <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
             </form>
-            <FormError result=retried/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let outbox = match list.await { Ok(l) => l, Err(e) => return failure(e) };
@@ -44,7 +42,7 @@ fn OutboxInner() -> impl IntoView {
                     view! {
                         {off}
                         <ul class="mails" data-testid="outbox">
-                            {outbox.mails.into_iter().map(|m| mail_item(m, can_retry, retry)).collect_view()}
+                            {outbox.mails.into_iter().map(|m| mail_item(m, can_retry)).collect_view()}
                         </ul>
                     }.into_any()
                 })}
@@ -53,7 +51,7 @@ fn OutboxInner() -> impl IntoView {
     }
 }
 
-fn mail_item(m: OutboxEmail, can_retry: bool, retry: ServerAction<RetryOutboxEmail>) -> impl IntoView {
+fn mail_item(m: OutboxEmail, can_retry: bool) -> impl IntoView {
     let i18n = use_i18n();
     let link = (m.entity == "ticket").then(|| format!("/tickets/{}", m.entity_id));
     let delivery = m.delivery();
@@ -83,10 +81,10 @@ fn mail_item(m: OutboxEmail, can_retry: bool, retry: ServerAction<RetryOutboxEma
     };
     let retry_button = (can_retry && m.can_retry()).then(|| {
         view! {
-            <ActionForm action=retry attr:class="inline">
+            <PostForm to={<RetryOutboxEmail as ServerFn>::PATH.to_string()} class="inline".to_string()>
                 <input type="hidden" name="id" value=m.id/>
                 <button type="submit" class="secondary" data-testid="retry">{i18n.t("outbox.retry")}</button>
-            </ActionForm>
+            </PostForm>
         }
     });
     view! {

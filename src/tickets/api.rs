@@ -4,7 +4,7 @@
 use super::{CalendarInput, CalendarSettings, EmailOutcome, QueueFilter, SurveyInput, TicketDetail, TicketInput, TicketQueue, TicketSummary, TicketTask};
 use crate::domain::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use crate::domain::codec::JsonOrForm;
 use std::collections::HashMap;
 
 #[cfg(feature = "ssr")]
@@ -20,7 +20,7 @@ fn policy() -> TicketPolicy {
 }
 
 /// A customer files a ticket, or an agent logs a caller's; returns the ticket's id.
-#[server(endpoint = "open_ticket", input = Json)]
+#[server(endpoint = "open_ticket", input = JsonOrForm)]
 pub async fn open_ticket(input: TicketInput) -> Result<i64, AppError> {
     let actor = require(Permission::TicketOpen).await?;
     Ok(service::open(&db()?, &actor, &input).await?.id)
@@ -40,19 +40,19 @@ pub async fn get_my_ticket(id: i64) -> Result<TicketDetail, AppError> {
 
 /// The customer's message on their ticket (an agent: what the caller said on the phone), with
 /// the files they uploaded for it.
-#[server(endpoint = "write_on_ticket", input = Json)]
+#[server(endpoint = "write_on_ticket", input = JsonOrForm)]
 pub async fn write_on_ticket(id: i64, message: String, #[server(default)] attachments: Vec<i64>) -> Result<(), AppError> {
     let actor = require(Permission::TicketOpen).await?;
     service::customer_write(&db()?, &actor, policy(), id, &message, &attachments).await.map(|_| ())
 }
 
-#[server(endpoint = "answer_survey", input = Json)]
+#[server(endpoint = "answer_survey", input = JsonOrForm)]
 pub async fn answer_survey(input: SurveyInput) -> Result<(), AppError> {
     let actor = require(Permission::TicketOpen).await?;
     service::answer_survey(&db()?, &actor, &input).await
 }
 
-#[server(endpoint = "list_tickets", input = Json)]
+#[server(endpoint = "list_tickets", input = JsonOrForm)]
 pub async fn list_tickets(#[server(default)] filter: QueueFilter) -> Result<TicketQueue, AppError> {
     let actor = require(Permission::TicketView).await?;
     let tickets = service::queue(&db()?, &actor, &filter).await?;
@@ -65,7 +65,7 @@ pub async fn get_ticket(id: i64) -> Result<TicketDetail, AppError> {
     service::ticket(&db()?, &actor, policy(), id).await
 }
 
-#[server(endpoint = "act_on_ticket", input = Json)]
+#[server(endpoint = "act_on_ticket", input = JsonOrForm)]
 pub async fn act_on_ticket(
     id: i64,
     version: i64,
@@ -113,7 +113,7 @@ pub async fn get_service_calendar() -> Result<CalendarSettings, AppError> {
     service::calendar_page(&db()?).await
 }
 
-#[server(endpoint = "save_service_calendar", input = Json)]
+#[server(endpoint = "save_service_calendar", input = JsonOrForm)]
 pub async fn save_service_calendar(input: CalendarInput) -> Result<(), AppError> {
     let actor = require(Permission::TicketSupervise).await?;
     service::save_calendar(&db()?, &actor, &input).await
@@ -172,7 +172,7 @@ pub async fn list_canned_replies() -> Result<Vec<super::knowledge::CannedReply>,
 }
 
 /// Adds (`id` 0) or changes a canned reply; returns its id.
-#[server(endpoint = "save_canned_reply", input = Json)]
+#[server(endpoint = "save_canned_reply", input = JsonOrForm)]
 pub async fn save_canned_reply(id: i64, input: super::knowledge::CannedReplyInput) -> Result<i64, AppError> {
     let actor = require(Permission::TicketSupervise).await?;
     service::save_canned_reply(&db()?, &actor, id, &input).await

@@ -3,22 +3,18 @@
 //! questions to departments, the steps and the customer's history, and the departments'
 //! own queue of questions (`/tasks`).
 
-use super::api::{act_on_ticket, answer_department_task, get_ticket, list_agents, list_department_tasks, list_tickets, open_ticket, write_on_ticket};
-use super::pages::Conversation;
-use crate::attachments::components::{AttachmentPicker, PickedFiles};
-use super::{countdown, label, QueueFilter, TicketInput, KINDS, PRIORITIES, TICKETS};
+use super::api::{get_ticket, list_agents, list_department_tasks, list_tickets, ActOnTicket, AnswerDepartmentTask, OpenTicket, WriteOnTicket};
+use super::pages::{Conversation, SendWithFiles};
+use super::{countdown, label, QueueFilter, KINDS, PRIORITIES, TICKETS};
 use crate::catalog::pages::failure;
-use crate::components::{
-    department_label_key, loading, open_when_saved, route_id, step_action, step_box, successes, FieldError, FormError, RequirePermission, StaffChoices,
-    StateBadge, Timeline,
-};
+use crate::components::{department_label_key, loading, route_id, step_form, PostForm, RequirePermission, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Department, Permission};
 use crate::engine::SlaStatus;
 use crate::i18n::use_i18n;
 use crate::components::resource;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use crate::components::use_query_map;
-use std::collections::HashMap;
 
 #[component]
 pub fn TicketQueuePage() -> impl IntoView {
@@ -135,53 +131,32 @@ pub fn TicketNewPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketHandle><TicketNewInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn TicketNewInner() -> impl IntoView {
     let i18n = use_i18n();
-    let fields: [RwSignal<String>; 5] = std::array::from_fn(|_| RwSignal::new(String::new()));
-    let [email, kind, subject, order, message] = fields;
-    kind.set("inquiry".into());
-    let save = Action::new(|input: &TicketInput| {
-        let input = input.clone();
-        async move { open_ticket(input).await }
-    });
-    open_when_saved(save, "/tickets");
-    let result = Signal::derive(move || save.value().get());
-    let input = move |sig: RwSignal<String>, name: &'static str, key: &'static str| view! {
+    let to = <OpenTicket as ServerFn>::PATH.to_string();
+    let input = move |name: &'static str, key: &'static str| view! {
         <label data-field=name>{i18n.t(key)}
-            <input name=name prop:value=move || sig.get() on:input=move |ev| sig.set(event_target_value(&ev))/>
+            <input name=format!("input[{name}]")/>
         </label>
-        <FieldError result field=name/>
     };
     view! {
         <section class="page narrow" data-page="ticket-new">
             <h1>{i18n.t("ticket.log_call")}</h1>
-            <form class="form" on:submit=move |ev| {
-                ev.prevent_default();
-                save.dispatch(TicketInput {
-                    kind: kind.get_untracked(),
-                    subject: subject.get_untracked(),
-                    message: message.get_untracked(),
-                    order: order.get_untracked(),
-                    customer_email: email.get_untracked(),
-                    attachments: Vec::new(),
-                });
-            }>
-                {input(email, "customer_email", "ticket.caller_email")}
+            <PostForm to then="/tickets/{}".to_string() class="form".to_string()>
+                {input("customer_email", "ticket.caller_email")}
                 <label data-field="kind">{i18n.t("field.kind")}
-                    <select name="kind" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
-                        {KINDS.iter().map(|(k, l)| view! { <option value=*k>{move || l.get(i18n.lang())}</option> }).collect_view()}
+                    <select name="input[kind]">
+                        {KINDS.iter().map(|(k, l)| view! { <option value=*k selected=*k == "inquiry">{l.get(i18n.lang())}</option> }).collect_view()}
                     </select>
                 </label>
-                {input(subject, "subject", "ticket.subject")}
-                {input(order, "order", "ticket.about_order")}
+                {input("subject", "ticket.subject")}
+                {input("order", "ticket.about_order")}
                 <label data-field="message">{i18n.t("ticket.caller_said")}
-                    <textarea name="message" rows="5" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
+                    <textarea name="input[message]" rows="5" maxlength="4000"></textarea>
                 </label>
-                <FieldError result field="message"/>
-                <FormError result fields=&["customer_email", "kind", "subject", "order", "message"]/>
-                <div class="actions"><button type="submit" disabled=move || save.pending().get()>{i18n.t("ticket.log_call")}</button></div>
-            </form>
+                <div class="actions"><button type="submit">{i18n.t("ticket.log_call")}</button></div>
+            </PostForm>
         </section>
     }
 }
@@ -191,33 +166,19 @@ pub fn TicketDeskPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketView><TicketDeskInner id=route_id("id")/></RequirePermission> }
 }
 
-/// (ticket, version, step, form, uploaded files)
-type StepArgs = (i64, i64, String, HashMap<String, String>, Vec<i64>);
-
 /// Steps shown open on the ticket page; the others (notes, assignment, escalation, merging,
 /// questions to the customer) are one click away.
 const MAIN_STEPS: &[&str] = &["triage", "start", "reply", "resolve", "close"];
 
-#[island]
+#[component]
 fn TicketDeskInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let (act, done, result) = step_action(|(id, version, action, fields, files): StepArgs| act_on_ticket(id, version, action, fields, files));
-    let call = Action::new(|(id, message): &(i64, String)| {
-        let (id, message) = (*id, message.clone());
-        async move { write_on_ticket(id, message, Vec::new()).await }
-    });
-    let called = successes(call);
-    let call_result = Signal::derive(move || call.value().get());
-    // A return filed from here adds a note to the ticket.
-    let filed = RwSignal::new(0usize);
     let can_handle = crate::components::current_user().is_some_and(|a| a.can(Permission::TicketHandle));
     // The ticket's order comes with the ticket, for the steps an agent takes on it for the
-    // customer: one resource, read before the page renders. A resource of its own inside the
-    // page's Suspend hydrated its fallback while the server had rendered the forms.
+    // customer.
     let detail = resource(
-        move || (id(), done.get(), called.get(), filed.get()),
-        move |(id, ..)| async move {
+        move || id,
+        move |id| async move {
             let d = get_ticket(id).await?;
             let order = match d.ticket.order_id {
                 Some(o) if can_handle => crate::orders::api::get_order(o).await.ok(),
@@ -227,29 +188,18 @@ fn TicketDeskInner(id: i64) -> impl IntoView {
         },
     );
     let agents = resource(|| (), move |_| async move { if can_handle { list_agents().await.unwrap_or_default() } else { Vec::new() } });
-    // The reply being written: a canned reply from the knowledge base starts it.
-    let draft = RwSignal::new(String::new());
-    // The files going with the reply; like the draft, they outlive a refused step.
-    let picked = PickedFiles::new();
-    Effect::new(move |_| {
-        if done.get() > 0 {
-            draft.set(String::new());
-            picked.clear();
-        }
-    });
     view! {
         <section class="page" data-page="ticket-detail">
             <p><a href="/tickets">"← " {i18n.t("ticket.title")}</a></p>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let (d, order) = match detail.await { Ok(d) => d, Err(e) => return failure(e) };
-                    provide_context(StaffChoices(agents.await));
+                    let staff = agents.await;
                     let t = d.ticket.clone();
                     let (tid, version) = (t.id, t.version);
-                    let send = move |action: &'static str, fields: HashMap<String, String>| { act.dispatch((tid, version, action.to_string(), fields, Vec::new())); };
-                    let reply = move |fields: HashMap<String, String>| { act.dispatch((tid, version, "reply".to_string(), fields, picked.ids())); };
+                    let to = <ActOnTicket as ServerFn>::PATH;
                     let steps: Vec<&'static str> = TICKETS.actions.iter().map(|a| a.id).filter(|a| d.actions.iter().any(|x| x == a)).collect();
-                    let said = RwSignal::new(String::new());
+                    let can_reply = can_handle && steps.contains(&"reply");
                     let fact = |key: &'static str, value: Option<String>| value.map(|v| view! { <dt>{i18n.t(key)}</dt><dd class="prose">{v}</dd> });
                     let (kind, priority, channel) = (t.kind.clone(), t.priority.clone(), t.channel.clone());
                     let category = t.category.clone();
@@ -317,33 +267,34 @@ fn TicketDeskInner(id: i64) -> impl IntoView {
                                         {d.tasks.iter().map(|k| view! { <li class="task">{task_item(k.clone())}</li> }).collect_view()}
                                     </ul>
                                 })}
-                                <FormError result fields=&[]/>
                                 // The way forward stays open; the occasional steps fold away.
                                 {steps.into_iter().map(|a| if a == "reply" {
-                                    reply_box(draft, picked, reply).into_any()
+                                    reply_form((tid, version)).into_any()
                                 } else if MAIN_STEPS.contains(&a) {
-                                    step_box(&TICKETS, a, send).into_any()
+                                    step_form(&TICKETS, a, to, (tid, version), staff.clone(), ()).into_any()
                                 } else {
-                                    let name = TICKETS.action(a).map(|x| x.label);
+                                    let name = TICKETS.action(a).map(|x| x.label.get(i18n.lang())).unwrap_or(a);
                                     view! {
                                         <details class="step-more" data-step=a>
-                                            <summary>{move || name.map(|n| n.get(i18n.lang())).unwrap_or(a)}</summary>
-                                            {step_box(&TICKETS, a, send)}
+                                            <summary>{name}</summary>
+                                            {step_form(&TICKETS, a, to, (tid, version), staff.clone(), ())}
                                         </details>
                                     }.into_any()
                                 }).collect_view()}
-                                {order.filter(|_| can_handle && open).map(|o| order_steps(o.order, tid, filed))}
+                                {order.filter(|_| can_handle && open).map(|o| order_steps(o.order, tid))}
                                 {(can_handle && open).then(|| view! {
-                                    <form class="form step" data-testid="log-call" on:submit=move |ev| { ev.prevent_default(); call.dispatch((tid, said.get_untracked())); }>
-                                        <h3>{i18n.t("ticket.log_call_here")}</h3>
-                                        <textarea name="said" rows="2" maxlength="4000" prop:value=move || said.get() on:input=move |ev| said.set(event_target_value(&ev))></textarea>
-                                        <FormError result=call_result/>
-                                        <button type="submit" class="secondary">{i18n.t("ticket.log_call_here")}</button>
-                                    </form>
+                                    <div data-testid="log-call">
+                                        <PostForm to={<WriteOnTicket as ServerFn>::PATH.to_string()} class="form step".to_string()>
+                                            <h3>{i18n.t("ticket.log_call_here")}</h3>
+                                            <input type="hidden" name="id" value=tid/>
+                                            <textarea name="message" rows="2" maxlength="4000"></textarea>
+                                            <button type="submit" class="secondary">{i18n.t("ticket.log_call_here")}</button>
+                                        </PostForm>
+                                    </div>
                                 })}
                             </div>
                             <aside>
-                                <KnowledgePanel draft can_use=can_handle/>
+                                <KnowledgePanel can_use=can_reply/>
                                 <h2>{i18n.t("ticket.history")}</h2>
                                 <h3>{i18n.t("order.title")}</h3>
                                 {if d.history.orders.is_empty() { view! { <p class="muted">"—"</p> }.into_any() } else { view! {
@@ -375,54 +326,55 @@ fn TicketDeskInner(id: i64) -> impl IntoView {
 
 /// What an agent does on the ticket's order for the customer: file the return they asked for,
 /// once the order has arrived, and report a shipping exception on a shipped parcel (to those
-/// who may take the step; the server checks again). Either adds a note to the ticket and
-/// counts in `filed`, which reloads the ticket with its order.
-fn order_steps(o: crate::orders::Order, ticket_id: i64, filed: RwSignal<usize>) -> impl IntoView {
+/// who may take the step; the server checks again). Either adds a note to the ticket.
+fn order_steps(o: crate::orders::Order, ticket_id: i64) -> impl IntoView {
     let i18n = use_i18n();
     let may_report = crate::orders::exceptions::EXCEPTIONS
         .action("report_for_customer")
         .is_some_and(|a| crate::components::current_user().is_some_and(|u| u.can(a.permission)));
-    let parcels: Vec<(i64, String)> = o
-        .shipments
-        .iter()
-        .filter(|s| s.shipped_at.is_some())
-        .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier_name.as_ref().map(|c| c.get(i18n.lang())).unwrap_or(""), s.tracking_number.clone().unwrap_or_default())))
-        .collect();
-    let order_id = o.id;
+    let parcels: Vec<(i64, String)> = if may_report {
+        o.shipments
+            .iter()
+            .filter(|s| s.shipped_at.is_some())
+            .map(|s| (s.id, format!("{} · {} {}", s.warehouse, s.carrier_name.as_ref().map(|c| c.get(i18n.lang())).unwrap_or(""), s.tracking_number.clone().unwrap_or_default())))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let returnable = crate::orders::returns::RETURNABLE.contains(&o.state.as_str());
+    let lines = if returnable { o.lines } else { Vec::new() };
+    let order_id = o.id;
     view! {
-        {returnable.then(|| view! {
-            <crate::orders::return_pages::ReturnRequestForm order_id lines=o.lines on_done=filed ticket_id/>
-        })}
-        {(may_report && !parcels.is_empty()).then(|| view! {
-            <crate::orders::exception_pages::ExceptionFromTicket ticket_id order_id parcels on_done=filed/>
-        })}
+        {(!lines.is_empty()).then(|| view! { <crate::orders::return_pages::ReturnRequestForm order_id lines ticket_id/> })}
+        {(!parcels.is_empty()).then(|| view! { <crate::orders::exception_pages::ExceptionFromTicket ticket_id order_id parcels/> })}
     }
 }
 
-/// The reply step, with its text in `draft` so the knowledge base can fill it.
-fn reply_box(draft: RwSignal<String>, picked: PickedFiles, send: impl Fn(HashMap<String, String>) + Copy + Send + Sync + 'static) -> impl IntoView {
+/// The reply step: its text (`#reply-draft`, which the knowledge base can fill), the files
+/// going with it and the button, posted to `act_on_ticket` like the other steps.
+fn reply_form((id, version): (i64, i64)) -> impl IntoView {
     let i18n = use_i18n();
     let a = TICKETS.action("reply");
+    let name = a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply");
     view! {
-        <div class="form step" data-action="reply">
-            <h3>{move || a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply")}</h3>
-            <p class="sop">{move || a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
-            <label data-field="message">{move || a.and_then(|x| x.form.first()).map(|f| f.label.get(i18n.lang())).unwrap_or("")}
-                <textarea name="message" rows="4" maxlength=super::MESSAGE_CHARS prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+        <PostForm to={<ActOnTicket as ServerFn>::PATH.to_string()} class="form step".to_string() step="reply".to_string()>
+            <h3>{name}</h3>
+            <p class="sop">{a.map(|x| x.sop.get(i18n.lang())).unwrap_or("")}</p>
+            <input type="hidden" name="id" value=id/>
+            <input type="hidden" name="version" value=version/>
+            <input type="hidden" name="action" value="reply"/>
+            <label data-field="message">{a.and_then(|x| x.form.first()).map(|f| f.label.get(i18n.lang())).unwrap_or("")}
+                <textarea id="reply-draft" name="fields[message]" rows="4" maxlength=super::MESSAGE_CHARS></textarea>
             </label>
-            <AttachmentPicker picked/>
-            <button type="button" data-testid="reply" disabled=move || picked.uploading() on:click=move |_| {
-                send(HashMap::from([("message".to_string(), draft.get_untracked())]));
-            }>{move || a.map(|x| x.label.get(i18n.lang())).unwrap_or("reply")}</button>
-        </div>
+            <SendWithFiles name="attachments".to_string() label=name.to_string() testid="reply".to_string()/>
+        </PostForm>
     }
 }
 
-/// The knowledge base beside a ticket: canned replies (which start the reply) and the SOP
-/// steps of every process.
-#[component]
-fn KnowledgePanel(draft: RwSignal<String>, can_use: bool) -> impl IntoView {
+/// The knowledge base beside a ticket: canned replies (which start the reply, `#reply-draft`)
+/// and the SOP steps of every process.
+#[island]
+fn KnowledgePanel(can_use: bool) -> impl IntoView {
     let i18n = use_i18n();
     let q = RwSignal::new(String::new());
     let search = Action::new(|(q, lang): &(String, String)| {
@@ -448,7 +400,7 @@ fn KnowledgePanel(draft: RwSignal<String>, can_use: bool) -> impl IntoView {
                                     <strong>{h.title.clone()}</strong>
                                     <p class="prose small">{h.text.clone()}</p>
                                     {(h.kind == "reply" && can_use).then(|| view! {
-                                        <button type="button" class="secondary" data-testid="use-reply" on:click=move |_| draft.set(body.clone())>{i18n.t("ticket.use_reply")}</button>
+                                        <button type="button" class="secondary" data-testid="use-reply" on:click=move |_| use_reply(&body)>{i18n.t("ticket.use_reply")}</button>
                                     })}
                                     {(!h.link.is_empty()).then(|| view! { <a href=h.link.clone()>{i18n.t("improvement.sop")}</a> })}
                                 </li>
@@ -459,6 +411,19 @@ fn KnowledgePanel(draft: RwSignal<String>, can_use: bool) -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// Starts the reply on the page with `text`.
+fn use_reply(text: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(draft) = document().get_element_by_id("reply-draft") {
+        let _ = js_sys::Reflect::set(&draft, &"value".into(), &text.into());
+        if let Some(el) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&draft) {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = text;
 }
 
 /// One service-level clock in words.
@@ -500,16 +465,10 @@ pub fn DepartmentTasksPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::TicketTaskAnswer><TasksInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn TasksInner() -> impl IntoView {
     let i18n = use_i18n();
-    let answer = Action::new(|(id, text): &(i64, String)| {
-        let (id, text) = (*id, text.clone());
-        async move { answer_department_task(id, text).await }
-    });
-    let answered = successes(answer);
-    let result = Signal::derive(move || answer.value().get());
-    let list = resource(move || answered.get(), |_| list_department_tasks());
+    let list = resource(|| (), |_| list_department_tasks());
     view! {
         <section class="page" data-page="tasks">
             <h1>{i18n.t("ticket.tasks_title")}</h1>
@@ -523,7 +482,6 @@ fn TasksInner() -> impl IntoView {
                     view! {
                         <ul class="tasks" data-testid="department-tasks">
                             {list.into_iter().map(|k| {
-                                let text = RwSignal::new(String::new());
                                 let id = k.id;
                                 let open = k.answered_at.is_none();
                                 view! {
@@ -531,19 +489,20 @@ fn TasksInner() -> impl IntoView {
                                         <p class="muted small">{i18n.t("ticket.one")} " #" {k.ticket_id} " · " {k.ticket_subject.clone()}</p>
                                         {task_item(k)}
                                         {open.then(|| view! {
-                                            <form class="form" data-testid="answer-task" on:submit=move |ev| { ev.prevent_default(); answer.dispatch((id, text.get_untracked())); }>
-                                                <label data-field="answer">{i18n.t("ticket.your_answer")}
-                                                    <textarea name="answer" rows="3" maxlength="2000" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-                                                </label>
-                                                <button type="submit">{i18n.t("ticket.send_answer")}</button>
-                                            </form>
+                                            <div data-testid="answer-task">
+                                                <PostForm to={<AnswerDepartmentTask as ServerFn>::PATH.to_string()} class="form".to_string()>
+                                                    <input type="hidden" name="task_id" value=id/>
+                                                    <label data-field="answer">{i18n.t("ticket.your_answer")}
+                                                        <textarea name="answer" rows="3" maxlength="2000"></textarea>
+                                                    </label>
+                                                    <button type="submit">{i18n.t("ticket.send_answer")}</button>
+                                                </PostForm>
+                                            </div>
                                         })}
                                     </li>
                                 }
                             }).collect_view()}
                         </ul>
-                        <FieldError result field="answer"/>
-                        <FormError result fields=&["answer"]/>
                     }.into_any()
                 })}
             </Transition>

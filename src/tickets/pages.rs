@@ -2,14 +2,15 @@
 //! files a new one, and one page per request with the conversation, the reply box and the
 //! satisfaction survey. Internal notes never reach these pages (the server leaves them out).
 
-use super::api::{answer_survey, get_my_ticket, list_my_tickets, open_ticket, write_on_ticket};
-use super::{label, SurveyInput, TicketDetail, TicketInput, TicketMessage, KINDS, TICKETS};
+use super::api::{get_my_ticket, list_my_tickets, AnswerSurvey, OpenTicket, WriteOnTicket};
+use super::{label, TicketDetail, TicketMessage, KINDS, TICKETS};
 use crate::attachments::components::{AttachmentLinks, AttachmentPicker, PickedFiles};
 use crate::catalog::pages::failure;
-use crate::components::{loading, open_when_saved, route_id, successes, resource, FieldError, FormError, RequirePermission, StateBadge};
+use crate::components::{loading, resource, route_id, PostForm, RequirePermission, StateBadge};
 use crate::domain::{format_time, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use crate::components::use_query_map;
 
 #[component]
@@ -17,7 +18,7 @@ pub fn MyTicketList() -> impl IntoView {
     view! { <RequirePermission permission=Permission::PortalPage><MyTicketListInner/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn MyTicketListInner() -> impl IntoView {
     let i18n = use_i18n();
     let list = resource(|| (), |_| list_my_tickets());
@@ -70,67 +71,63 @@ fn NewTicketForm() -> impl IntoView {
     let query = use_query_map();
     let preset = query.read_untracked().get("order").unwrap_or_default();
     let orders = resource(|| (), |_| crate::orders::api::my_orders());
-    let kind = RwSignal::new(if preset.is_empty() { "inquiry" } else { "complaint" }.to_string());
-    let (subject, order, message) = (RwSignal::new(String::new()), RwSignal::new(preset), RwSignal::new(String::new()));
+    let kind = if preset.is_empty() { "inquiry" } else { "complaint" };
+    view! {
+        <div data-testid="new-ticket">
+            <Suspense fallback=loading>
+                {move || {
+                    let preset = preset.clone();
+                    Suspend::new(async move {
+                        let orders = orders.await.unwrap_or_default();
+                        view! {
+                            <PostForm to={<OpenTicket as ServerFn>::PATH.to_string()} then="/my/tickets/{}".to_string() class="form".to_string()>
+                                <h2>{i18n.t("ticket.new")}</h2>
+                                <fieldset class="methods">
+                                    {KINDS.iter().map(|(k, l)| view! {
+                                        <label class="inline"><input type="radio" name="input[kind]" value=*k checked=*k == kind/>{l.get(i18n.lang())}</label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <label data-field="subject">{i18n.t("ticket.subject")}
+                                    <input name="input[subject]" maxlength="200"/>
+                                </label>
+                                <label data-field="order">{i18n.t("ticket.about_order")}
+                                    <select name="input[order]">
+                                        <option value="">{i18n.t("ticket.no_order")}</option>
+                                        {orders.into_iter().map(|o| {
+                                            let id = o.id.to_string();
+                                            let selected = preset == id;
+                                            view! { <option value=id.clone() selected=selected>"#" {id.clone()} " · " {format_time(o.created_at)}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <label data-field="message">{i18n.t("ticket.message")}
+                                    <textarea name="input[message]" rows="5" maxlength="4000"></textarea>
+                                </label>
+                                <SendWithFiles name="input[attachments]".to_string() label=i18n.t("ticket.send")().to_string() testid="send-ticket".to_string()/>
+                            </PostForm>
+                        }
+                    })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The files going with a form's message and the form's button, which waits for their
+/// uploads: each picked file is uploaded at once and goes with the form by id, as
+/// `name[0]`, `name[1]`… The rest of the form is rendered on the server.
+#[island]
+pub fn SendWithFiles(name: String, label: String, testid: String) -> impl IntoView {
     let picked = PickedFiles::new();
-    let save = Action::new(|input: &TicketInput| {
-        let input = input.clone();
-        async move { open_ticket(input).await }
-    });
-    open_when_saved(save, "/my/tickets");
-    let result = Signal::derive(move || save.value().get());
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(TicketInput {
-            kind: kind.get_untracked(),
-            subject: subject.get_untracked(),
-            message: message.get_untracked(),
-            order: order.get_untracked(),
-            customer_email: String::new(),
-            attachments: picked.ids(),
-        });
+    let ids = move || {
+        picked.files.with(|f| {
+            f.iter().enumerate().map(|(n, a)| view! { <input type="hidden" name=format!("{name}[{n}]") value=a.id/> }).collect_view()
+        })
     };
     view! {
-        <form class="form" data-testid="new-ticket" on:submit=submit>
-            <h2>{i18n.t("ticket.new")}</h2>
-            <fieldset class="methods">
-                {KINDS.iter().map(|(k, l)| view! {
-                    <label class="inline"><input type="radio" name="kind" value=*k prop:checked=move || kind.get() == *k on:change=move |_| kind.set(k.to_string())/>
-                        {move || l.get(i18n.lang())}</label>
-                }).collect_view()}
-            </fieldset>
-            <FieldError result field="kind"/>
-            <label data-field="subject">{i18n.t("ticket.subject")}
-                <input name="subject" maxlength="200" prop:value=move || subject.get() on:input=move |ev| subject.set(event_target_value(&ev))/>
-            </label>
-            <FieldError result field="subject"/>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let orders = orders.await.unwrap_or_default();
-                    view! {
-                        <label data-field="order">{i18n.t("ticket.about_order")}
-                            <select name="order" prop:value=move || order.get() on:change=move |ev| order.set(event_target_value(&ev))>
-                                <option value="">{i18n.t("ticket.no_order")}</option>
-                                {orders.into_iter().map(|o| {
-                                    let id = o.id.to_string();
-                                    let selected = order.get_untracked() == id;
-                                    view! { <option value=id.clone() selected=selected>"#" {id.clone()} " · " {format_time(o.created_at)}</option> }
-                                }).collect_view()}
-                            </select>
-                        </label>
-                    }
-                })}
-            </Suspense>
-            <FieldError result field="order"/>
-            <label data-field="message">{i18n.t("ticket.message")}
-                <textarea name="message" rows="5" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
-            </label>
-            <FieldError result field="message"/>
-            <AttachmentPicker picked/>
-            <FieldError result field="attachments"/>
-            <FormError result fields=&["kind", "subject", "order", "message", "attachments"]/>
-            <div class="actions"><button type="submit" data-testid="send-ticket" disabled=move || save.pending().get() || picked.uploading()>{i18n.t("ticket.send")}</button></div>
-        </form>
+        <AttachmentPicker picked/>
+        {ids}
+        <div class="actions"><button type="submit" data-testid=testid disabled=move || picked.uploading()>{label}</button></div>
     }
 }
 
@@ -164,22 +161,10 @@ pub fn MyTicketPage() -> impl IntoView {
     view! { <RequirePermission permission=Permission::PortalPage><MyTicketInner id=route_id("id")/></RequirePermission> }
 }
 
-#[island]
+#[component]
 fn MyTicketInner(id: i64) -> impl IntoView {
     let i18n = use_i18n();
-    let id = move || id;
-    let write = Action::new(|(id, message, files): &(i64, String, Vec<i64>)| {
-        let (id, message, files) = (*id, message.clone(), files.clone());
-        async move { write_on_ticket(id, message, files).await }
-    });
-    let rate = Action::new(|input: &SurveyInput| {
-        let input = input.clone();
-        async move { answer_survey(input).await }
-    });
-    let (written, rated) = (successes(write), successes(rate));
-    let detail = resource(move || (id(), written.get(), rated.get()), |(id, ..)| get_my_ticket(id));
-    let write_result = Signal::derive(move || write.value().get());
-    let rate_result = Signal::derive(move || rate.value().get());
+    let detail = resource(move || id, get_my_ticket);
     view! {
         <section class="page" data-page="my-ticket">
             <p><a href="/my/tickets">"← " {i18n.t("ticket.mine")}</a></p>
@@ -189,33 +174,29 @@ fn MyTicketInner(id: i64) -> impl IntoView {
                     let t = d.ticket.clone();
                     let tid = t.id;
                     let can = |a: &str| d.actions.iter().any(|x| x == a);
-                    let message = RwSignal::new(String::new());
-                    let picked = PickedFiles::new();
-                    let (score, comment) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
                     let kind = t.kind.clone();
                     view! {
                         <div class="page-head">
                             <h1>"#" {t.id} " " {t.subject.clone()}</h1>
                             <div><StateBadge workflow=&TICKETS state=t.state.clone()/></div>
                         </div>
-                        <p class="muted">{move || label(&kind, i18n.lang())} " · " {format_time(t.created_at)}
+                        <p class="muted">{label(&kind, i18n.lang())} " · " {format_time(t.created_at)}
                             {t.order_id.map(|o| view! { " · " <a href=format!("/my/orders/{o}")>{i18n.t("order.one")} " #" {o}</a> })}
                         </p>
                         {d.merged_into.map(|m| view! { <p class="notice">{i18n.t("ticket.merged_into")} " " <a href=format!("/my/tickets/{m}")>"#" {m}</a></p> })}
                         {d.solution.clone().map(|s| view! { <p class="notice" data-testid="solution"><strong>{i18n.t("field.solution")}</strong> " " {s}</p> })}
                         <Conversation messages=d.messages.clone()/>
                         {can("write").then(|| view! {
-                            <form class="form" data-testid="write" on:submit=move |ev| { ev.prevent_default(); write.dispatch((tid, message.get_untracked(), picked.ids())); }>
-                                <label data-field="message">{i18n.t("ticket.your_reply")}
-                                    <textarea name="message" rows="4" maxlength="4000" prop:value=move || message.get() on:input=move |ev| message.set(event_target_value(&ev))></textarea>
-                                </label>
-                                {d.reopen_until.map(|u| view! { <p class="hint">{i18n.t("ticket.reopen_hint")} " " {format_time(u)}</p> })}
-                                <FieldError result=write_result field="message"/>
-                                <AttachmentPicker picked/>
-                                <FieldError result=write_result field="attachments"/>
-                                <FormError result=write_result fields=&["message", "attachments"]/>
-                                <div class="actions"><button type="submit" data-testid="send-reply" disabled=move || write.pending().get() || picked.uploading()>{i18n.t("ticket.send")}</button></div>
-                            </form>
+                            <div data-testid="write">
+                                <PostForm to={<WriteOnTicket as ServerFn>::PATH.to_string()} class="form".to_string()>
+                                    <input type="hidden" name="id" value=tid/>
+                                    <label data-field="message">{i18n.t("ticket.your_reply")}
+                                        <textarea name="message" rows="4" maxlength="4000"></textarea>
+                                    </label>
+                                    {d.reopen_until.map(|u| view! { <p class="hint">{i18n.t("ticket.reopen_hint")} " " {format_time(u)}</p> })}
+                                    <SendWithFiles name="attachments".to_string() label=i18n.t("ticket.send")().to_string() testid="send-reply".to_string()/>
+                                </PostForm>
+                            </div>
                         })}
                         {d.survey.clone().map(|s| match s.score {
                             Some(n) => view! {
@@ -223,24 +204,23 @@ fn MyTicketInner(id: i64) -> impl IntoView {
                                     {s.comment.clone().filter(|c| !c.is_empty()).map(|c| view! { " — " {c} })}</p>
                             }.into_any(),
                             None => view! {
-                                <form class="form survey" id="survey" data-testid="survey" on:submit=move |ev| {
-                                    ev.prevent_default();
-                                    rate.dispatch(SurveyInput { ticket_id: tid, score: score.get_untracked(), comment: comment.get_untracked() });
-                                }>
-                                    <h2>{i18n.t("ticket.survey")}</h2>
-                                    <fieldset class="stars">
-                                        {(1..=5).map(|n| view! {
-                                            <label class="inline"><input type="radio" name="score" value=n.to_string()
-                                                prop:checked=move || score.get() == n.to_string() on:change=move |_| score.set(n.to_string())/>{n}</label>
-                                        }).collect_view()}
-                                    </fieldset>
-                                    <FieldError result=rate_result field="score"/>
-                                    <label data-field="comment">{i18n.t("field.comment")}
-                                        <textarea name="comment" rows="2" maxlength="1000" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
-                                    </label>
-                                    <FormError result=rate_result fields=&["score"]/>
-                                    <div class="actions"><button type="submit" data-testid="send-survey">{i18n.t("ticket.survey_send")}</button></div>
-                                </form>
+                                <div id="survey" data-testid="survey">
+                                    <PostForm to={<AnswerSurvey as ServerFn>::PATH.to_string()} class="form survey".to_string()>
+                                        <h2>{i18n.t("ticket.survey")}</h2>
+                                        <input type="hidden" name="input[ticket_id]" value=tid/>
+                                        <fieldset class="stars">
+                                            // Sent while no star is chosen, so the server says to choose one.
+                                            <input type="radio" name="input[score]" value="" checked hidden/>
+                                            {(1..=5).map(|n| view! {
+                                                <label class="inline"><input type="radio" name="input[score]" value=n.to_string()/>{n}</label>
+                                            }).collect_view()}
+                                        </fieldset>
+                                        <label data-field="comment">{i18n.t("field.comment")}
+                                            <textarea name="input[comment]" rows="2" maxlength="1000"></textarea>
+                                        </label>
+                                        <div class="actions"><button type="submit" data-testid="send-survey">{i18n.t("ticket.survey_send")}</button></div>
+                                    </PostForm>
+                                </div>
                             }.into_any(),
                         })}
                     }.into_any()

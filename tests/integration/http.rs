@@ -225,40 +225,49 @@ async fn a_stalled_page_render_is_retried_once_then_refused() {
     assert_eq!(calls.load(Ordering::SeqCst), 2, "no third try");
 }
 
-// Leptos renders a page's parts on the server in dry runs before the render it sends. A part
-// with data of its own that was built in a dry run fetched them twice, under serialization
-// ids the browser never creates, and the browser hydrated from the discarded copy: the ticket
-// desk got its ticket without the order (that copy's request was gone), the page it had
-// built did not match the server's, and its buttons stopped working. Every render of a page
-// must send one value per resource the browser creates. Without the fix a few of these 20
-// renders per page sent two or three copies.
-// Only a page's interactive parts run in the browser (Leptos islands): the shell, the
-// navigation and read-only pages are sent as markup, with the loader that hydrates islands
-// rather than the whole page. A page's interactive part gets its route parameter as a prop,
-// since the browser has no router.
+// Only a page's interactive parts run in the browser (Leptos islands): pages are sent as
+// markup, with the loader that hydrates islands rather than the whole page. Forms are the
+// one shared island that posts them (components::PostForm); what stays an island of its own
+// is what changes while the page is open.
 on_both_backends!(pages_send_only_their_interactive_parts_to_the_browser, async |db: Db| {
     shopflow::server::demo::seed(&db).await.unwrap();
     let app = app(&db);
     let (product,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM products WHERE state = 'listed'").fetch_one(db.pool()).await.unwrap();
     let mut c = Client::new(&app);
     c.login("pm@shopflow.test", DEMO_PASSWORD).await;
-    let detail = c.get(&format!("/products/{product}")).await;
-    assert_eq!(detail.status, 200);
-    assert!(detail.body.contains("__hydrateIsland"), "the islands loader");
-    assert_eq!(islands(&detail.body), ["UserMenu", "DetailInner"]);
-    assert!(detail.body.contains(&format!(r#"data-props="{{&quot;id&quot;:{product}}}""#)), "the product id as the island's prop");
-    // Read-only pages: only the user menu runs in the browser.
+    // The header: the language switch and sign-out are forms the browser posts, the bell counts.
+    let header = ["PostForm", "NotificationBell", "PostForm"];
+    // Read-only pages: only the header runs in the browser.
     for path in ["/", "/catalog", "/stock", "/dept/product", "/sop"] {
         let r = c.get(path).await;
         assert_eq!(r.status, 200, "{path}");
-        assert_eq!(islands(&r.body), ["UserMenu"], "{path}");
+        assert!(r.body.contains("__hydrateIsland"), "the islands loader on {path}");
+        assert_eq!(islands(&r.body), header, "{path}");
     }
-    // A server page may hold an island of its own: the ticket queue's alert inbox.
+    // A record page is server markup; each of its steps is a form posted to the process's
+    // server function, the one part of it that runs in the browser.
+    let detail = c.get(&format!("/products/{product}")).await;
+    assert_eq!(detail.status, 200);
+    let parts = islands(&detail.body);
+    assert!(parts.len() > header.len() && parts.iter().all(|p| header.contains(p)), "{parts:?}");
+    assert!(detail.body.contains(r#"action="/api/act_on_product""#), "the steps post to act_on_product");
+    // The ticket queue's alert inbox is server markup too.
     let mut agent = Client::new(&app);
     agent.login("service@shopflow.test", DEMO_PASSWORD).await;
     let queue = agent.get("/tickets").await;
     assert_eq!(queue.status, 200);
-    assert_eq!(islands(&queue.body), ["UserMenu", "AlertInbox"]);
+    assert!(queue.body.contains(r#"data-testid="alert-inbox""#));
+    assert!(islands(&queue.body).iter().all(|p| header.contains(p)), "{:?}", islands(&queue.body));
+    // What does stay live is small: the customer's parcels follow the carrier's events.
+    let (order,): (i64,) = sqlx::query_as("SELECT MIN(o.id) FROM orders o JOIN users u ON u.id = o.customer_id WHERE u.email = 'customer@shopflow.test'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let mut customer = Client::new(&app);
+    customer.login("customer@shopflow.test", DEMO_PASSWORD).await;
+    let mine = customer.get(&format!("/my/orders/{order}")).await;
+    assert_eq!(mine.status, 200);
+    assert!(islands(&mine.body).contains(&"LiveParcels"), "{:?}", islands(&mine.body));
 });
 
 /// The islands of a rendered page, by component name, in page order.
@@ -266,23 +275,24 @@ fn islands(html: &str) -> Vec<&str> {
     html.split("<leptos-island data-component=\"").skip(1).filter_map(|rest| rest.split('_').next()).collect()
 }
 
+// Leptos renders a page's parts on the server in dry runs before the render it sends. A part
+// with data of its own that was built in a dry run fetched them twice, under serialization
+// ids the browser never creates, and the browser hydrated from the discarded copy: the ticket
+// desk (then an island) got its ticket without the order (that copy's request was gone), the page it had
+// built did not match the server's, and its buttons stopped working. Every render of a page
+// must send one value per resource the browser creates. Without the fix a few of these 20
+// renders per page sent two or three copies.
 on_both_backends!(a_page_sends_each_resource_once_on_every_render, async |db: Db| {
     shopflow::server::demo::seed(&db).await.unwrap();
     let app = app(&db);
-    let (ticket,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM tickets WHERE order_id IS NOT NULL").fetch_one(db.pool()).await.unwrap();
-    let (product,): (i64,) = sqlx::query_as("SELECT MIN(id) FROM products WHERE state = 'listed'").fetch_one(db.pool()).await.unwrap();
-    // (who, page, the resources the browser creates there: the page's own; the session is
-    // in the page, not a resource)
-    let pages = [
-        ("service@shopflow.test", format!("/tickets/{ticket}"), 2),
-        ("pm@shopflow.test", format!("/products/{product}"), 2),
-        ("customer@shopflow.test", format!("/catalog/{product}"), 2),
-    ];
+    // (who, page, the resources the browser creates there: those of the page's islands; the
+    // session is in the page, not a resource)
+    let pages = [("admin@shopflow.test", "/admin/users", 1), ("admin@shopflow.test", "/admin/roles", 1)];
     for (who, path, resources) in pages {
         let mut c = Client::new(&app);
         c.login(who, DEMO_PASSWORD).await;
         for _ in 0..20 {
-            let r = c.get(&path).await;
+            let r = c.get(path).await;
             assert_eq!(r.status, 200, "{path}");
             assert_eq!(resource_ids(&r.body).len(), resources, "{path} as {who}");
         }
@@ -392,4 +402,32 @@ on_both_backends!(the_clients_files_are_sent_compressed, async |db: Db| {
     assert!(headers.get(header::CONTENT_ENCODING).is_none());
     assert_eq!(body, script.as_bytes());
     let _ = std::fs::remove_dir_all(&site);
+});
+
+// Pages post their forms to server functions as the browser encodes them (URL-encoded, with
+// `input[code]` and `skus[0]` names) and the client's code posts JSON: a server function
+// reads both the same way, and refuses bad input in either with the same typed error.
+on_both_backends!(server_functions_read_forms_and_json_alike, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let app = app(&db);
+    let mut c = Client::new(&app);
+    c.login("admin@shopflow.test", DEMO_PASSWORD).await;
+    let made = c.form("/api/create_warehouse", "input%5Bcode%5D=CD&input%5Bname%5D=Chengdu+west&input%5Baddress%5D=Pidu+district").await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let id: i64 = made.body.parse().unwrap();
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM warehouses WHERE id = $1").bind(id).fetch_one(db.pool()).await.unwrap();
+    assert_eq!(name, "Chengdu west");
+    // The same code again, as a form and as JSON: the same refusal, naming the field.
+    let again = c.form("/api/create_warehouse", "input[code]=CD&input[name]=Again&input[address]=x").await;
+    let json = c.json("/api/create_warehouse", serde_json::json!({"input": {"code": "CD", "name": "Again", "address": "x"}})).await;
+    assert_eq!((again.status.as_u16(), json.status.as_u16()), (422, 422), "{} / {}", again.body, json.body);
+    assert_eq!(again.body, json.body);
+    assert!(again.body.contains("code"), "{}", again.body);
+    // A list from indexed names; a number that is not one is a bad request, not a zero.
+    let (sh,): (i64,) = sqlx::query_as("SELECT id FROM warehouses WHERE code = 'SH'").fetch_one(db.pool()).await.unwrap();
+    let count = c.form("/api/start_count", &format!("warehouse_id={sh}&fields[note]=spot+check&skus[0]=LJ-100G&skus[1]=QM-200G")).await;
+    assert_eq!(count.status, 200, "{}", count.body);
+    let (lines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM stock_count_lines WHERE count_id = $1").bind(count.body.parse::<i64>().unwrap()).fetch_one(db.pool()).await.unwrap();
+    assert_eq!(lines, 2);
+    assert_eq!(c.form("/api/start_count", "warehouse_id=SH&skus[0]=LJ-100G").await.status.as_u16(), 400);
 });
