@@ -73,8 +73,7 @@ pub fn OrderNews(id: i64) -> impl IntoView {
     on_order_news(id, move || if typing(typed) { changed.set(true) } else { reload() });
     move || changed.get().then(|| view! {
         <p class="notice" role="status" data-testid="order-changed">
-            {match i18n.lang() { crate::i18n::Lang::Zh => "此订单已有变化。", _ => "This order changed." }} " "
-            <a href="">{match i18n.lang() { crate::i18n::Lang::Zh => "重新载入", _ => "Reload" }}</a>
+            {i18n.t("order.changed")} " " <a href="">{i18n.t("order.reload")}</a>
         </p>
     })
 }
@@ -460,8 +459,7 @@ fn LiveParcels(id: i64, state: String) -> impl IntoView {
     view! {
         {move || moved.get().then(|| view! {
             <p class="notice" role="status" data-testid="order-changed">
-                {match i18n.lang() { crate::i18n::Lang::Zh => "此订单已有变化。", _ => "This order changed." }} " "
-                <a href="">{match i18n.lang() { crate::i18n::Lang::Zh => "重新载入", _ => "Reload" }}</a>
+                {i18n.t("order.changed")} " " <a href="">{i18n.t("order.reload")}</a>
             </p>
         })}
         <Transition fallback=loading>
