@@ -14,6 +14,7 @@ use shopflow::orders::{service, AddressInput, CardInput, CheckoutInput, OrderPol
 use shopflow::server::demo::{self, DEMO_PASSWORD};
 use shopflow::server::Db;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 const POLICY: OrderPolicy = OrderPolicy { review_above: 500_000, payment_window_minutes: 30, carrier_step_seconds: 60 };
 
@@ -320,6 +321,83 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert_eq!(service::my_orders(&db, &cathy).await.unwrap().len(), cathys + 1);
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
+
+on_both_backends!(concurrent_checkouts_are_each_whole_and_one_refused_by_the_database_fails_alone, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    // The database refuses any order for recipient "Refused", in the middle of 24 checkouts
+    // placed at the same moment.
+    let trigger = match db.backend {
+        shopflow::server::db::Backend::Sqlite => vec![
+            "CREATE TRIGGER refuse_order BEFORE INSERT ON orders WHEN NEW.recipient = 'Refused' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        ],
+        shopflow::server::db::Backend::Postgres => vec![
+            "CREATE FUNCTION refuse_order() RETURNS trigger AS $$ BEGIN IF NEW.recipient = 'Refused' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_order BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION refuse_order()",
+        ],
+    };
+    for sql in trigger {
+        sqlx::raw_sql(sql).execute(db.writer()).await.unwrap();
+    }
+    let orders_before = count(&db, "SELECT COUNT(*) FROM orders").await;
+    let events_before = count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await;
+    let mut ready = Vec::new();
+    for n in 0..24 {
+        let c = customer(&db, 100 + n).await;
+        // Two lines each, so that every order has several rows in every table.
+        service::set_cart_quantity(&db, &c, "LJ-100G", "1", true).await.unwrap();
+        service::set_cart_quantity(&db, &c, "QM-200G", "1", true).await.unwrap();
+        let cart = service::cart(&db, &c).await.unwrap();
+        let fee = cart.shipping.iter().find(|o| o.code == "standard").unwrap().fee_for(cart.goods_total);
+        let mut input = checkout(&format!("together-{n:04}"), cart.goods_total + fee);
+        if n == 7 {
+            input.address.recipient = "Refused".into();
+        }
+        ready.push((n, c, input));
+    }
+    // All at once.
+    let start = Arc::new(tokio::sync::Barrier::new(ready.len()));
+    let mut tasks = Vec::new();
+    for (n, c, input) in ready {
+        let (db, start) = (db.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            (n, c.id, service::place_order(&db, &c, &input).await)
+        }));
+    }
+    let mut placed = Vec::new();
+    for t in tasks {
+        let (n, customer, outcome) = t.await.unwrap();
+        match outcome {
+            Ok(id) => placed.push((customer, id)),
+            Err(e) => assert_eq!(n, 7, "only the refused checkout fails: {e:?}"),
+        }
+    }
+    assert_eq!(placed.len(), 23);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM orders").await, orders_before + 23);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await, events_before + 23);
+    for (customer, id) in &placed {
+        let q = |sql: &str| sql.replace("{id}", &id.to_string()).replace("{customer}", &customer.to_string());
+        // The order is its customer's, with both lines, each line's units held and allocated
+        // to a parcel of the order, and its audit event by its customer.
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM orders WHERE id = {id} AND customer_id = {customer}")).await, 1);
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM order_lines WHERE order_id = {id}")).await, 2);
+        assert_eq!(
+            count(&db, &q("SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT) FROM order_allocations a JOIN order_lines l ON l.id = a.order_line_id JOIN shipments s ON s.id = a.shipment_id \
+                 JOIN reservations r ON r.id = a.reservation_id WHERE l.order_id = {id} AND s.order_id = {id} AND r.reference = 'order #{id}' AND r.sku_id = l.sku_id AND r.state = 'held'")).await,
+            2
+        );
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND entity_id = {id} AND action = 'place' AND actor_id = {customer} AND to_state = 'placed'")).await, 1);
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM cart_items WHERE customer_id = {customer}")).await, 0);
+    }
+    // The refused customer's cart is as it was.
+    let refused = customer_id(&db, 107).await;
+    assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM cart_items WHERE customer_id = {refused}")).await, 2);
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+});
+
+async fn customer_id(db: &Db, n: usize) -> i64 {
+    count(db, &format!("SELECT id FROM users WHERE email = 'racer{n}@example.test'")).await
+}
 
 on_both_backends!(an_order_that_takes_stock_below_the_reorder_point_raises_the_alert, async |db: Db| {
     use shopflow::alerts::{service as alerts, AlertFilter};
