@@ -291,3 +291,59 @@ test('a split order: each warehouse packs its own parcel and logistics ships it 
   // The last parcel packed: the order is packed by itself.
   await expect(page.locator('.page-head [data-state="packed"]')).toBeVisible();
 });
+
+test('the clerk confirms chosen orders in bulk; one the customer cancelled meanwhile is reported with why', async ({ page, browser }) => {
+  test.setTimeout(90_000);
+  // Two orders above the review amount (5,000.00) wait for a clerk: the customer places and
+  // pays them through the server functions the portal's forms post to.
+  const customer = await browser.newPage({ baseURL: test.info().project.use.baseURL });
+  await signIn(customer, 'customer@shopflow.test');
+  const ids: number[] = [];
+  for (const key of ['e2e-bulk-1', 'e2e-bulk-2']) {
+    const added = await customer.request.post('/api/set_cart_quantity', { form: { sku: 'LJ-100G', quantity: '40' } });
+    expect(added.status()).toBe(200);
+    const cart = await (await customer.request.post('/api/get_cart', { form: {} })).json();
+    const standard = cart.shipping.find((o: { code: string }) => o.code === 'standard');
+    const fee = standard.free_from !== null && cart.goods_total >= standard.free_from ? 0 : standard.fee;
+    const placed = await customer.request.post('/api/place_order', {
+      data: {
+        input: {
+          idempotency_key: `${key}-${Date.now()}`,
+          address: { recipient: 'Cathy Customer', phone: '+86 138 0013 8000', address: '88 Century Ave, Pudong, Shanghai' },
+          shipping_method: 'standard',
+          expected_total: cart.goods_total + fee,
+        },
+      },
+    });
+    expect(placed.status(), await placed.text()).toBe(200);
+    const id = Number(await placed.text());
+    const paid = await customer.request.post('/api/pay_order', {
+      data: { id, card: { holder: 'CATHY CUSTOMER', number: '4242 4242 4242 4242', expiry: '12/39', cvc: '123' } },
+    });
+    expect(await paid.json()).toBe('paid');
+    ids.push(id);
+  }
+
+  await signIn(page, 'orders@shopflow.test');
+  await page.goto('/orders?state=paid');
+  await hydrated(page);
+  for (const id of ids) await page.locator(`tr[data-order="${id}"] [data-testid="choose"]`).check();
+
+  // While the clerk chooses, the customer cancels the second order.
+  await customer.goto(`/my/orders/${ids[1]}`);
+  await hydrated(customer);
+  await customer.fill('.step[data-action="cancel"] textarea[name="fields[reason]"]', 'ordered twice');
+  await step(customer, 'cancel', 'cancelled');
+
+  await page.click('[data-testid="bulk-confirm"]');
+  // The queue loads again: the confirmed order has left it, and the report says which one
+  // was not confirmed and why.
+  const report = page.locator('[data-testid="bulk-report"]');
+  await expect(report).toContainText('1 of 2 done. Not done:');
+  await expect(report.locator(`li[data-record="${ids[1]}"]`)).toHaveText(`#${ids[1]}: It is now “Cancelled”; this step no longer applies.`);
+  await expect(report.locator('li')).toHaveCount(1);
+  await expect(page.locator(`tr[data-order="${ids[0]}"]`)).toHaveCount(0);
+  await page.goto(`/orders/${ids[0]}`);
+  await expect(page.locator('.page-head [data-state="allocated"]')).toBeVisible();
+  await customer.close();
+});

@@ -642,10 +642,16 @@ pub fn PostForm(
     /// The step the form takes (`data-action`), for styles and tests.
     #[prop(optional)]
     step: Option<String>,
+    /// The server function takes a step on several records at once and answers with each
+    /// record's outcome (`[[id, {"Ok": null}], [id, {"Err": …}]]`): when some failed, the
+    /// page loads again with a [`BulkReport`] in the address, for [`BulkReportNote`].
+    #[prop(optional)]
+    bulk: Option<bool>,
     children: Children,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let then = then.unwrap_or_default();
+    let bulk = bulk.unwrap_or(false);
     // The refusal of a post the browser made itself comes back in the address.
     let returned = {
         let query = use_query_map();
@@ -668,7 +674,7 @@ pub fn PostForm(
             }
             // The server renders the form; only the browser submits it.
             #[cfg(not(feature = "hydrate"))]
-            let _ = (&to, &then);
+            let _ = (&to, &then, bulk);
             #[cfg(feature = "hydrate")]
             {
                 use wasm_bindgen::JsCast;
@@ -679,6 +685,12 @@ pub fn PostForm(
                 leptos::task::spawn_local(async move {
                     match post_form(&to, data).await {
                         Ok(answer) => {
+                            // Some of the records a bulk step was given were not taken: the page
+                            // loads again with the report.
+                            if let Some(report) = bulk.then(|| BulkReport::of_answer(&answer)).flatten() {
+                                go_to(&report_address(&to, &report));
+                                return;
+                            }
                             // An id answered by a creating step opens the new record's page.
                             match answer.trim().parse::<i64>() {
                                 Ok(id) if then.contains("{}") => go_to(&then.replace("{}", &id.to_string())),
@@ -708,6 +720,71 @@ pub fn PostForm(
             }))}
         </form>
     }
+}
+
+/// What a step taken on several records at once left undone: how many records it took, and
+/// each one it could not take with the reason. [`PostForm`] carries it in the address of the
+/// page it loads again, so the list shows the records as they are now beside the report.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BulkReport {
+    pub done: usize,
+    pub failed: Vec<(i64, AppError)>,
+}
+
+impl BulkReport {
+    /// The report of a bulk step's answer, each record with its outcome; `None` when every
+    /// record was taken (or the answer is of another kind).
+    pub fn of_answer(answer: &str) -> Option<BulkReport> {
+        let outcomes: Vec<(i64, Result<(), AppError>)> = serde_json::from_str(answer).ok()?;
+        let failed: Vec<(i64, AppError)> = outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| (*id, e.clone()))).collect();
+        (!failed.is_empty()).then(|| BulkReport { done: outcomes.len() - failed.len(), failed })
+    }
+}
+
+/// The report of the bulk step posted to `to` on records of `workflow` that the page's
+/// address carries, if any. Rendered apart from the step's form: the records the step took
+/// may have left the list, and the form with them.
+#[component]
+pub fn BulkReportNote(to: &'static str, workflow: &'static Workflow) -> impl IntoView {
+    let i18n = use_i18n();
+    let report = use_query_map().with_untracked(|q| {
+        // A report that does not read (an edited address) is left out.
+        q.get("__bulk").filter(|_| q.get("__path").as_deref() == Some(to)).and_then(|r| serde_json::from_slice::<BulkReport>(r.as_bytes()).ok())
+    });
+    report.map(|r| {
+        let lang = i18n.lang();
+        let all = r.done + r.failed.len();
+        let head = lookup(lang, "bulk.partial").unwrap_or_default().replace("{done}", &r.done.to_string()).replace("{all}", &all.to_string());
+        let why = move |e: &AppError| match e {
+            // A record someone else moved on meanwhile: say where it is now, by the state's name.
+            AppError::InvalidTransition { state, .. } => {
+                lookup(lang, "bulk.moved_on").unwrap_or_default().replace("{state}", &workflow.state_name(state, lang))
+            }
+            other => error_text(other, lang),
+        };
+        view! {
+            <div class="form-error" role="alert" data-testid="bulk-report">
+                <p>{head}</p>
+                <ul>{r.failed.into_iter().map(|(id, e)| view! { <li data-record=id>{format!("#{id}: {}", why(&e))}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
+/// The address of this page again, with `report` of the bulk step posted to `to`; whatever
+/// an earlier post left in the address is replaced.
+#[cfg(feature = "hydrate")]
+fn report_address(to: &str, report: &BulkReport) -> String {
+    let location = window().location();
+    let (path, search) = (location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+    let kept: String = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty() && !["__path=", "__err=", "__bulk="].iter().any(|k| p.starts_with(k)))
+        .map(|p| format!("{p}&"))
+        .collect();
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+    format!("{path}?{kept}__path={}&__bulk={}", encode(to), encode(&serde_json::to_string(report).unwrap_or_default()))
 }
 
 /// Posts a form's values to the server function at `to` the way server functions read them
@@ -792,6 +869,20 @@ mod tests {
         assert!(error_text(&line, Lang::Zh).contains("最多可退 1"), "{}", error_text(&line, Lang::Zh));
         // Unknown messages stay as they are.
         assert_eq!(error_text(&AppError::Conflict("no such thing 4".into()), Lang::Zh), "no such thing 4");
+    }
+
+    #[test]
+    fn a_bulk_answer_reports_only_what_failed() {
+        let answer = r#"[[4,{"Ok":null}],[9,{"Err":"StaleVersion"}],[12,{"Err":{"Conflict":"LJ-100G: not enough stock (0 available)"}}]]"#;
+        let report = BulkReport::of_answer(answer).expect("two failed");
+        assert_eq!(report.done, 1);
+        assert_eq!(report.failed, vec![(9, AppError::StaleVersion), (12, AppError::Conflict("LJ-100G: not enough stock (0 available)".into()))]);
+        // What the address carries reads back the same.
+        assert_eq!(serde_json::from_str::<BulkReport>(&serde_json::to_string(&report).unwrap()).unwrap(), report);
+        assert_eq!(BulkReport::of_answer(r#"[[4,{"Ok":null}]]"#), None);
+        // Another server function's answer (an id, a state) is not a report.
+        assert_eq!(BulkReport::of_answer("17"), None);
+        assert_eq!(BulkReport::of_answer(r#""paid""#), None);
     }
 
     #[test]

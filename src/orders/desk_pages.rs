@@ -6,7 +6,7 @@ use super::exception_pages::exceptions_panel;
 use super::pages::{OrderLines, OrderNews, TrackingList};
 use super::ORDERS;
 use crate::catalog::pages::failure;
-use crate::components::{current_user, loading, resource, route_id, step_form, PostForm, RequirePermission, SlaBadge, StateBadge, Timeline};
+use crate::components::{current_user, loading, resource, route_id, step_form, BulkReportNote, PostForm, RequirePermission, SlaBadge, StateBadge, Timeline};
 use crate::domain::{format_time, price_label, Permission};
 use crate::i18n::use_i18n;
 use leptos::prelude::*;
@@ -42,6 +42,7 @@ fn OrderQueueInner() -> impl IntoView {
                 <label>{i18n.t("order.search")}<input name="q" value=q() placeholder="#12 / name / email"/></label>
                 <button type="submit" class="secondary">{i18n.t("common.filter")}</button>
             </form>
+            <BulkReportNote to={<ConfirmOrders as ServerFn>::PATH} workflow=&ORDERS/>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     let list = match list.await { Ok(l) => l, Err(e) => return failure(e) };
@@ -84,7 +85,7 @@ fn OrderQueueInner() -> impl IntoView {
                     }
                     // The checkboxes are the form's inputs: the chosen orders are confirmed together.
                     view! {
-                        <PostForm to={<ConfirmOrders as ServerFn>::PATH.to_string()} class="bulk".to_string() step="bulk-confirm".to_string()>
+                        <PostForm to={<ConfirmOrders as ServerFn>::PATH.to_string()} class="bulk".to_string() step="bulk-confirm".to_string() bulk=true>
                             {table}
                             <div class="actions">
                                 <button type="submit" data-testid="bulk-confirm">{i18n.t("order.confirm_chosen")}</button>

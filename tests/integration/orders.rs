@@ -4,9 +4,10 @@
 //! never oversell; bad input and other customers' orders are refused without changing anything.
 
 use crate::on_both_backends;
-use crate::support::{app, demo_actor, Client};
+use crate::support::{app, demo_actor, urlencode, Client};
 use shopflow::accounts::service::load_actor;
 use shopflow::accounts::Actor;
+use shopflow::components::BulkReport;
 use shopflow::domain::AppError;
 use shopflow::inventory::service as inventory;
 use shopflow::orders::payment::{DECLINED_CARD, TIMEOUT_CARD};
@@ -266,6 +267,29 @@ on_both_backends!(large_orders_wait_for_a_clerk_who_confirms_in_bulk, async |db:
     assert_eq!(service::order_detail(&db, &clerk, ids[1]).await.unwrap().order.state, "paid");
     let warehouse = demo_actor(&db, "warehouse@shopflow.test").await;
     assert_eq!(service::confirm_orders(&db, &warehouse, strict, &chosen).await.unwrap()[1].1, Err(AppError::Forbidden));
+
+    // The clerk's queue, loaded again with the report the form read from that answer, says
+    // which order was not confirmed and why, beside the queue as it is now.
+    let report = BulkReport::of_answer(&serde_json::to_string(&results).unwrap()).expect("one failed");
+    assert_eq!(report, BulkReport { done: 1, failed: vec![(ids[1], AppError::StaleVersion)] });
+    assert_eq!(BulkReport::of_answer(&serde_json::to_string(&results[..1]).unwrap()), None, "nothing to report when all were taken");
+    let mut c = Client::new(&app(&db));
+    c.login("orders@shopflow.test", DEMO_PASSWORD).await;
+    let address = |path: &str| format!("/orders?state=paid&__path={}&__bulk={}", urlencode(path), urlencode(&serde_json::to_string(&report).unwrap()));
+    let page = c.get(&address("/api/confirm_orders")).await;
+    assert_eq!(page.status, 200);
+    let note = page.body.split("data-testid=\"bulk-report\"").nth(1).expect("the report is on the page");
+    assert!(note.contains("1 of 2 done. Not done:"), "{note}");
+    assert!(note.contains(&format!("data-record=\"{}\">#{}: This record was changed by someone else", ids[1], ids[1])), "{note}");
+    // The queue lists only the order still waiting.
+    assert!(page.body.contains(&format!("data-order=\"{}\"", ids[1])) && !page.body.contains(&format!("data-order=\"{}\"", ids[0])));
+    // An order someone else moved on is named by where it is now, in the reader's language.
+    let moved = BulkReport { done: 0, failed: vec![(ids[1], AppError::InvalidTransition { action: "confirm".into(), state: "cancelled".into() })] };
+    let path = format!("/orders?__path=%2Fapi%2Fconfirm_orders&__bulk={}", urlencode(&serde_json::to_string(&moved).unwrap()));
+    assert!(c.get(&path).await.body.contains(&format!("#{}: It is now “Cancelled”; this step no longer applies.", ids[1])));
+    // Another form's report, or none that reads, shows nothing.
+    assert!(!c.get(&address("/api/act_on_order")).await.body.contains("bulk-report"));
+    assert!(!c.get("/orders?__path=%2Fapi%2Fconfirm_orders&__bulk=%7Bnot-json").await.body.contains("bulk-report"));
 });
 
 on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, async |db: Db| {
