@@ -43,6 +43,9 @@ export default defineConfig({
       RUST_LOG: 'warn',
       // Parcels move a stage every two seconds, so tracking arrives within a test.
       SHOPFLOW_CARRIER_STEP_SECONDS: '2',
+      // Orders above 2,000.00 wait for a clerk: the bulk-confirm test needs a few, and the
+      // demo's stock, shared by every test, cannot give it orders above the default 5,000.00.
+      SHOPFLOW_ORDER_REVIEW_ABOVE: '2000.00',
     },
   },
 });
