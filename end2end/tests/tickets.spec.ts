@@ -64,10 +64,15 @@ test('a complaint about an order: triage, a question to the warehouse, resolutio
   await expect(page.locator('.page-head [data-state="triaged"]')).toBeVisible();
   await step(page, 'start', {});
   await expect(page.locator('.page-head [data-state="in_progress"]')).toBeVisible();
+  // A reply half-written when the agent takes another step is still there once the page has
+  // loaded again; the note's own text is not kept.
+  await page.locator('.step[data-action="reply"] textarea').fill('Sorry to hear that, we are on it.');
   await step(page, 'note', { note: 'Third breakage this week from the same station.' });
   await expect(page.locator('[data-internal="true"]')).toContainText('Third breakage');
-  // The reply starts from the knowledge base's canned reply (the page loaded again after the note).
   await hydrated(page);
+  await expect(page.locator('.step[data-action="reply"] textarea')).toHaveValue('Sorry to hear that, we are on it.');
+  await expect(page.locator('.step[data-action="note"] textarea')).toHaveValue('');
+  // The reply starts from the knowledge base's canned reply instead.
   await page.fill('[data-testid="knowledge"] input[name="kb"]', 'damaged');
   await page.click('[data-testid="search-knowledge"]');
   await page.locator('[data-testid="knowledge"] li[data-kind="reply"] [data-testid="use-reply"]').first().click();

@@ -626,7 +626,8 @@ pub fn step_box(
 /// labels and texts cost the client nothing. `to` is the server function's address
 /// (`<F as ServerFn>::PATH`), and the inputs are named after its arguments (`id`, `version`,
 /// `fields[reason]`). When the server function succeeds the page loads again to show the new
-/// state, or, when `then` has a `{}`, the page of the record it answered with. When it
+/// state (text typed into the page's other forms is kept across that reload: `drafts`), or,
+/// when `then` has a `{}`, the page of the record it answered with. When it
 /// refuses, the message appears in the form, under the fields, which keep what was typed.
 /// Before the client has started (or without it) the browser posts the form itself; the
 /// server function then sends it back to the page with the error in the address, which this
@@ -665,6 +666,14 @@ pub fn PostForm(
     };
     let error = RwSignal::new(returned);
     let busy = RwSignal::new(false);
+    // Text typed into this form before another form's step loaded the page again.
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(form) = form_ref.get() {
+            drafts::restore(&form);
+        }
+    });
     let on_submit = {
         let (to, then) = (to.clone(), then.clone());
         move |ev: leptos::ev::SubmitEvent| {
@@ -696,6 +705,9 @@ pub fn PostForm(
                                 Ok(id) if then.contains("{}") => go_to(&then.replace("{}", &id.to_string())),
                                 _ if !then.is_empty() && !then.contains("{}") => go_to(&then),
                                 _ => {
+                                    // What is typed into the page's other forms (a reply
+                                    // being written) outlives the reload.
+                                    drafts::keep(&form);
                                     let _ = window().location().reload();
                                 }
                             }
@@ -710,7 +722,7 @@ pub fn PostForm(
         }
     };
     view! {
-        <form method="post" action=to class=class data-action=step
+        <form node_ref=form_ref method="post" action=to class=class data-action=step
             aria-busy=move || busy.get().then_some("true") on:submit=on_submit>
             {children()}
             {move || error.with(|e| e.as_ref().map(|e| {
@@ -785,6 +797,91 @@ fn report_address(to: &str, report: &BulkReport) -> String {
         .collect();
     let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
     format!("{path}?{kept}__path={}&__bulk={}", encode(to), encode(&serde_json::to_string(report).unwrap_or_default()))
+}
+
+/// Text typed into a page's forms, kept across the reload that follows another form's step:
+/// a reply half-written when the agent takes a step is there when the page is back. Kept in
+/// the tab's session storage for a few minutes, per page; each field gets its text back once.
+#[cfg(feature = "hydrate")]
+mod drafts {
+    use leptos::prelude::{document, window};
+    use std::collections::HashMap;
+    use wasm_bindgen::JsCast;
+    use web_sys::{HtmlFormElement, HtmlTextAreaElement};
+
+    /// How long a kept draft waits for its page.
+    const KEEP_MS: f64 = 10.0 * 60.0 * 1000.0;
+
+    #[derive(serde::Serialize, serde::Deserialize, Default)]
+    struct Kept {
+        at: f64,
+        fields: HashMap<String, String>,
+    }
+
+    fn storage_key() -> String {
+        format!("shopflow-drafts:{}", window().location().pathname().unwrap_or_default())
+    }
+
+    /// A text area by its form (the server function it posts to and the step it takes) and
+    /// its name: the same on the page that loads again. The attribute, not `form.action`: a
+    /// step's form has an input named "action", which that property returns instead.
+    fn field_key(form: &HtmlFormElement, area: &HtmlTextAreaElement) -> String {
+        let attr = |name| form.get_attribute(name).unwrap_or_default();
+        format!("{}|{}|{}", attr("action"), attr("data-action"), area.name())
+    }
+
+    fn text_areas(root: &web_sys::Element) -> Vec<HtmlTextAreaElement> {
+        let Ok(list) = root.query_selector_all("textarea") else { return Vec::new() };
+        (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<HtmlTextAreaElement>().ok()).collect()
+    }
+
+    /// Keeps the text typed into the page's text areas, except those of `sent`, whose step was
+    /// just taken.
+    pub fn keep(sent: &HtmlFormElement) {
+        let Some(root) = document().document_element() else { return };
+        let mut fields = HashMap::new();
+        for area in text_areas(&root) {
+            let Some(form) = area.form() else { continue };
+            if &form == sent || area.value().trim().is_empty() || Ok(area.value()) == area.default_value() {
+                continue;
+            }
+            fields.insert(field_key(&form, &area), area.value());
+        }
+        let Ok(Some(storage)) = window().session_storage() else { return };
+        if fields.is_empty() {
+            let _ = storage.remove_item(&storage_key());
+        } else if let Ok(json) = serde_json::to_string(&Kept { at: js_sys::Date::now(), fields }) {
+            let _ = storage.set_item(&storage_key(), &json);
+        }
+    }
+
+    /// Puts the kept text back into `form`'s text areas.
+    pub fn restore(form: &HtmlFormElement) {
+        let Ok(Some(storage)) = window().session_storage() else { return };
+        let Ok(Some(json)) = storage.get_item(&storage_key()) else { return };
+        let Ok(mut kept) = serde_json::from_slice::<Kept>(json.as_bytes()) else {
+            let _ = storage.remove_item(&storage_key());
+            return;
+        };
+        if js_sys::Date::now() - kept.at > KEEP_MS {
+            let _ = storage.remove_item(&storage_key());
+            return;
+        }
+        let mut changed = false;
+        for area in text_areas(form) {
+            if let Some(text) = kept.fields.remove(&field_key(form, &area)) {
+                area.set_value(&text);
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+        let _ = match serde_json::to_string(&kept) {
+            Ok(json) if !kept.fields.is_empty() => storage.set_item(&storage_key(), &json),
+            _ => storage.remove_item(&storage_key()),
+        };
+    }
 }
 
 /// Posts a form's values to the server function at `to` the way server functions read them
