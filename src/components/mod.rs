@@ -747,7 +747,7 @@ impl BulkReport {
     /// The report of a bulk step's answer, each record with its outcome; `None` when every
     /// record was taken (or the answer is of another kind).
     pub fn of_answer(answer: &str) -> Option<BulkReport> {
-        let outcomes: Vec<(i64, Result<(), AppError>)> = serde_json::from_str(answer).ok()?;
+        let outcomes: crate::domain::BulkResult = serde_json::from_str(answer).ok()?;
         let failed: Vec<(i64, AppError)> = outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| (*id, e.clone()))).collect();
         (!failed.is_empty()).then(|| BulkReport { done: outcomes.len() - failed.len(), failed })
     }
@@ -812,7 +812,7 @@ mod drafts {
     /// How long a kept draft waits for its page.
     const KEEP_MS: f64 = 10.0 * 60.0 * 1000.0;
 
-    #[derive(serde::Serialize, serde::Deserialize, Default)]
+    #[derive(serde::Serialize, serde::Deserialize)]
     struct Kept {
         at: f64,
         fields: HashMap<String, String>,

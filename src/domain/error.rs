@@ -33,6 +33,10 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The answer of a step taken on several records at once: each record's id and its outcome
+/// (the clerk's bulk confirm; read back by the form that posted it, `components::BulkReport`).
+pub type BulkResult = Vec<(i64, Result<(), AppError>)>;
+
 impl AppError {
     pub fn invalid(field: &str, message: &str) -> Self {
         AppError::Invalid { field: field.to_string(), message: message.to_string() }

@@ -5,7 +5,7 @@ pub mod error;
 pub mod money;
 pub mod permission;
 
-pub use error::{AppError, AppResult};
+pub use error::{AppError, AppResult, BulkResult};
 pub use money::{format_money, parse_money, price_label};
 pub use permission::{Department, Permission, Role};
 

@@ -670,8 +670,7 @@ impl ShipmentInput {
     }
 }
 
-/// Per bulk-confirmed order: its id and the outcome.
-pub type BulkResult = Vec<(i64, Result<(), AppError>)>;
+pub use crate::domain::BulkResult;
 
 #[cfg(test)]
 mod tests {
