@@ -744,13 +744,41 @@ pub struct BulkReport {
 }
 
 impl BulkReport {
-    /// The report of a bulk step's answer, each record with its outcome; `None` when every
-    /// record was taken (or the answer is of another kind).
-    pub fn of_answer(answer: &str) -> Option<BulkReport> {
-        let outcomes: crate::domain::BulkResult = serde_json::from_str(answer).ok()?;
+    /// The report of a bulk step's outcomes; `None` when every record was taken.
+    pub fn of(outcomes: &crate::domain::BulkResult) -> Option<BulkReport> {
         let failed: Vec<(i64, AppError)> = outcomes.iter().filter_map(|(id, r)| r.as_ref().err().map(|e| (*id, e.clone()))).collect();
         (!failed.is_empty()).then(|| BulkReport { done: outcomes.len() - failed.len(), failed })
     }
+
+    /// The report of a bulk step's answer as the server sent it; `None` when every record was
+    /// taken (or the answer is of another kind).
+    pub fn of_answer(answer: &str) -> Option<BulkReport> {
+        BulkReport::of(&serde_json::from_str(answer).ok()?)
+    }
+
+    /// The address of the page at `path` (with its query `search`, "?…" or "") loaded again
+    /// with this report of the bulk step posted to `to`; whatever an earlier post left in the
+    /// address (a report, a refusal) is replaced. The browser's form ([`PostForm`]) and the
+    /// server, for a form posted without JavaScript, make the same address.
+    pub fn address(&self, path: &str, search: &str, to: &str) -> String {
+        let kept: String = search
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|p| !p.is_empty() && !["__path=", "__err=", "__bulk="].iter().any(|k| p.starts_with(k)))
+            .map(|p| format!("{p}&"))
+            .collect();
+        format!("{path}?{kept}__path={}&__bulk={}", encode_component(to), encode_component(&serde_json::to_string(self).unwrap_or_default()))
+    }
+}
+
+/// `s` as a part of an address, as JavaScript's `encodeURIComponent` writes it.
+fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The report of the bulk step posted to `to` on records of `workflow` that the page's
@@ -783,20 +811,11 @@ pub fn BulkReportNote(to: &'static str, workflow: &'static Workflow) -> impl Int
     })
 }
 
-/// The address of this page again, with `report` of the bulk step posted to `to`; whatever
-/// an earlier post left in the address is replaced.
+/// The address of this page again, with `report` of the bulk step posted to `to`.
 #[cfg(feature = "hydrate")]
 fn report_address(to: &str, report: &BulkReport) -> String {
     let location = window().location();
-    let (path, search) = (location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-    let kept: String = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty() && !["__path=", "__err=", "__bulk="].iter().any(|k| p.starts_with(k)))
-        .map(|p| format!("{p}&"))
-        .collect();
-    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
-    format!("{path}?{kept}__path={}&__bulk={}", encode(to), encode(&serde_json::to_string(report).unwrap_or_default()))
+    report.address(&location.pathname().unwrap_or_default(), &location.search().unwrap_or_default(), to)
 }
 
 /// Text typed into a page's forms, kept across the reload that follows another form's step:
@@ -980,6 +999,33 @@ mod tests {
         // Another server function's answer (an id, a state) is not a report.
         assert_eq!(BulkReport::of_answer("17"), None);
         assert_eq!(BulkReport::of_answer(r#""paid""#), None);
+    }
+
+    #[test]
+    fn a_report_replaces_what_an_earlier_post_left_in_the_address() {
+        let report = BulkReport { done: 1, failed: vec![(9, AppError::StaleVersion)] };
+        let address = report.address("/orders", "?state=paid&__path=%2Fapi%2Fx&__err=boom&__bulk=old&q=a%20b", "/api/confirm_orders");
+        assert_eq!(address, "/orders?state=paid&q=a%20b&__path=%2Fapi%2Fconfirm_orders&__bulk=%7B%22done%22%3A1%2C%22failed%22%3A%5B%5B9%2C%22StaleVersion%22%5D%5D%7D");
+        assert!(report.address("/orders", "", "/api/confirm_orders").starts_with("/orders?__path=%2Fapi%2Fconfirm_orders&__bulk="));
+        // The report reads back from the address as the page reads it.
+        let bulk = address.split("__bulk=").nth(1).unwrap();
+        let decoded = percent_decode(bulk);
+        assert_eq!(serde_json::from_str::<BulkReport>(&decoded).unwrap(), report);
+    }
+
+    fn percent_decode(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let (mut out, mut i) = (Vec::new(), 0);
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -152,7 +152,9 @@ pub async fn confirm_orders(#[server(default)] orders: Vec<OrderRef>) -> Result<
         return Err(AppError::invalid("orders", "choose at least one order"));
     }
     let orders: Vec<(i64, i64)> = orders.iter().map(|o| (o.0, o.1)).collect();
-    service::confirm_orders(&db()?, &actor, policy(), &orders).await
+    let outcomes = service::confirm_orders(&db()?, &actor, policy(), &orders).await?;
+    crate::server::http::report_bulk_to_plain_form(<ConfirmOrders as leptos::server_fn::ServerFn>::PATH, &outcomes);
+    Ok(outcomes)
 }
 
 // ---------------------------------------------------------------- shipping exceptions

@@ -559,3 +559,27 @@ pub fn set_page_status(status: u16) {
         res.set_status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     }
 }
+
+/// A bulk step's form posted by the browser itself, without JavaScript: leptos sends such a
+/// post back to the page it came from (its Referer). When some records were not taken, the
+/// page is loaded with the [`BulkReport`](crate::components::BulkReport) in its address, as
+/// the script's form does, so the clerk learns which ones and why either way. `to` is the
+/// step's server function. Only the Referer's path and query are kept: the answer never
+/// sends anyone to another site.
+pub fn report_bulk_to_plain_form(to: &str, outcomes: &crate::domain::BulkResult) {
+    let Some(parts) = use_context::<axum::http::request::Parts>() else { return };
+    let value = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if !value(header::ACCEPT).is_some_and(|a| a.contains("text/html")) {
+        return;
+    }
+    let (Some(referer), Some(report)) = (value(header::REFERER), crate::components::BulkReport::of(outcomes)) else { return };
+    let local = referer.split_once("://").and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..])).unwrap_or(referer);
+    if !local.starts_with('/') || local.starts_with("//") {
+        return;
+    }
+    let (path, search) = local.split_once('?').map(|(p, q)| (p, format!("?{q}"))).unwrap_or((local, String::new()));
+    let address = report.address(path, &search, to);
+    if let (Some(res), Ok(location)) = (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&address)) {
+        res.insert_header(header::LOCATION, location);
+    }
+}

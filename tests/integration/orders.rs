@@ -290,6 +290,23 @@ on_both_backends!(large_orders_wait_for_a_clerk_who_confirms_in_bulk, async |db:
     // Another form's report, or none that reads, shows nothing.
     assert!(!c.get(&address("/api/act_on_order")).await.body.contains("bulk-report"));
     assert!(!c.get("/orders?__path=%2Fapi%2Fconfirm_orders&__bulk=%7Bnot-json").await.body.contains("bulk-report"));
+
+    // Without JavaScript the browser posts the form itself and is sent back to the queue, with
+    // the report when an order was not confirmed. The second order's version is stale still.
+    let chosen = format!("orders[0]={}%3A{}", ids[1], queue[1].version - 1);
+    let back = c.plain_form("/api/confirm_orders", &chosen, "/orders?state=paid").await;
+    assert_eq!(back.status, 302, "{}", back.body);
+    let location = back.location.expect("sent back to the queue");
+    assert!(location.starts_with("/orders?state=paid&__path=%2Fapi%2Fconfirm_orders&__bulk="), "{location}");
+    let page = c.get(&location).await;
+    assert!(page.body.contains(&format!("data-record=\"{}\">#{}: This record was changed by someone else", ids[1], ids[1])), "{}", page.body);
+    assert!(page.body.contains("0 of 1 done. Not done:"));
+    // All taken: back to the page it came from, as leptos sends every plain post.
+    let chosen = format!("orders[0]={}%3A{}", ids[1], queue[1].version);
+    let back = c.plain_form("/api/confirm_orders", &chosen, "/orders?state=paid").await;
+    assert_eq!(back.status, 302);
+    assert_eq!(back.location.as_deref(), Some("http://shopflow.test/orders?state=paid"));
+    assert_eq!(service::order_detail(&db, &clerk, ids[1]).await.unwrap().order.state, "allocated");
 });
 
 on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, async |db: Db| {

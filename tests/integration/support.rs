@@ -196,7 +196,22 @@ impl Client {
     }
 
     pub async fn send_bytes(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> Reply {
+        self.send_with(method, path, content_type, body, &[]).await
+    }
+
+    /// A form the browser posts itself, without JavaScript: it accepts HTML, and its Referer
+    /// names the page `from` (a path) it was on.
+    pub async fn plain_form(&mut self, path: &str, body: &str, from: &str) -> Reply {
+        let referer = format!("http://shopflow.test{from}");
+        let headers = [(header::ACCEPT, "text/html,application/xhtml+xml"), (header::REFERER, referer.as_str())];
+        self.send_with("POST", path, Some("application/x-www-form-urlencoded"), body.as_bytes().to_vec(), &headers).await
+    }
+
+    async fn send_with(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>, extra: &[(header::HeaderName, &str)]) -> Reply {
         let mut req = Request::builder().method(method).uri(path).header(header::HOST, "shopflow.test");
+        for (name, value) in extra {
+            req = req.header(name, *value);
+        }
         if method == "GET" {
             // As a browser navigating: redirects are then real 302s.
             req = req.header(header::ACCEPT, "text/html");
