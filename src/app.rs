@@ -109,6 +109,13 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Pages whose render for a visitor who is not signed in reads nothing but the language: no
+/// record, no setting, nothing from the address. The server renders each once per language
+/// and answers it from memory afterwards (`server::http::PageCache`). A page that comes to
+/// show data must leave this list; the integration test `pages_the_same_for_every_visitor_are_kept`
+/// compares each kept page with a fresh render.
+pub const SAME_FOR_EVERY_VISITOR: [&str; 2] = ["/login", "/register"];
+
 /// Every page, by path. First match wins, as with `<Route>` children, so a fixed path such
 /// as `/products/new` comes before `/products/:id`. Every page renders asynchronously: its
 /// status (403, 404, a redirect to sign-in) and its data are sent together, once its

@@ -67,7 +67,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
-        .layer(middleware::from_fn_with_state(state, around_routes))
+        .layer(middleware::from_fn_with_state((state, std::sync::Arc::new(PageCache::default())), around_routes))
         .layer(sessions)
 }
 
@@ -415,10 +415,10 @@ async fn keep_session_alive(session: &tower_sessions::Session) {
 /// page's rate (BENCHMARKS.md, sessions 15 and 16). In order:
 /// 1. a state-changing request from another site is refused ([`cross_site_refusal`]);
 /// 2. a page gets its session loaded ([`page_session`]) and is rendered with a time limit
-///    ([`bounded_page_render`]); a server function's error gets its HTTP status
-///    ([`api_error_status`]);
+///    ([`bounded_page_render`]), or comes from the [`PageCache`] when it is the same for every
+///    visitor; a server function's error gets its HTTP status ([`api_error_status`]);
 /// 3. a signed-in session is kept alive ([`keep_session_alive`]), except on assets.
-async fn around_routes(State(state): State<AppState>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
+async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<PageCache>)>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
     if let Some(refusal) = cross_site_refusal(&req) {
         return refusal;
     }
@@ -427,8 +427,19 @@ async fn around_routes(State(state): State<AppState>, session: tower_sessions::S
     let api = path.starts_with("/api/");
     let response = if is_page(&req) {
         let loaded = page_session(&state, &session, req.headers()).await;
-        req.extensions_mut().insert(loaded);
-        bounded_page_render(req, next).await
+        match PageCache::key(&req, &loaded) {
+            Some(key) => match pages.get(key) {
+                Some(page) => page,
+                None => {
+                    req.extensions_mut().insert(loaded);
+                    pages.keep(key, bounded_page_render(req, next).await).await
+                }
+            },
+            None => {
+                req.extensions_mut().insert(loaded);
+                bounded_page_render(req, next).await
+            }
+        }
     } else if api {
         api_error_status(next.run(req).await).await
     } else {
@@ -438,6 +449,84 @@ async fn around_routes(State(state): State<AppState>, session: tower_sessions::S
         keep_session_alive(&session).await;
     }
     response
+}
+
+/// The pages that are the same for every visitor who is not signed in
+/// ([`crate::app::SAME_FOR_EVERY_VISITOR`]), rendered once per page and language and then
+/// answered from memory. The sign-in page is what every visitor, crawler and password-guessing
+/// script asks for first; answered from memory it costs the server about a quarter of a render
+/// (BENCHMARKS.md, session 22). Such a page reads nothing but the language (no record, no
+/// setting, no query), so what is kept never goes stale while the process runs, and each
+/// instance behind a load balancer keeps its own copy. A page is kept only when it rendered
+/// as 200 without a cookie of its own; a request with a query (a refusal a form sends back)
+/// is rendered afresh.
+#[derive(Default)]
+struct PageCache(std::sync::RwLock<std::collections::HashMap<(&'static str, Lang), KeptPage>>);
+
+#[derive(Clone)]
+struct KeptPage {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: std::sync::Arc<str>,
+    /// The nonce leptos wrote into the render's scripts. A nonce is meant to be used once, so
+    /// every answer gets a fresh one in its place.
+    nonce: Option<String>,
+}
+
+impl PageCache {
+    /// The page and language a request would be answered with from the cache, if it may be:
+    /// nobody is signed in, the path is one of the pages that are the same for every visitor,
+    /// and there is no query.
+    fn key(req: &Request, session: &PageSession) -> Option<(&'static str, Lang)> {
+        if session.0.actor.is_some() || req.uri().query().is_some() {
+            return None;
+        }
+        let path = req.uri().path();
+        crate::app::SAME_FOR_EVERY_VISITOR.iter().find(|p| **p == path).map(|p| (*p, session.0.lang))
+    }
+
+    fn get(&self, key: (&'static str, Lang)) -> Option<Response> {
+        let kept = self.0.read().ok()?.get(&key).cloned()?;
+        let body = match &kept.nonce {
+            Some(nonce) => kept.body.replace(nonce.as_str(), &fresh_nonce()),
+            None => kept.body.to_string(),
+        };
+        let mut res = Response::new(Body::from(body));
+        *res.status_mut() = kept.status;
+        *res.headers_mut() = kept.headers;
+        Some(res)
+    }
+
+    /// Keeps `res`, the page's fresh render, when it may be answered to anyone; returns it.
+    async fn keep(&self, key: (&'static str, Lang), res: Response) -> Response {
+        if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+            return res;
+        }
+        let (head, body) = res.into_parts();
+        // The render is buffered already (bounded_page_render): this takes its one chunk.
+        let Ok(body) = axum::body::to_bytes(body, 32 << 20).await else {
+            return (StatusCode::SERVICE_UNAVAILABLE, "The page could not be rendered; please reload.").into_response();
+        };
+        let Ok(text) = std::str::from_utf8(&body) else {
+            return Response::from_parts(head, Body::from(body));
+        };
+        let nonce = text.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(n, _)| n.to_string()).filter(|n| n.len() >= 16);
+        if let Ok(mut pages) = self.0.write() {
+            pages.insert(key, KeptPage { status: head.status, headers: head.headers.clone(), body: text.into(), nonce });
+        }
+        Response::from_parts(head, Body::from(body))
+    }
+}
+
+/// A nonce as leptos makes one: 128 random bits, base64 without padding (22 characters).
+fn fresh_nonce() -> String {
+    use rand::RngCore;
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bits);
+    let n = u128::from_be_bytes(bits);
+    // Six bits a character from the top; the last character holds the last two bits.
+    (0..22u32).map(|i| ALPHABET[((if i < 21 { n >> (122 - 6 * i) } else { n << 4 }) & 63) as usize] as char).collect()
 }
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF). Requests

@@ -431,3 +431,67 @@ on_both_backends!(server_functions_read_forms_and_json_alike, async |db: Db| {
     assert_eq!(lines, 2);
     assert_eq!(c.form("/api/start_count", "warehouse_id=SH&skus[0]=LJ-100G").await.status.as_u16(), 400);
 });
+
+// The pages that are the same for every visitor are rendered once per language and then
+// answered from memory (`PageCache`): what is kept must be what a render gives whatever the
+// database holds, in the visitor's language, and never what a signed-in user or an address
+// with a query gets. Each answer has a nonce of its own.
+on_both_backends!(pages_the_same_for_every_visitor_are_kept, async |db: Db| {
+    use shopflow::app::SAME_FOR_EVERY_VISITOR;
+    // Kept by an instance while the database is empty...
+    let first = app(&db);
+    let mut kept = Vec::new();
+    for lang in ["en", "zh"] {
+        let mut c = Client::new(&first);
+        c.form("/api/set_language", &format!("lang={lang}")).await;
+        for path in SAME_FOR_EVERY_VISITOR {
+            let miss = c.get(path).await;
+            assert_eq!(miss.status, 200, "{path}");
+            let hit = c.get(path).await;
+            let again = c.get(path).await;
+            assert_eq!((hit.status, without_nonce(&hit.body)), (miss.status, without_nonce(&miss.body)), "{path} in {lang}, answered again");
+            assert_eq!(without_nonce(&again.body), without_nonce(&hit.body));
+            let nonces = [nonce(&miss.body), nonce(&hit.body), nonce(&again.body)];
+            assert!(nonces[0] != nonces[1] && nonces[1] != nonces[2] && nonces[0] != nonces[2], "{path}: a nonce is used once: {nonces:?}");
+            assert_eq!(hit.headers.get("content-type"), miss.headers.get("content-type"));
+            kept.push((lang, path, without_nonce(&hit.body)));
+        }
+    }
+    // ...and rendered afresh by another instance once the database has users, orders and
+    // products: the same page, so nothing on it comes from the database.
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let second = app(&db);
+    for (lang, path, body) in &kept {
+        let mut c = Client::new(&second);
+        c.form("/api/set_language", &format!("lang={lang}")).await;
+        assert_eq!(&without_nonce(&c.get(path).await.body), body, "{path} in {lang}");
+        assert_eq!(page_session(body).lang.key(), *lang, "{path} kept in the visitor's language");
+    }
+    // The first instance, asked once more in English, answers the English page it kept.
+    let mut c = Client::new(&first);
+    assert_eq!(&without_nonce(&c.get("/login").await.body), &kept[0].2);
+    // A refused sign-in posted without JavaScript comes back with the reason in the address:
+    // that page is rendered for its query, not taken from memory.
+    let back = c.plain_form("/api/login", "email=ops%40shopflow.test&password=wrong", "/login").await;
+    let location = back.location.expect("sent back to the sign-in page");
+    assert!(location.contains("__err="), "{location}");
+    let refused = c.get(&location).await;
+    assert!(refused.body.contains("email or the password is wrong"), "{}", refused.body);
+    // Signed in, the sign-in page is a redirect home, not the kept page.
+    c.login("ops@shopflow.test", DEMO_PASSWORD).await;
+    let r = c.get("/login").await;
+    assert_eq!((r.status.as_u16(), r.location.as_deref()), (302, Some("/")));
+});
+
+/// The nonce leptos writes into a page's scripts.
+fn nonce(body: &str) -> String {
+    let start = body.find("nonce=\"").expect("the page's scripts have a nonce") + "nonce=\"".len();
+    let nonce = &body[start..start + body[start..].find('"').unwrap()];
+    assert_eq!(nonce.len(), 22, "{nonce}");
+    nonce.to_string()
+}
+
+/// The page with its nonce, wherever it is written, replaced by a fixed text.
+fn without_nonce(body: &str) -> String {
+    body.replace(&nonce(body), "NONCE")
+}
