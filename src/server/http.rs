@@ -653,8 +653,8 @@ pub fn set_page_status(status: u16) {
 /// post back to the page it came from (its Referer). When some records were not taken, the
 /// page is loaded with the [`BulkReport`](crate::components::BulkReport) in its address, as
 /// the script's form does, so the clerk learns which ones and why either way. `to` is the
-/// step's server function. Only the Referer's path and query are kept: the answer never
-/// sends anyone to another site.
+/// step's server function. The report's address keeps only the Referer's path and query,
+/// so a forged Referer cannot make it point to another site.
 pub fn report_bulk_to_plain_form(to: &str, outcomes: &crate::domain::BulkResult) {
     let Some(parts) = use_context::<axum::http::request::Parts>() else { return };
     let value = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
