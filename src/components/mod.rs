@@ -1009,23 +1009,8 @@ mod tests {
         assert!(report.address("/orders", "", "/api/confirm_orders").starts_with("/orders?__path=%2Fapi%2Fconfirm_orders&__bulk="));
         // The report reads back from the address as the page reads it.
         let bulk = address.split("__bulk=").nth(1).unwrap();
-        let decoded = percent_decode(bulk);
+        let decoded = leptos_router::location::Url::unescape(bulk);
         assert_eq!(serde_json::from_str::<BulkReport>(&decoded).unwrap(), report);
-    }
-
-    fn percent_decode(s: &str) -> String {
-        let bytes = s.as_bytes();
-        let (mut out, mut i) = (Vec::new(), 0);
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).unwrap()
     }
 
     #[test]

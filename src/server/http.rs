@@ -427,17 +427,16 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
     let api = path.starts_with("/api/");
     let response = if is_page(&req) {
         let loaded = page_session(&state, &session, req.headers()).await;
-        match PageCache::key(&req, &loaded) {
-            Some(key) => match pages.get(key) {
-                Some(page) => page,
-                None => {
-                    req.extensions_mut().insert(loaded);
-                    pages.keep(key, bounded_page_render(req, next).await).await
-                }
-            },
+        let key = PageCache::key(&req, &loaded);
+        match key.and_then(|k| pages.get(k)) {
+            Some(page) => page,
             None => {
                 req.extensions_mut().insert(loaded);
-                bounded_page_render(req, next).await
+                let res = bounded_page_render(req, next).await;
+                match key {
+                    Some(k) => pages.keep(k, res).await,
+                    None => res,
+                }
             }
         }
     } else if api {
@@ -463,11 +462,10 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
 #[derive(Default)]
 struct PageCache(std::sync::RwLock<std::collections::HashMap<(&'static str, Lang), KeptPage>>);
 
-#[derive(Clone)]
 struct KeptPage {
     status: StatusCode,
     headers: axum::http::HeaderMap,
-    body: std::sync::Arc<str>,
+    body: String,
     /// The nonce leptos wrote into the render's scripts. A nonce is meant to be used once, so
     /// every answer gets a fresh one in its place.
     nonce: Option<String>,
@@ -486,14 +484,15 @@ impl PageCache {
     }
 
     fn get(&self, key: (&'static str, Lang)) -> Option<Response> {
-        let kept = self.0.read().ok()?.get(&key).cloned()?;
+        let pages = self.0.read().ok()?;
+        let kept = pages.get(&key)?;
         let body = match &kept.nonce {
-            Some(nonce) => kept.body.replace(nonce.as_str(), &fresh_nonce()),
+            Some(nonce) => kept.body.replace(nonce.as_str(), &leptos::nonce::Nonce::new().to_string()),
             None => kept.body.to_string(),
         };
         let mut res = Response::new(Body::from(body));
         *res.status_mut() = kept.status;
-        *res.headers_mut() = kept.headers;
+        *res.headers_mut() = kept.headers.clone();
         Some(res)
     }
 
@@ -516,17 +515,6 @@ impl PageCache {
         }
         Response::from_parts(head, Body::from(body))
     }
-}
-
-/// A nonce as leptos makes one: 128 random bits, base64 without padding (22 characters).
-fn fresh_nonce() -> String {
-    use rand::RngCore;
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bits);
-    let n = u128::from_be_bytes(bits);
-    // Six bits a character from the top; the last character holds the last two bits.
-    (0..22u32).map(|i| ALPHABET[((if i < 21 { n >> (122 - 6 * i) } else { n << 4 }) & 63) as usize] as char).collect()
 }
 
 /// Refuses state-changing requests that a browser sent from another site (CSRF). Requests
