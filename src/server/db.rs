@@ -323,6 +323,50 @@ impl Db {
     }
 }
 
+/// A mark that changes whenever anything is committed to the database, by this process or by
+/// any other instance: on PostgreSQL the position of the write-ahead log, which every committed
+/// change moves; on SQLite the file's data version as a connection of its own sees it, which
+/// moves with every commit of any other connection. Reading it touches no table. What is kept
+/// because "nothing has changed since" (server::http's pages kept per session) compares marks.
+/// The mark may also move when nothing the app reads changed (PostgreSQL's own housekeeping,
+/// another database of the same server); that only costs a fresh render.
+pub struct ChangeMark {
+    db: Db,
+    /// SQLite: the connection whose data version is read, and how many such connections were
+    /// opened. A new connection counts versions from a value of its own, so the count is part
+    /// of the mark: a mark read on a lost connection never equals one read on its successor.
+    own: tokio::sync::Mutex<(Option<sqlx::AnyConnection>, u64)>,
+}
+
+impl ChangeMark {
+    pub fn new(db: Db) -> Self {
+        ChangeMark { db, own: tokio::sync::Mutex::new((None, 0)) }
+    }
+
+    pub async fn read(&self) -> Result<String, sqlx::Error> {
+        if self.db.backend == Backend::Postgres {
+            return sqlx::query_scalar("SELECT CAST(pg_current_wal_lsn() AS TEXT)").fetch_one(&self.db.pool).await;
+        }
+        let mut own = self.own.lock().await;
+        let (conn, opened) = &mut *own;
+        let conn = match conn {
+            Some(conn) => conn,
+            None => {
+                use sqlx::ConnectOptions;
+                *opened += 1;
+                conn.insert(self.db.pool.connect_options().connect().await?)
+            }
+        };
+        match sqlx::query_scalar::<_, i64>("PRAGMA data_version").fetch_one(&mut *conn).await {
+            Ok(version) => Ok(format!("{opened}:{version}")),
+            Err(e) => {
+                own.0 = None;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Makes sure the folder of a SQLite file exists and that the file is created on first run.
 fn sqlite_url_with_create(url: &str) -> Result<String, sqlx::Error> {
     let rest = url

@@ -67,7 +67,7 @@ pub fn router(state: AppState, leptos_options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(leptos_options)
-        .layer(middleware::from_fn_with_state((state, std::sync::Arc::new(PageCache::default())), around_routes))
+        .layer(middleware::from_fn_with_state((state.clone(), std::sync::Arc::new(PageCache::new(state.db))), around_routes))
         .layer(sessions)
 }
 
@@ -414,10 +414,13 @@ async fn keep_session_alive(session: &tower_sessions::Session) {
 /// it, and the five layers this replaces, their work included, took 15–20 % of the sign-in
 /// page's rate (BENCHMARKS.md, sessions 15 and 16). In order:
 /// 1. a state-changing request from another site is refused ([`cross_site_refusal`]);
-/// 2. a page gets its session loaded ([`page_session`]) and is rendered with a time limit
-///    ([`bounded_page_render`]), or comes from the [`PageCache`] when it is the same for every
-///    visitor; a server function's error gets its HTTP status ([`api_error_status`]);
-/// 3. a signed-in session is kept alive ([`keep_session_alive`]), except on assets.
+/// 2. a page comes from the [`PageCache`] when it may, or gets its session loaded
+///    ([`page_session`]) and is rendered with a time limit ([`bounded_page_render`]); a server
+///    function's error gets its HTTP status ([`api_error_status`]);
+/// 3. a signed-in session is kept alive ([`keep_session_alive`]), except on assets and on
+///    pages answered from the cache (those read no session; the render a few seconds later
+///    does);
+/// 4. a request that may have written tells the cache so ([`PageCache::written`]).
 async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<PageCache>)>, session: tower_sessions::Session, mut req: Request, next: Next) -> Response {
     if let Some(refusal) = cross_site_refusal(&req) {
         return refusal;
@@ -425,17 +428,29 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
     let path = req.uri().path();
     let asset = path.starts_with("/pkg/") || path.starts_with("/media/") || path == "/favicon.svg";
     let api = path.starts_with("/api/");
+    let may_write = !matches!(*req.method(), Method::GET | Method::HEAD);
     let response = if is_page(&req) {
+        // A page kept for this session is answered before the session is even loaded.
+        let mine = match PageCache::session_key(&req, &session) {
+            Some(key) => pages.mark().await.map(|mark| (key, mark, std::time::Instant::now())),
+            None => None,
+        };
+        if let Some(page) = mine.as_ref().and_then(|(key, mark, _)| pages.get_mine(key, mark, &req)) {
+            return page;
+        }
         let loaded = page_session(&state, &session, req.headers()).await;
-        let key = PageCache::key(&req, &loaded);
-        match key.and_then(|k| pages.get(k)) {
+        let signed_in = loaded.0.actor.is_some();
+        let shared = PageCache::key(&req, &loaded);
+        match shared.and_then(|k| pages.get(k)) {
             Some(page) => page,
             None => {
+                let accept_language = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
                 req.extensions_mut().insert(loaded);
                 let res = bounded_page_render(req, next).await;
-                match key {
-                    Some(k) => pages.keep(k, res).await,
-                    None => res,
+                match (shared, mine) {
+                    (Some(k), _) => pages.keep(k, res).await,
+                    (None, Some((key, mark, at))) if signed_in => pages.keep_mine(key, mark, at, accept_language, res).await,
+                    _ => res,
                 }
             }
         }
@@ -447,20 +462,56 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
     if !asset {
         keep_session_alive(&session).await;
     }
+    if may_write {
+        pages.written();
+    }
     response
 }
 
-/// The pages that are the same for every visitor who is not signed in
-/// ([`crate::app::SAME_FOR_EVERY_VISITOR`]), rendered once per page and language and then
-/// answered from memory. The sign-in page is what every visitor, crawler and password-guessing
-/// script asks for first; answered from memory it costs the server about a quarter of a render
-/// (BENCHMARKS.md, session 22). Such a page reads nothing but the language (no record, no
-/// setting, no query), so what is kept never goes stale while the process runs, and each
-/// instance behind a load balancer keeps its own copy. A page is kept only when it rendered
-/// as 200 without a cookie of its own; a request with a query (a refusal a form sends back)
-/// is rendered afresh.
-#[derive(Default)]
-struct PageCache(std::sync::RwLock<std::collections::HashMap<(&'static str, Lang), KeptPage>>);
+/// Pages answered from memory instead of rendered again, in two kinds:
+/// - the pages that are the same for every visitor who is not signed in
+///   ([`crate::app::SAME_FOR_EVERY_VISITOR`]), rendered once per page and language. The
+///   sign-in page is what every visitor, crawler and password-guessing script asks for first;
+///   answered from memory it costs the server about a quarter of a render (BENCHMARKS.md,
+///   session 22). Such a page reads nothing but the language (no record, no setting, no
+///   query), so what is kept never goes stale while the process runs, and each instance
+///   behind a load balancer keeps its own copy;
+/// - the pages kept per signed-in session ([`crate::app::KEPT_PER_SESSION`], the landing
+///   dashboard), which every member of staff opens first and comes back to all day. A
+///   dashboard reads the user, their roles and permissions and several queues; rendered it
+///   cost about 40 times a hello-world answer (session 22). Such a page is answered again to
+///   the same session only while nothing at all has been committed to the database since it
+///   was rendered ([`ChangeMark`](super::db::ChangeMark), read again at most
+///   [`MARK_FRESH`] later and after every request that may have written), for at most
+///   [`MINE_MAX_AGE`] (a page also shows how late work is, which time alone changes), and for
+///   the same Accept-Language (a user without a language of their own gets the browser's).
+///   Sign-out, a deactivated user, a changed role, a new suggestion: each is a commit, so none
+///   is answered from before it. A commit by another instance is seen within [`MARK_FRESH`],
+///   one through this instance at once.
+///
+/// A page is kept only when it rendered as 200 without a cookie of its own; a request with a
+/// query (a refusal a form sends back, a filter) is rendered afresh.
+struct PageCache {
+    shared: std::sync::RwLock<std::collections::HashMap<(&'static str, Lang), KeptPage>>,
+    mine: std::sync::RwLock<std::collections::HashMap<(tower_sessions::session::Id, &'static str), SessionPage>>,
+    changes: super::db::ChangeMark,
+    /// The last reading of the change mark: its value, when, and the count of finished
+    /// requests that may have written at the time.
+    seen: tokio::sync::Mutex<Option<(String, std::time::Instant, u64)>>,
+    /// Requests that may have written, counted as they finish.
+    writes: std::sync::atomic::AtomicU64,
+    /// Whether the last reading of the mark failed (and was logged).
+    unreadable: std::sync::atomic::AtomicBool,
+}
+
+/// How long a reading of the change mark is trusted: a commit by another instance is seen
+/// after at most this long. The reading is one cheap query, taken at most ten times a second
+/// and after each request that may have written, and only for a page kept per session.
+const MARK_FRESH: std::time::Duration = std::time::Duration::from_millis(100);
+/// How long a page kept for a session is answered at most, however quiet the database.
+const MINE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How many pages are kept for sessions at most (a dashboard is some tens of kilobytes).
+const MINE_MAX_PAGES: usize = 1024;
 
 struct KeptPage {
     status: StatusCode,
@@ -471,10 +522,62 @@ struct KeptPage {
     nonce: Option<String>,
 }
 
+struct SessionPage {
+    page: KeptPage,
+    mark: String,
+    at: std::time::Instant,
+    accept_language: Option<axum::http::HeaderValue>,
+}
+
+impl KeptPage {
+    /// Takes the body of `res`, a fresh render, and gives the response back; the response
+    /// alone when its body is not text or could not be read.
+    async fn of(res: Response) -> Result<(KeptPage, Response), Response> {
+        let (head, body) = res.into_parts();
+        // The render is buffered already (bounded_page_render): this takes its one chunk.
+        let Ok(body) = axum::body::to_bytes(body, 32 << 20).await else {
+            return Err((StatusCode::SERVICE_UNAVAILABLE, "The page could not be rendered; please reload.").into_response());
+        };
+        let Ok(text) = std::str::from_utf8(&body) else {
+            return Err(Response::from_parts(head, Body::from(body)));
+        };
+        let nonce = text.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(n, _)| n.to_string()).filter(|n| n.len() >= 16);
+        let kept = KeptPage { status: head.status, headers: head.headers.clone(), body: text.into(), nonce };
+        Ok((kept, Response::from_parts(head, Body::from(body))))
+    }
+
+    fn answer(&self) -> Response {
+        let body = match &self.nonce {
+            Some(nonce) => self.body.replace(nonce.as_str(), &leptos::nonce::Nonce::new().to_string()),
+            None => self.body.to_string(),
+        };
+        let mut res = Response::new(Body::from(body));
+        *res.status_mut() = self.status;
+        *res.headers_mut() = self.headers.clone();
+        res
+    }
+}
+
+/// Whether a render may be kept: a 200 that sets no cookie.
+fn may_keep(res: &Response) -> bool {
+    res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE)
+}
+
 impl PageCache {
-    /// The page and language a request would be answered with from the cache, if it may be:
-    /// nobody is signed in, the path is one of the pages that are the same for every visitor,
-    /// and there is no query.
+    fn new(db: super::Db) -> Self {
+        PageCache {
+            shared: Default::default(),
+            mine: Default::default(),
+            changes: super::db::ChangeMark::new(db),
+            seen: Default::default(),
+            writes: Default::default(),
+            unreadable: Default::default(),
+        }
+    }
+
+    /// The page and language a request would be answered with from the shared pages, if it
+    /// may be: nobody is signed in, the path is one of the pages that are the same for every
+    /// visitor, and there is no query.
     fn key(req: &Request, session: &PageSession) -> Option<(&'static str, Lang)> {
         if session.0.actor.is_some() || req.uri().query().is_some() {
             return None;
@@ -484,36 +587,109 @@ impl PageCache {
     }
 
     fn get(&self, key: (&'static str, Lang)) -> Option<Response> {
-        let pages = self.0.read().ok()?;
-        let kept = pages.get(&key)?;
-        let body = match &kept.nonce {
-            Some(nonce) => kept.body.replace(nonce.as_str(), &leptos::nonce::Nonce::new().to_string()),
-            None => kept.body.to_string(),
-        };
-        let mut res = Response::new(Body::from(body));
-        *res.status_mut() = kept.status;
-        *res.headers_mut() = kept.headers.clone();
-        Some(res)
+        Some(self.shared.read().ok()?.get(&key)?.answer())
     }
 
     /// Keeps `res`, the page's fresh render, when it may be answered to anyone; returns it.
     async fn keep(&self, key: (&'static str, Lang), res: Response) -> Response {
-        if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+        if !may_keep(&res) {
             return res;
         }
-        let (head, body) = res.into_parts();
-        // The render is buffered already (bounded_page_render): this takes its one chunk.
-        let Ok(body) = axum::body::to_bytes(body, 32 << 20).await else {
-            return (StatusCode::SERVICE_UNAVAILABLE, "The page could not be rendered; please reload.").into_response();
-        };
-        let Ok(text) = std::str::from_utf8(&body) else {
-            return Response::from_parts(head, Body::from(body));
-        };
-        let nonce = text.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(n, _)| n.to_string()).filter(|n| n.len() >= 16);
-        if let Ok(mut pages) = self.0.write() {
-            pages.insert(key, KeptPage { status: head.status, headers: head.headers.clone(), body: text.into(), nonce });
+        match KeptPage::of(res).await {
+            Ok((kept, res)) => {
+                if let Ok(mut pages) = self.shared.write() {
+                    pages.insert(key, kept);
+                }
+                res
+            }
+            Err(res) => res,
         }
-        Response::from_parts(head, Body::from(body))
+    }
+
+    /// The session and page a request would be answered with from the pages kept per session:
+    /// the browser sent a session cookie, the path is one of those pages, and there is no
+    /// query. The session is not loaded here: a page is only ever kept under the id of a
+    /// session that was signed in when the page rendered, and every change to a session
+    /// (signing out included) is a commit, which ends what was kept.
+    fn session_key(req: &Request, session: &tower_sessions::Session) -> Option<(tower_sessions::session::Id, &'static str)> {
+        if req.uri().query().is_some() {
+            return None;
+        }
+        let path = req.uri().path();
+        let page = crate::app::KEPT_PER_SESSION.iter().find(|p| **p == path)?;
+        Some((session.id()?, *page))
+    }
+
+    /// The database's change mark, as of at most [`MARK_FRESH`] ago and after the last
+    /// request that may have written; `None` when it cannot be read (nothing is then kept or
+    /// answered from what was kept).
+    async fn mark(&self) -> Option<String> {
+        use std::sync::atomic::Ordering;
+        let mut seen = self.seen.lock().await;
+        let writes = self.writes.load(Ordering::Acquire);
+        if let Some((mark, at, then)) = seen.as_ref() {
+            if *then == writes && at.elapsed() < MARK_FRESH {
+                return Some(mark.clone());
+            }
+        }
+        // The count and the time are taken before the reading: a write that finishes during
+        // it makes the next request read the mark again.
+        let asked = std::time::Instant::now();
+        match self.changes.read().await {
+            Ok(mark) => {
+                self.unreadable.store(false, Ordering::Relaxed);
+                *seen = Some((mark.clone(), asked, writes));
+                Some(mark)
+            }
+            Err(e) => {
+                *seen = None;
+                // Said once while it lasts, not on every page.
+                if !self.unreadable.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, "could not read the database's change mark; pages are rendered afresh until it can be read");
+                }
+                None
+            }
+        }
+    }
+
+    /// A request that may have written has finished: the next answer reads the mark again.
+    fn written(&self) {
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The page kept for this session, if nothing has changed since it rendered. Its `Age`
+    /// header says how old it is, in whole seconds, as any HTTP cache's answer does.
+    fn get_mine(&self, key: &(tower_sessions::session::Id, &'static str), mark: &str, req: &Request) -> Option<Response> {
+        let pages = self.mine.read().ok()?;
+        let kept = pages.get(key)?;
+        if kept.mark != mark || kept.at.elapsed() >= MINE_MAX_AGE || kept.accept_language.as_ref() != req.headers().get(header::ACCEPT_LANGUAGE) {
+            return None;
+        }
+        let mut res = kept.page.answer();
+        res.headers_mut().insert(header::AGE, axum::http::HeaderValue::from(kept.at.elapsed().as_secs()));
+        Some(res)
+    }
+
+    /// Keeps `res`, a signed-in session's fresh render of a page kept per session, under the
+    /// change mark read before it began to render `at`; returns it.
+    async fn keep_mine(&self, key: (tower_sessions::session::Id, &'static str), mark: String, at: std::time::Instant, accept_language: Option<axum::http::HeaderValue>, res: Response) -> Response {
+        if !may_keep(&res) {
+            return res;
+        }
+        match KeptPage::of(res).await {
+            Ok((page, res)) => {
+                if let Ok(mut pages) = self.mine.write() {
+                    if pages.len() >= MINE_MAX_PAGES {
+                        pages.retain(|_, kept| kept.mark == mark && kept.at.elapsed() < MINE_MAX_AGE);
+                    }
+                    if pages.len() < MINE_MAX_PAGES {
+                        pages.insert(key, SessionPage { page, mark, at, accept_language });
+                    }
+                }
+                res
+            }
+            Err(res) => res,
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The HTTP surface: health, sessions and their cookie, the same-origin guard, statuses.
 
 use crate::on_both_backends;
-use crate::support::{app, Client};
+use crate::support::{app, Client, Reply};
+use axum::http::header;
 use shopflow::server::demo::DEMO_PASSWORD;
 use shopflow::server::Db;
 
@@ -482,6 +483,78 @@ on_both_backends!(pages_the_same_for_every_visitor_are_kept, async |db: Db| {
     let r = c.get("/login").await;
     assert_eq!((r.status.as_u16(), r.location.as_deref()), (302, Some("/")));
 });
+
+// The landing dashboard is kept per signed-in session while nothing is committed to the
+// database (`PageCache`). Kept answers carry an Age header; what must end them is checked
+// here: a commit through the same instance (at once) or through another one (within a tenth of
+// a second), a sign-out elsewhere, two seconds, and a request that differs (a query, the
+// browser's language, another session). On PostgreSQL the change mark is the server's, so the
+// other tests' commits end kept pages too: where a kept answer is expected it is asked for a
+// few times (`kept_answer`); where a render is expected, one answer must be it.
+on_both_backends!(the_dashboard_is_kept_until_anything_changes, async |db: Db| {
+    shopflow::server::demo::seed(&db).await.unwrap();
+    let (first, second) = (app(&db), app(&db));
+    let age = |r: &Reply| r.headers.get("age").map(|v| v.to_str().unwrap().to_string());
+    let mut ops = Client::new(&first);
+    ops.login("ops@shopflow.test", DEMO_PASSWORD).await;
+    let rendered = ops.get("/").await;
+    assert_eq!((rendered.status.as_u16(), age(&rendered)), (200, None), "the first answer is a render");
+    let kept = kept_answer(&mut ops, "/").await;
+    assert_eq!(age(&kept).as_deref(), Some("0"));
+    assert_eq!(without_nonce(&kept.body), without_nonce(&rendered.body));
+    assert_ne!(nonce(&kept.body), nonce(&rendered.body), "each answer has a nonce of its own");
+    // What differs in the request is rendered for it.
+    assert_eq!(age(&ops.get("/?from=menu").await), None, "a query");
+    assert_eq!(age(&ops.get_with("/", &[(header::ACCEPT_LANGUAGE, "zh-CN,zh")]).await), None, "another browser language");
+    let mut clerk = Client::new(&first);
+    clerk.login("orders@shopflow.test", DEMO_PASSWORD).await;
+    let theirs = clerk.get("/").await;
+    assert_eq!(age(&theirs), None, "another session");
+    assert_eq!(page_session(&theirs.body).actor.expect("signed in").email, "orders@shopflow.test");
+
+    // A suggestion submitted through this instance is on the next answer.
+    let submit = |title: &str| format!("fields%5Btitle%5D={title}&fields%5Bdepartment%5D=warehouse&fields%5Bstep%5D=picking&fields%5Bproblem%5D=slow&fields%5Bproposal%5D=faster");
+    kept_answer(&mut ops, "/").await;
+    assert_eq!(ops.form("/api/submit_suggestion", &submit("Kept-one")).await.status, 200);
+    let after = ops.get("/").await;
+    assert_eq!(age(&after), None);
+    assert!(after.body.contains("Kept-one"), "the new suggestion is on the dashboard");
+    // One submitted through another instance is on it a tenth of a second later.
+    let mut elsewhere = Client::new(&second);
+    elsewhere.cookie = ops.cookie.clone();
+    kept_answer(&mut ops, "/").await;
+    assert_eq!(elsewhere.form("/api/submit_suggestion", &submit("Kept-two")).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let after = ops.get("/").await;
+    assert_eq!(age(&after), None);
+    assert!(after.body.contains("Kept-two"), "a commit by another instance ends the kept page");
+
+    // However quiet the database, a page is answered for two seconds at most.
+    kept_answer(&mut ops, "/").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    assert_eq!(age(&ops.get("/").await), None, "after two seconds");
+
+    // Signed out through another instance, the session gets no kept page from this one.
+    kept_answer(&mut ops, "/").await;
+    assert_eq!(elsewhere.form("/api/logout", "").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    let gone = ops.get("/").await;
+    assert_eq!((gone.status.as_u16(), gone.location.as_deref()), (302, Some("/login")), "signed out");
+});
+
+/// A kept answer of `path`, asked for up to ten times: a render is kept under the change mark
+/// read before it, and a slow render under load may find the mark read again and moved by
+/// another test's commit (PostgreSQL's mark is the whole server's).
+async fn kept_answer(c: &mut Client, path: &str) -> Reply {
+    for _ in 0..10 {
+        let r = c.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        if r.headers.contains_key("age") {
+            return r;
+        }
+    }
+    panic!("{path} was never answered from the kept page");
+}
 
 /// The nonce leptos writes into a page's scripts.
 fn nonce(body: &str) -> String {

@@ -267,6 +267,11 @@ impl Client {
         self.send("GET", path, None, String::new()).await
     }
 
+    /// A GET with headers of its own (a browser's language, say).
+    pub async fn get_with(&mut self, path: &str, headers: &[(header::HeaderName, &str)]) -> Reply {
+        self.send_with("GET", path, None, Vec::new(), headers).await
+    }
+
     pub async fn form(&mut self, path: &str, body: &str) -> Reply {
         self.send("POST", path, Some("application/x-www-form-urlencoded"), body.to_string()).await
     }
