@@ -181,6 +181,10 @@ pub fn error_text(err: &AppError, lang: Lang) -> String {
         AppError::Forbidden => lookup(lang, "err.forbidden").unwrap_or_default().to_string(),
         AppError::NotFound => lookup(lang, "err.not_found").unwrap_or_default().to_string(),
         AppError::StaleVersion => lookup(lang, "err.stale").unwrap_or_default().to_string(),
+        // The state is an id, and a single record's form does not know its workflow's names
+        // for it; the reload this asks for shows the record's state by name. (A bulk report,
+        // which knows the workflow, names the state: `BulkReportNote`.)
+        AppError::InvalidTransition { .. } => lookup(lang, "err.invalid_transition").unwrap_or_default().to_string(),
         _ => message,
     }
 }
@@ -985,6 +989,17 @@ mod tests {
         assert!(error_text(&line, Lang::Zh).contains("最多可退 1"), "{}", error_text(&line, Lang::Zh));
         // Unknown messages stay as they are.
         assert_eq!(error_text(&AppError::Conflict("no such thing 4".into()), Lang::Zh), "no such thing 4");
+    }
+
+    #[test]
+    fn a_step_that_no_longer_applies_is_said_in_the_language_without_the_state_id() {
+        let moved = AppError::InvalidTransition { action: "approve".into(), state: "in_review".into() };
+        for lang in [Lang::En, Lang::Zh] {
+            let text = error_text(&moved, lang);
+            assert_eq!(text, lookup(lang, "err.invalid_transition").unwrap());
+            assert!(!text.contains("in_review") && !text.contains("approve"), "{text}");
+        }
+        assert!(error_text(&moved, Lang::Zh).contains("刷新"));
     }
 
     #[test]
