@@ -679,9 +679,9 @@ impl PageCache {
         match KeptPage::of(res).await {
             Ok((page, res)) => {
                 if let Ok(mut pages) = self.mine.write() {
-                    if pages.len() >= MINE_MAX_PAGES {
-                        pages.retain(|_, kept| kept.mark == mark && kept.at.elapsed() < MINE_MAX_AGE);
-                    }
+                    // What could no longer be answered goes first, so memory holds only the
+                    // pages of sessions active in the last seconds, not of every session seen.
+                    pages.retain(|_, kept| kept.mark == mark && kept.at.elapsed() < MINE_MAX_AGE);
                     if pages.len() < MINE_MAX_PAGES {
                         pages.insert(key, SessionPage { page, mark, at, accept_language });
                     }
