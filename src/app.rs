@@ -120,10 +120,20 @@ pub const SAME_FOR_EVERY_VISITOR: [&str; 2] = ["/login", "/register"];
 /// nothing has been committed to the database since, for at most two seconds
 /// (`server::http::PageCache`). A page belongs here only when all it shows comes from the
 /// database, the session and the language: nothing from the address (a query is rendered
-/// afresh anyway) and no live feed. The landing dashboard is the page every member of staff
-/// opens first and comes back to; the integration test `the_dashboard_is_kept_until_anything_changes`
-/// checks what ends a kept page.
-pub const KEPT_PER_SESSION: [&str; 1] = ["/"];
+/// afresh anyway) and no live feed. The landing dashboard and the department home pages are
+/// the pages staff open first and come back to between tasks; the integration test
+/// `the_dashboard_is_kept_until_anything_changes` checks what ends a kept page.
+pub const KEPT_PER_SESSION: [&str; 9] = [
+    "/",
+    "/dept/product",
+    "/dept/orders",
+    "/dept/warehouse",
+    "/dept/logistics",
+    "/dept/service",
+    "/dept/marketing",
+    "/dept/finance",
+    "/dept/operations",
+];
 
 /// Every page, by path. First match wins, as with `<Route>` children, so a fixed path such
 /// as `/products/new` comes before `/products/:id`. Every page renders asynchronously: its

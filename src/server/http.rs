@@ -477,7 +477,8 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
 ///   query), so what is kept never goes stale while the process runs, and each instance
 ///   behind a load balancer keeps its own copy;
 /// - the pages kept per signed-in session ([`crate::app::KEPT_PER_SESSION`], the landing
-///   dashboard), which every member of staff opens first and comes back to all day. A
+///   dashboard and the department home pages), which staff open first and come back to all
+///   day. A
 ///   dashboard reads the user, their roles and permissions and several queues; rendered it
 ///   cost about 40 times a hello-world answer (session 22). Such a page is answered again to
 ///   the same session only while nothing at all has been committed to the database since it

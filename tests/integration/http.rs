@@ -534,6 +534,19 @@ on_both_backends!(the_dashboard_is_kept_until_anything_changes, async |db: Db| {
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     assert_eq!(age(&ops.get("/").await), None, "after two seconds");
 
+    // Each department's home page is kept the same way, and ended the same way.
+    for d in shopflow::domain::Department::ALL {
+        let path = format!("/dept/{}", d.key());
+        assert!(shopflow::app::KEPT_PER_SESSION.contains(&path.as_str()), "{path} is kept");
+        assert_eq!(ops.get(&path).await.status, 200, "{path}");
+    }
+    let home = kept_answer(&mut ops, "/dept/warehouse").await;
+    assert!(home.body.contains("data-dept=\"warehouse\"") && home.body.contains("Kept-two"), "the warehouse home with its suggestions");
+    assert_eq!(ops.form("/api/submit_suggestion", &submit("Kept-three")).await.status, 200);
+    let after = ops.get("/dept/warehouse").await;
+    assert_eq!(age(&after), None);
+    assert!(after.body.contains("Kept-three"), "the department's new suggestion is on its home page");
+
     // Signed out through another instance, the session gets no kept page from this one.
     kept_answer(&mut ops, "/").await;
     assert_eq!(elsewhere.form("/api/logout", "").await.status, 200);
