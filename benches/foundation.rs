@@ -44,8 +44,7 @@ async fn main() {
     for path in ["/", "/?rendered"] {
         let mut conn = TcpStream::connect(app_addr).await.unwrap();
         let mut buf = Vec::new();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\nCookie: {cookie}\r\n\r\n");
-        assert_eq!(exchange(&mut conn, &mut buf, request.as_bytes()).await.0, 200);
+        assert_eq!(exchange(&mut conn, &mut buf, &page_request(path, Some(&cookie))).await.0, 200);
         assert!(String::from_utf8_lossy(&buf).contains("data-page=\"dashboard\""), "{path} is the ops dashboard");
     }
     let dashboard = http_rate(app_addr, "/", Some(&cookie), CLIENTS).await;
@@ -168,9 +167,14 @@ mod floor {
 }
 
 /// Requests per second from `clients` keep-alive clients over a fixed time.
-async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>, clients: usize) -> f64 {
+/// A browser's GET of the page at `path`, with the session `cookie` if any.
+fn page_request(path: &str, cookie: Option<&str>) -> Vec<u8> {
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    let request = Arc::new(format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes());
+    format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\n{cookie}\r\n").into_bytes()
+}
+
+async fn http_rate(addr: std::net::SocketAddr, path: &str, cookie: Option<&str>, clients: usize) -> f64 {
+    let request = Arc::new(page_request(path, cookie));
     rate(clients, HTTP_SECONDS, |_, deadline| {
         let request = request.clone();
         async move {

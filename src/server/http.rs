@@ -478,9 +478,8 @@ async fn around_routes(State((state, pages)): State<(AppState, std::sync::Arc<Pa
 ///   behind a load balancer keeps its own copy;
 /// - the pages kept per signed-in session ([`crate::app::KEPT_PER_SESSION`], the landing
 ///   dashboard and the department home pages), which staff open first and come back to all
-///   day. A
-///   dashboard reads the user, their roles and permissions and several queues; rendered it
-///   cost about 40 times a hello-world answer (session 22). Such a page is answered again to
+///   day. A dashboard reads the user, their roles and permissions and several queues;
+///   rendered it cost about 40 times a hello-world answer (session 22). Such a page is answered again to
 ///   the same session only while nothing at all has been committed to the database since it
 ///   was rendered ([`ChangeMark`](super::db::ChangeMark), read again at most
 ///   [`MARK_FRESH`] later and after every request that may have written), for at most
@@ -496,13 +495,18 @@ struct PageCache {
     shared: std::sync::RwLock<std::collections::HashMap<(&'static str, Lang), KeptPage>>,
     mine: std::sync::RwLock<std::collections::HashMap<(tower_sessions::session::Id, &'static str), SessionPage>>,
     changes: super::db::ChangeMark,
-    /// The last reading of the change mark: its value, when, and the count of finished
-    /// requests that may have written at the time.
-    seen: tokio::sync::Mutex<Option<(String, std::time::Instant, u64)>>,
+    seen: tokio::sync::Mutex<MarkSeen>,
     /// Requests that may have written, counted as they finish.
     writes: std::sync::atomic::AtomicU64,
-    /// Whether the last reading of the mark failed (and was logged).
-    unreadable: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Default)]
+struct MarkSeen {
+    /// The last reading of the change mark: its value, when, and the count of finished
+    /// requests that may have written at the time.
+    last: Option<(String, std::time::Instant, u64)>,
+    /// Whether the last reading failed (and was logged).
+    failed: bool,
 }
 
 /// How long a reading of the change mark is trusted: a commit by another instance is seen
@@ -532,8 +536,12 @@ struct SessionPage {
 
 impl KeptPage {
     /// Takes the body of `res`, a fresh render, and gives the response back; the response
-    /// alone when its body is not text or could not be read.
+    /// alone when it may not be kept (anything but a 200, or a 200 that sets a cookie) or its
+    /// body is not text or could not be read.
     async fn of(res: Response) -> Result<(KeptPage, Response), Response> {
+        if res.status() != StatusCode::OK || res.headers().contains_key(header::SET_COOKIE) {
+            return Err(res);
+        }
         let (head, body) = res.into_parts();
         // The render is buffered already (bounded_page_render): this takes its one chunk.
         let Ok(body) = axum::body::to_bytes(body, 32 << 20).await else {
@@ -559,11 +567,6 @@ impl KeptPage {
     }
 }
 
-/// Whether a render may be kept: a 200 that sets no cookie.
-fn may_keep(res: &Response) -> bool {
-    res.status() == StatusCode::OK && !res.headers().contains_key(header::SET_COOKIE)
-}
-
 impl PageCache {
     fn new(db: super::Db) -> Self {
         PageCache {
@@ -572,7 +575,6 @@ impl PageCache {
             changes: super::db::ChangeMark::new(db),
             seen: Default::default(),
             writes: Default::default(),
-            unreadable: Default::default(),
         }
     }
 
@@ -593,18 +595,14 @@ impl PageCache {
 
     /// Keeps `res`, the page's fresh render, when it may be answered to anyone; returns it.
     async fn keep(&self, key: (&'static str, Lang), res: Response) -> Response {
-        if !may_keep(&res) {
-            return res;
+        let (kept, res) = match KeptPage::of(res).await {
+            Ok(kept) => kept,
+            Err(res) => return res,
+        };
+        if let Ok(mut pages) = self.shared.write() {
+            pages.insert(key, kept);
         }
-        match KeptPage::of(res).await {
-            Ok((kept, res)) => {
-                if let Ok(mut pages) = self.shared.write() {
-                    pages.insert(key, kept);
-                }
-                res
-            }
-            Err(res) => res,
-        }
+        res
     }
 
     /// The session and page a request would be answered with from the pages kept per session:
@@ -625,10 +623,9 @@ impl PageCache {
     /// request that may have written; `None` when it cannot be read (nothing is then kept or
     /// answered from what was kept).
     async fn mark(&self) -> Option<String> {
-        use std::sync::atomic::Ordering;
         let mut seen = self.seen.lock().await;
-        let writes = self.writes.load(Ordering::Acquire);
-        if let Some((mark, at, then)) = seen.as_ref() {
+        let writes = self.writes.load(std::sync::atomic::Ordering::Acquire);
+        if let Some((mark, at, then)) = seen.last.as_ref() {
             if *then == writes && at.elapsed() < MARK_FRESH {
                 return Some(mark.clone());
             }
@@ -638,14 +635,12 @@ impl PageCache {
         let asked = std::time::Instant::now();
         match self.changes.read().await {
             Ok(mark) => {
-                self.unreadable.store(false, Ordering::Relaxed);
-                *seen = Some((mark.clone(), asked, writes));
+                *seen = MarkSeen { last: Some((mark.clone(), asked, writes)), failed: false };
                 Some(mark)
             }
             Err(e) => {
-                *seen = None;
                 // Said once while it lasts, not on every page.
-                if !self.unreadable.swap(true, Ordering::Relaxed) {
+                if !std::mem::replace(&mut *seen, MarkSeen { last: None, failed: true }).failed {
                     tracing::warn!(error = %e, "could not read the database's change mark; pages are rendered afresh until it can be read");
                 }
                 None
@@ -674,23 +669,19 @@ impl PageCache {
     /// Keeps `res`, a signed-in session's fresh render of a page kept per session, under the
     /// change mark read before it began to render `at`; returns it.
     async fn keep_mine(&self, key: (tower_sessions::session::Id, &'static str), mark: String, at: std::time::Instant, accept_language: Option<axum::http::HeaderValue>, res: Response) -> Response {
-        if !may_keep(&res) {
-            return res;
-        }
-        match KeptPage::of(res).await {
-            Ok((page, res)) => {
-                if let Ok(mut pages) = self.mine.write() {
-                    // What could no longer be answered goes first, so memory holds only the
-                    // pages of sessions active in the last seconds, not of every session seen.
-                    pages.retain(|_, kept| kept.mark == mark && kept.at.elapsed() < MINE_MAX_AGE);
-                    if pages.len() < MINE_MAX_PAGES {
-                        pages.insert(key, SessionPage { page, mark, at, accept_language });
-                    }
-                }
-                res
+        let (page, res) = match KeptPage::of(res).await {
+            Ok(kept) => kept,
+            Err(res) => return res,
+        };
+        if let Ok(mut pages) = self.mine.write() {
+            // What could no longer be answered goes first, so memory holds only the pages of
+            // sessions active in the last seconds, not of every session seen.
+            pages.retain(|_, kept| kept.mark == mark && kept.at.elapsed() < MINE_MAX_AGE);
+            if pages.len() < MINE_MAX_PAGES {
+                pages.insert(key, SessionPage { page, mark, at, accept_language });
             }
-            Err(res) => res,
         }
+        res
     }
 }
 
