@@ -1,0 +1,1 @@
+INSERT INTO bare (v) VALUES (1);

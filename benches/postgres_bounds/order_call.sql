@@ -1,0 +1,7 @@
+-- order.sql with the transaction's writes made by one call of place_one (functions.sql).
+\set c :client_id + 1
+\set s random(1, 4)
+\set k random(1, 9000000000000000000)
+INSERT INTO cart_items (customer_id, sku_id, quantity, added_at) SELECT :c, s.id, 1, 0 FROM skus s JOIN products p ON p.id = s.product_id WHERE s.code = 'SKU' || :s AND p.state = 'listed' AND ((SELECT COUNT(*) FROM cart_items c WHERE c.customer_id = :c) < 50 OR EXISTS (SELECT 1 FROM cart_items c WHERE c.customer_id = :c AND c.sku_id = s.id)) ON CONFLICT (customer_id, sku_id) DO UPDATE SET quantity = cart_items.quantity + excluded.quantity WHERE cart_items.quantity + excluded.quantity <= 999 RETURNING quantity;
+SELECT c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved) FROM stock_levels l JOIN warehouses w ON w.id = l.warehouse_id WHERE l.sku_id = s.id AND w.active = 1), 0) AS BIGINT), (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND pp.cancelled_at IS NULL AND pp.starts_at <= 5 AND pp.ends_at > 5), (SELECT s.fee FROM shipping_services s JOIN carriers c ON c.code = s.carrier WHERE s.active = 1 AND c.active = 1 AND s.code = 'standard'), (SELECT s.free_from FROM shipping_services s JOIN carriers c ON c.code = s.carrier WHERE s.active = 1 AND c.active = 1 AND s.code = 'standard') FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id WHERE c.customer_id = :c ORDER BY c.added_at, s.code;
+SELECT place_one(:c, :s, 'k' || :k);
