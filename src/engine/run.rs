@@ -197,12 +197,49 @@ pub async fn begin_create(
     action: &str,
     form: &HashMap<String, String>,
 ) -> AppResult<(Step, FormValues)> {
+    let (action, values) = check_create(actor, wf, action, form)?;
+    Ok((Step { tx: db.begin().await?, wf, action, actor_id: Some(actor.id), current: None }, values))
+}
+
+/// What [`begin_create`] checks before it opens a transaction: the permission, that the
+/// action creates a record, and the form. For a process that writes several new records in
+/// one transaction of its own and finishes them with [`commit_created_many`].
+pub fn check_create(actor: &Actor, wf: &'static Workflow, action: &str, form: &HashMap<String, String>) -> AppResult<(&'static Action, FormValues)> {
     let action = permitted(wf, actor, action)?;
     if !action.creates() {
         return Err(AppError::invalid("action", "this action does not create a record"));
     }
     let values = validate_form(action, form)?;
-    Ok((Step { tx: db.begin().await?, wf, action, actor_id: Some(actor.id), current: None }, values))
+    Ok((action, values))
+}
+
+/// A record created by `actor_id` in state `action.to`, as [`commit_created_many`] finishes it.
+pub struct Created {
+    pub id: i64,
+    pub actor_id: i64,
+    pub payload: serde_json::Value,
+}
+
+/// [`Step::commit_created`] for several records created in the caller's transaction by an
+/// action that [`check_create`] allowed for each actor: tells those each step concerns and
+/// appends the audit events, one statement for all of them. The caller commits.
+pub async fn commit_created_many(conn: &mut AnyConnection, wf: &'static Workflow, action: &'static Action, created: &[Created]) -> AppResult<()> {
+    if created.is_empty() {
+        return Ok(());
+    }
+    for c in created {
+        let done = StepDone { workflow: wf, action, id: c.id, from: None, to: action.to.id, actor_id: Some(c.actor_id), payload: &c.payload };
+        crate::notifications::service::after_step(conn, &done).await?;
+    }
+    let now = now_millis();
+    let rows = (0..created.len()).map(|i| format!("($1, ${}, $2, NULL, $3, ${}, $4, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i)).collect::<Vec<_>>().join(", ");
+    let sql = format!("INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload) VALUES {rows}");
+    let mut insert = sqlx::query(&sql).bind(wf.id).bind(action.id).bind(action.to.id).bind(now);
+    for c in created {
+        insert = insert.bind(c.id).bind(c.actor_id).bind(c.payload.to_string());
+    }
+    insert.execute(conn).await?;
+    Ok(())
 }
 
 /// Starts `action` on record `id`, which the caller last saw at `version`: checks the

@@ -88,16 +88,30 @@ pub async fn change_balance(conn: &mut AnyConnection, sku_id: i64, warehouse_id:
         return Err(AppError::Conflict("the stock changed; try again".into()));
     };
     let balance = Balance { on_hand, reserved };
+    alert_on_change(conn, sku_id, warehouse_id, reorder_point, active == 1, balance, dh - dr).await?;
+    Ok(balance)
+}
+
+/// Raises or clears the low-stock alert of a SKU in a warehouse whose available stock just
+/// moved by `available_delta` to `balance`, if that could matter.
+pub(crate) async fn alert_on_change(
+    conn: &mut AnyConnection,
+    sku_id: i64,
+    warehouse_id: i64,
+    reorder_point: i64,
+    active: bool,
+    balance: Balance,
+    available_delta: i64,
+) -> AppResult<()> {
     // Only a change of what is available can cross the reorder point (a commit does not).
     // Falling stock that stays at or above the reorder point in an active warehouse can raise
     // nothing (the total over active warehouses is at least this warehouse's) and falling
     // stock never clears an alert: most reservations end here, a statement shorter.
-    let available_delta = dh - dr;
-    let quiet = reorder_point == 0 || (available_delta < 0 && active == 1 && balance.available() >= reorder_point);
+    let quiet = reorder_point == 0 || (available_delta < 0 && active && balance.available() >= reorder_point);
     if available_delta != 0 && !quiet {
         check_low_stock(conn, sku_id, warehouse_id, reorder_point, balance, available_delta > 0).await?;
     }
-    Ok(balance)
+    Ok(())
 }
 
 /// The ledger half of [`move_stock`]: the movement's row.

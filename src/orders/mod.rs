@@ -15,6 +15,8 @@ pub mod exception_pages;
 pub mod exception_service;
 pub mod exceptions;
 #[cfg(feature = "ssr")]
+pub mod lane;
+#[cfg(feature = "ssr")]
 pub mod notices;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -9,7 +9,7 @@ use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit, Transition};
 use crate::inventory::service::{change_balance, move_stock, on_sku, record_hold, settle_in};
 use crate::inventory::MovementKind;
-use crate::server::db::{is_unique_violation, like_escape};
+use crate::server::db::{is_unique_violation, like_escape, Backend};
 use crate::server::Db;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -184,6 +184,27 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     let total = goods_total + fee;
     if total != input.expected_total {
         return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
+    }
+    if db.backend == Backend::Postgres {
+        // Several checkouts to a transaction (`lane`); SQLite has one writer and writes
+        // each order alone, as does PostgreSQL when the lane hands a checkout back.
+        run::check_create(actor, &ORDERS, "place", &HashMap::new())?;
+        let checkout = super::lane::Checkout {
+            customer: actor.id,
+            key: v.idempotency_key.clone(),
+            recipient: v.recipient.clone(),
+            phone: v.phone.clone(),
+            address: v.address.clone(),
+            method: v.method.clone(),
+            save_address: input.save_address,
+            lines: lines.clone(),
+            goods_total,
+            fee,
+            total,
+        };
+        if let Some(placed) = super::lane::place(db, checkout).await {
+            return placed;
+        }
     }
     let (mut step, _) = run::begin_create(db, actor, &ORDERS, "place", &HashMap::new()).await?;
     let now = now_millis();

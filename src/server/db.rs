@@ -3,6 +3,7 @@
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
 use sqlx::{Any, AnyPool, Transaction};
+use std::sync::{Arc, OnceLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -18,6 +19,9 @@ pub struct Db {
     /// instead of letting them spin on SQLITE_BUSY. On PostgreSQL it is the same pool.
     writer: AnyPool,
     pub backend: Backend,
+    /// The PostgreSQL order lane, started by the first checkout (`orders::lane`). It lives
+    /// while a handle to this database does.
+    pub(crate) order_lane: Arc<OnceLock<crate::orders::lane::Lane>>,
 }
 
 /// One migration: portable SQL, then what only one backend has (full-text search). In the
@@ -209,7 +213,7 @@ impl Db {
                 .acquire_timeout(std::time::Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            return Ok(Db { writer: pool.clone(), pool, backend: Backend::Postgres });
+            return Ok(Db { writer: pool.clone(), pool, backend: Backend::Postgres, order_lane: Default::default() });
         }
         let url = sqlite_url_with_create(url)?;
         // sqlx's SQLite defaults already set a 5 s busy timeout and foreign keys on. WAL lets
@@ -241,7 +245,7 @@ impl Db {
             })
             .connect(&url)
             .await?;
-        Ok(Db { pool, writer, backend: Backend::Sqlite })
+        Ok(Db { pool, writer, backend: Backend::Sqlite, order_lane: Default::default() })
     }
 
     /// For reads. On SQLite these connections are read-only: every write goes through

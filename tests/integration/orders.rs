@@ -436,6 +436,98 @@ on_both_backends!(concurrent_checkouts_are_each_whole_and_one_refused_by_the_dat
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
 
+// Checkouts arriving together: on PostgreSQL the lane writes them several to a transaction
+// (`orders::lane`), on SQLite one by one. Either way each gets its own answer: a split order
+// gets both parcels, the one the last units cannot serve is refused alone, a twin submit gets
+// the same order, a saved address is saved.
+on_both_backends!(checkouts_placed_together_each_get_their_own_answer, async |db: Db| {
+    demo::seed(&db).await.unwrap();
+    // Two celadon cups left for three customers who want one each.
+    let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
+    inventory::reserve(&db, None, "CUP-CEL-80", on_hand - reserved - 2, None, "held back").await.unwrap();
+    let events_before = count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await;
+    let mut ready = Vec::new();
+    for n in 0..12 {
+        let c = customer(&db, 200 + n).await;
+        let lines: &[&str] = match n {
+            // Keemun from Shanghai and a cup from Guangzhou: two parcels.
+            8 => &["QM-200G", "CUP-CEL-80"],
+            9 | 10 => &["CUP-CEL-80"],
+            _ => &["LJ-100G"],
+        };
+        for sku in lines {
+            service::set_cart_quantity(&db, &c, sku, "1", true).await.unwrap();
+        }
+        let cart = service::cart(&db, &c).await.unwrap();
+        let fee = cart.shipping.iter().find(|o| o.code == "standard").unwrap().fee_for(cart.goods_total);
+        let mut input = checkout(&format!("together-{n:04}"), cart.goods_total + fee);
+        input.save_address = n == 11;
+        ready.push((n, c, input));
+    }
+    // Customer 0 submits the same checkout twice.
+    let twin = ready[0].clone();
+    ready.push(twin);
+    let start = Arc::new(tokio::sync::Barrier::new(ready.len()));
+    let mut tasks = Vec::new();
+    for (n, c, input) in ready {
+        let (db, start) = (db.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            (n, c.id, service::place_order(&db, &c, &input).await)
+        }));
+    }
+    let mut placed: HashMap<usize, (i64, i64)> = HashMap::new();
+    let mut refused = Vec::new();
+    let mut twins = Vec::new();
+    for t in tasks {
+        let (n, customer, outcome) = t.await.unwrap();
+        match outcome {
+            Ok(id) if n == 0 => twins.push((customer, id)),
+            Ok(id) => assert!(placed.insert(n, (customer, id)).is_none()),
+            Err(e) => refused.push((n, e)),
+        }
+    }
+    assert_eq!(twins.len(), 2, "both submits of the twin are answered with an order");
+    assert_eq!(twins[0], twins[1], "one order for the twin submits");
+    placed.insert(0, twins[0]);
+    match refused.as_slice() {
+        [(n, AppError::Conflict(m))] => {
+            assert!([8, 9, 10].contains(n), "only a customer wanting a cup is refused: {n}");
+            assert!(m.starts_with("CUP-CEL-80: not enough stock"), "{m}");
+        }
+        other => panic!("exactly one checkout is refused: {other:?}"),
+    }
+    // Twelve customers, one refused.
+    assert_eq!(placed.len(), 11);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await, events_before + 11);
+    for (n, (customer, id)) in &placed {
+        let q = |sql: &str| sql.replace("{id}", &id.to_string()).replace("{customer}", &customer.to_string());
+        let lines = if *n == 8 { 2 } else { 1 };
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM orders WHERE id = {id} AND customer_id = {customer} AND state = 'placed'")).await, 1);
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM order_lines WHERE order_id = {id}")).await, lines);
+        assert_eq!(
+            count(&db, &q("SELECT CAST(COALESCE(SUM(a.quantity), 0) AS BIGINT) FROM order_allocations a JOIN order_lines l ON l.id = a.order_line_id JOIN shipments s ON s.id = a.shipment_id \
+                 JOIN reservations r ON r.id = a.reservation_id WHERE l.order_id = {id} AND s.order_id = {id} AND r.reference = 'order #{id}' AND r.sku_id = l.sku_id \
+                 AND r.warehouse_id = s.warehouse_id AND r.state = 'held'")).await,
+            lines
+        );
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM shipments WHERE order_id = {id}")).await, lines, "one parcel per warehouse");
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND entity_id = {id} AND action = 'place' AND actor_id = {customer}")).await, 1);
+        assert_eq!(count(&db, &q("SELECT COUNT(*) FROM cart_items WHERE customer_id = {customer}")).await, 0);
+        let saved = count(&db, &q("SELECT COUNT(*) FROM customer_addresses WHERE customer_id = {customer}")).await;
+        assert_eq!(saved, i64::from(*n == 11), "only the checkout that asked saves its address");
+    }
+    let (on_hand, reserved) = balance(&db, "CUP-CEL-80", "GZ").await;
+    assert_eq!(on_hand, reserved, "both cups are held, neither twice");
+    assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
+    if db.backend == shopflow::server::db::Backend::Postgres {
+        // Rows written by one transaction share its id: the lane wrote several orders at once.
+        let ids = placed.values().map(|(_, id)| id.to_string()).collect::<Vec<_>>().join(", ");
+        let transactions = count(&db, &format!("SELECT COUNT(DISTINCT CAST(xmin AS TEXT)) FROM orders WHERE id IN ({ids})")).await;
+        assert!(transactions < 11, "11 orders in {transactions} transactions");
+    }
+});
+
 on_both_backends!(an_order_that_takes_stock_below_the_reorder_point_raises_the_alert, async |db: Db| {
     use shopflow::alerts::{service as alerts, AlertFilter};
     demo::seed(&db).await.unwrap();
