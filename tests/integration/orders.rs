@@ -363,6 +363,24 @@ on_both_backends!(racing_customers_never_oversell_and_retries_make_one_order, as
     assert!(inventory::ledger_mismatches(&db).await.unwrap().is_empty());
 });
 
+/// Places every checkout at the same moment; (n, customer, outcome) for each, in order.
+async fn place_together(db: &Db, ready: Vec<(usize, Actor, CheckoutInput)>) -> Vec<(usize, i64, Result<i64, AppError>)> {
+    let start = Arc::new(tokio::sync::Barrier::new(ready.len()));
+    let mut tasks = Vec::new();
+    for (n, c, input) in ready {
+        let (db, start) = (db.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            (n, c.id, service::place_order(&db, &c, &input).await)
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap());
+    }
+    outcomes
+}
+
 on_both_backends!(concurrent_checkouts_are_each_whole_and_one_refused_by_the_database_fails_alone, async |db: Db| {
     demo::seed(&db).await.unwrap();
     // The database refuses any order for recipient "Refused", in the middle of 24 checkouts
@@ -395,19 +413,8 @@ on_both_backends!(concurrent_checkouts_are_each_whole_and_one_refused_by_the_dat
         }
         ready.push((n, c, input));
     }
-    // All at once.
-    let start = Arc::new(tokio::sync::Barrier::new(ready.len()));
-    let mut tasks = Vec::new();
-    for (n, c, input) in ready {
-        let (db, start) = (db.clone(), start.clone());
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            (n, c.id, service::place_order(&db, &c, &input).await)
-        }));
-    }
     let (mut placed, mut refused) = (Vec::new(), Vec::new());
-    for t in tasks {
-        let (n, customer, outcome) = t.await.unwrap();
+    for (n, customer, outcome) in place_together(&db, ready).await {
         match outcome {
             Ok(id) => placed.push((customer, id)),
             Err(e) => refused.push((n, customer, e)),
@@ -467,20 +474,10 @@ on_both_backends!(checkouts_placed_together_each_get_their_own_answer, async |db
     // Customer 0 submits the same checkout twice.
     let twin = ready[0].clone();
     ready.push(twin);
-    let start = Arc::new(tokio::sync::Barrier::new(ready.len()));
-    let mut tasks = Vec::new();
-    for (n, c, input) in ready {
-        let (db, start) = (db.clone(), start.clone());
-        tasks.push(tokio::spawn(async move {
-            start.wait().await;
-            (n, c.id, service::place_order(&db, &c, &input).await)
-        }));
-    }
     let mut placed: HashMap<usize, (i64, i64)> = HashMap::new();
     let mut refused = Vec::new();
     let mut twins = Vec::new();
-    for t in tasks {
-        let (n, customer, outcome) = t.await.unwrap();
+    for (n, customer, outcome) in place_together(&db, ready).await {
         match outcome {
             Ok(id) if n == 0 => twins.push((customer, id)),
             Ok(id) => assert!(placed.insert(n, (customer, id)).is_none()),
