@@ -223,7 +223,13 @@ pub struct Created {
 /// [`Step::commit_created`] for several records created in the caller's transaction by an
 /// action that [`check_create`] allowed for each actor: tells those each step concerns and
 /// appends the audit events, one statement for all of them. The caller commits.
-pub async fn commit_created_many(conn: &mut AnyConnection, wf: &'static Workflow, action: &'static Action, created: &[Created]) -> AppResult<()> {
+pub async fn commit_created_many(
+    conn: &mut AnyConnection,
+    backend: crate::server::db::Backend,
+    wf: &'static Workflow,
+    action: &'static Action,
+    created: &[Created],
+) -> AppResult<()> {
     if created.is_empty() {
         return Ok(());
     }
@@ -231,14 +237,20 @@ pub async fn commit_created_many(conn: &mut AnyConnection, wf: &'static Workflow
         let done = StepDone { workflow: wf, action, id: c.id, from: None, to: action.to.id, actor_id: Some(c.actor_id), payload: &c.payload };
         crate::notifications::service::after_step(conn, &done).await?;
     }
-    let now = now_millis();
-    let rows = (0..created.len()).map(|i| format!("($1, ${}, $2, NULL, $3, ${}, $4, ${})", 5 + 3 * i, 6 + 3 * i, 7 + 3 * i)).collect::<Vec<_>>().join(", ");
-    let sql = format!("INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload) VALUES {rows}");
-    let mut insert = sqlx::query(&sql).bind(wf.id).bind(action.id).bind(action.to.id).bind(now);
-    for c in created {
-        insert = insert.bind(c.id).bind(c.actor_id).bind(c.payload.to_string());
-    }
-    insert.execute(conn).await?;
+    // One statement of a fixed text, the records as JSON, so that a connection prepares it
+    // once whatever the number of records.
+    let rows = crate::server::db::json_rows(backend, "$5", &[("id", "BIGINT"), ("actor", "BIGINT"), ("payload", "TEXT")]);
+    let sql = format!("INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload) SELECT $1, id, $2, NULL, $3, actor, $4, payload FROM {rows}");
+    let records: Vec<serde_json::Value> =
+        created.iter().map(|c| serde_json::json!({ "id": c.id, "actor": c.actor_id, "payload": c.payload.to_string() })).collect();
+    sqlx::query(&sql)
+        .bind(wf.id)
+        .bind(action.id)
+        .bind(action.to.id)
+        .bind(now_millis())
+        .bind(serde_json::Value::Array(records).to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -24,9 +24,11 @@ use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, Created};
 use crate::inventory::service::alert_on_change;
 use crate::inventory::Balance;
+use crate::server::db::Backend;
 use crate::server::Db;
 use serde_json::json;
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
 
@@ -87,8 +89,24 @@ pub async fn place(db: &Db, checkout: Checkout) -> Option<AppResult<i64>> {
     }
 }
 
+/// How long the lane keeps its connection while no checkout waits. Kept, the connection has
+/// the lane's statements prepared; given back, `Db::close` is not kept waiting for it.
+const HOLD: std::time::Duration = std::time::Duration::from_millis(100);
+
 async fn run(pool: AnyPool, mut checkouts: mpsc::Receiver<Pending>) {
-    while let Some(first) = checkouts.recv().await {
+    let mut conn: Option<PoolConnection<Any>> = None;
+    loop {
+        let first = match tokio::time::timeout(HOLD, checkouts.recv()).await {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(_) => {
+                conn = None;
+                match checkouts.recv().await {
+                    Some(p) => p,
+                    None => break,
+                }
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match checkouts.try_recv() {
@@ -97,10 +115,19 @@ async fn run(pool: AnyPool, mut checkouts: mpsc::Receiver<Pending>) {
             }
         }
         let list: Vec<&Checkout> = batch.iter().map(|p| &p.checkout).collect();
-        let answers = match write(&pool, &list).await {
+        let written = match conn.as_mut() {
+            Some(c) => write(c, &list).await,
+            None => match pool.acquire().await {
+                Ok(c) => write(conn.insert(c), &list).await,
+                Err(e) => Err(e.into()),
+            },
+        };
+        let answers = match written {
             Ok(answers) => answers,
             Err(e) => {
                 tracing::warn!(error = %e, orders = batch.len(), "order lane: the batch failed; each checkout is written alone");
+                // The connection may be what failed: the next batch takes a fresh one.
+                conn = None;
                 batch.iter().map(|_| Answer::Alone).collect()
             }
         };
@@ -151,7 +178,7 @@ SELECT 'order', k, oid, 0, 0, 0 FROM ok \
 UNION ALL SELECT 'balance', b.sku_id, b.warehouse_id, b.on_hand, b.reserved, b.n FROM b";
 
 /// The answers to `batch`, in its order; an error means nothing of the batch was written.
-async fn write(pool: &AnyPool, batch: &[&Checkout]) -> AppResult<Vec<Answer>> {
+async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<Answer>> {
     let mut answers: Vec<Option<Answer>> = batch.iter().map(|_| None).collect();
     // A checkout submitted twice at once: the first is written here, the second alone after
     // it, where it finds the first's order by its key.
@@ -160,7 +187,7 @@ async fn write(pool: &AnyPool, batch: &[&Checkout]) -> AppResult<Vec<Answer>> {
             answers[i] = Some(Answer::Alone);
         }
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     let mut codes: Vec<&str> = batch.iter().flat_map(|c| c.lines.iter().map(|l| l.sku.as_str())).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -257,7 +284,7 @@ async fn write(pool: &AnyPool, batch: &[&Checkout]) -> AppResult<Vec<Answer>> {
         created.push(Created { id, actor_id: c.customer, payload });
         answers[k] = Some(Answer::Placed(id));
     }
-    run::commit_created_many(&mut tx, &ORDERS, place, &created).await?;
+    run::commit_created_many(&mut tx, Backend::Postgres, &ORDERS, place, &created).await?;
     tx.commit().await?;
     Ok(answers.into_iter().map(|a| a.unwrap_or(Answer::Alone)).collect())
 }

@@ -184,6 +184,22 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// A FROM item that reads the JSON array of objects bound at `param` as rows of `columns`
+/// (name, SQL type): one statement text for any number of records, so that a connection
+/// prepares it once. Names and types come from the code, never from input.
+pub fn json_rows(backend: Backend, param: &str, columns: &[(&str, &str)]) -> String {
+    match backend {
+        Backend::Postgres => {
+            let cols = columns.iter().map(|(n, t)| format!("{n} {t}")).collect::<Vec<_>>().join(", ");
+            format!("json_to_recordset(CAST({param} AS json)) AS x({cols})")
+        }
+        Backend::Sqlite => {
+            let cols = columns.iter().map(|(n, t)| format!("CAST(json_extract(value, '$.{n}') AS {t}) AS {n}")).collect::<Vec<_>>().join(", ");
+            format!("(SELECT {cols} FROM json_each({param})) AS x")
+        }
+    }
+}
+
 /// PostgreSQL connections per instance unless configured (`SHOPFLOW_PG_CONNECTIONS`). The
 /// best size depends on the work (BENCHMARKS.md, session 13, 2 cores with the load beside
 /// PostgreSQL). Transactions that queue for the same rows go faster through fewer connections:

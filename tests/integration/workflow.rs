@@ -196,3 +196,29 @@ async fn the_postgres_pool_has_the_configured_size() {
     drop((second, third));
     db.close().await;
 }
+
+// Records created together (the PostgreSQL order lane's way) get the audit event each would
+// get alone: one statement of one text for any number of them, on both backends.
+on_both_backends!(records_created_together_are_audited_each, async |db: Db| {
+    use shopflow::engine::run::{check_create, commit_created_many, Created};
+    use shopflow::orders::ORDERS;
+    let cathy = demo_actor(&db, "customer@shopflow.test").await;
+    let staff = demo_actor(&db, "orders@shopflow.test").await;
+    let (place, _) = check_create(&cathy, &ORDERS, "place", &HashMap::new()).unwrap();
+    assert!(matches!(check_create(&staff, &ORDERS, "place", &HashMap::new()), Err(AppError::Forbidden)), "only customers place orders");
+    for records in [1_i64, 3] {
+        let created: Vec<Created> = (0..records)
+            .map(|i| Created { id: 900_000 + 10 * records + i, actor_id: cathy.id, payload: serde_json::json!({ "n": i.to_string(), "note": "it's \"quoted\"" }) })
+            .collect();
+        let mut tx = db.begin().await.unwrap();
+        commit_created_many(&mut tx, db.backend, &ORDERS, place, &created).await.unwrap();
+        tx.commit().await.unwrap();
+        for c in &created {
+            let events = history(&db, ORDERS.id, c.id).await.unwrap();
+            assert_eq!(events.len(), 1, "one event for record {}", c.id);
+            let e = &events[0];
+            assert_eq!((e.action.as_str(), e.from_state.as_deref(), e.to_state.as_deref(), e.actor_id), ("place", None, Some("placed"), Some(cathy.id)));
+            assert_eq!(serde_json::from_str::<serde_json::Value>(&e.payload).unwrap(), c.payload);
+        }
+    }
+});
