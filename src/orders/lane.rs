@@ -204,7 +204,8 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
     let sku_id: HashMap<&str, i64> = stock.iter().map(|r| (r.0.as_str(), r.1)).collect();
     // What each active warehouse has left of each SKU, as the batch's orders take it.
     let mut left: Vec<(i64, i64, i64)> = stock.iter().filter(|r| r.5 == 1 && r.3 > 0).map(|r| (r.1, r.2, r.3)).collect();
-    let (mut orders_in, mut lines_in, mut plans_in) = (Vec::new(), Vec::new(), Vec::new());
+    // Each planned take as (checkout, SKU, warehouse, quantity).
+    let (mut orders_in, mut lines_in, mut takes) = (Vec::new(), Vec::new(), Vec::<(usize, i64, i64, i64)>::new());
     for (k, c) in batch.iter().enumerate() {
         if answers[k].is_some() {
             continue;
@@ -216,7 +217,7 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
             Err(short) => {
                 let have: i64 = left.iter().filter(|a| a.0 == short).map(|a| a.2).sum();
                 let code = wanted.iter().position(|w| w.0 == short).map(|i| c.lines[i].sku.clone()).unwrap_or_default();
-                answers[k] = Some(Answer::Refused(AppError::Conflict(format!("{code}: not enough stock ({have} available)"))));
+                answers[k] = Some(Answer::Refused(super::out_of_stock(&code, have)));
                 continue;
             }
         };
@@ -224,7 +225,7 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
             if let Some(a) = left.iter_mut().find(|a| a.0 == wanted[line].0 && a.1 == wh) {
                 a.2 -= quantity;
             }
-            plans_in.push(json!({ "k": k, "sku": wanted[line].0, "wh": wh, "quantity": quantity }));
+            takes.push((k, wanted[line].0, wh, quantity));
         }
         for (pos, l) in c.lines.iter().enumerate() {
             lines_in.push(json!({
@@ -246,17 +247,13 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
         .bind(place.to.id)
         .bind(serde_json::Value::Array(orders_in).to_string())
         .bind(serde_json::Value::Array(lines_in).to_string())
-        .bind(serde_json::Value::Array(plans_in.clone()).to_string())
+        .bind(json!(takes.iter().map(|&(k, sku, wh, quantity)| json!({ "k": k, "sku": sku, "wh": wh, "quantity": quantity })).collect::<Vec<_>>()).to_string())
         .fetch_all(&mut *tx)
         .await?;
     let placed: HashMap<usize, i64> = rows.iter().filter(|r| r.0 == "order").map(|r| (r.1 as usize, r.2)).collect();
     // Every balance the placed orders reserve from must have moved; the rows were locked and
     // counted, so anything else is a fault, and the whole batch is written again alone.
-    let mut touched: Vec<(i64, i64)> = plans_in
-        .iter()
-        .filter(|p| placed.contains_key(&(p["k"].as_u64().unwrap_or(u64::MAX) as usize)))
-        .map(|p| (p["sku"].as_i64().unwrap_or(0), p["wh"].as_i64().unwrap_or(0)))
-        .collect();
+    let mut touched: Vec<(i64, i64)> = takes.iter().filter(|t| placed.contains_key(&t.0)).map(|t| (t.1, t.2)).collect();
     touched.sort_unstable();
     touched.dedup();
     let balances: Vec<&(String, i64, i64, i64, i64, i64)> = rows.iter().filter(|r| r.0 == "balance").collect();

@@ -437,6 +437,12 @@ fn luhn(digits: &str) -> bool {
 /// Where one line's units come from: `(line index, warehouse id, quantity)`.
 pub type Allocation = (usize, i64, i64);
 
+/// Why a checkout was refused: `have` units of SKU `code` left, fewer than it asks.
+#[cfg(feature = "ssr")]
+pub fn out_of_stock(code: &str, have: i64) -> crate::domain::AppError {
+    crate::domain::AppError::Conflict(format!("{code}: not enough stock ({have} available)"))
+}
+
 /// Chooses warehouses for the lines `(sku id, quantity)` from the stock available
 /// `(sku id, warehouse id, available)`. One warehouse that has every line is best (one
 /// parcel; the one with the most of the order's stock wins). Otherwise each line takes from

@@ -274,7 +274,7 @@ async fn hold_stock(conn: &mut AnyConnection, actor_id: i64, order_id: i64, want
     let code_of = |sku_id: i64| wanted.iter().position(|w| w.0 == sku_id).map(|i| lines[i].sku.clone()).unwrap_or_default();
     let short = |sku_id: i64| {
         let have: i64 = available.iter().filter(|a| a.0 == sku_id).map(|a| a.2).sum();
-        AppError::Conflict(format!("{}: not enough stock ({have} available)", code_of(sku_id)))
+        super::out_of_stock(&code_of(sku_id), have)
     };
     let mut plan = plan_allocation(wanted, &available).map_err(short)?;
     // A fixed locking order, so that concurrent orders for the same SKUs cannot deadlock.
