@@ -233,17 +233,13 @@ pub async fn commit_created_many(
     if created.is_empty() {
         return Ok(());
     }
-    for c in created {
-        let done = StepDone { workflow: wf, action, id: c.id, from: None, to: action.to.id, actor_id: Some(c.actor_id), payload: &c.payload };
-        crate::notifications::service::after_step(conn, &done).await?;
-    }
+    announce_created(conn, wf, action, created).await?;
     // One statement of a fixed text, the records as JSON, so that a connection prepares it
     // once whatever the number of records.
     let rows = crate::server::db::json_rows(backend, "$5", &[("id", "BIGINT"), ("actor", "BIGINT"), ("payload", "TEXT")]);
-    let sql = format!("INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload) SELECT $1, id, $2, NULL, $3, actor, $4, payload FROM {rows}");
     let records: Vec<serde_json::Value> =
         created.iter().map(|c| serde_json::json!({ "id": c.id, "actor": c.actor_id, "payload": c.payload.to_string() })).collect();
-    sqlx::query(&sql)
+    sqlx::query(&created_audit_insert(1, &rows))
         .bind(wf.id)
         .bind(action.id)
         .bind(action.to.id)
@@ -251,6 +247,29 @@ pub async fn commit_created_many(
         .bind(serde_json::Value::Array(records).to_string())
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// The statement that appends the audit events of records created by one action, for
+/// [`commit_created_many`] and for a caller that writes the records and their events in one
+/// statement of its own (the order lane, which must then call [`announce_created`]).
+/// `rows` is a row source with the columns `id`, `actor` and `payload` (the JSON as text);
+/// `$n` to `$n+3` are the workflow's id, the action's id, the state it creates and the time.
+pub fn created_audit_insert(n: usize, rows: &str) -> String {
+    let (wf, action, to, at) = (n, n + 1, n + 2, n + 3);
+    format!(
+        "INSERT INTO audit_events (entity, entity_id, action, from_state, to_state, actor_id, at, payload) \
+         SELECT ${wf}, id, ${action}, NULL, ${to}, actor, ${at}, payload FROM {rows}"
+    )
+}
+
+/// Tells those concerned by the steps of records created together, whose audit events the
+/// caller writes with [`created_audit_insert`] in the same transaction.
+pub async fn announce_created(conn: &mut AnyConnection, wf: &'static Workflow, action: &'static Action, created: &[Created]) -> AppResult<()> {
+    for c in created {
+        let done = StepDone { workflow: wf, action, id: c.id, from: None, to: action.to.id, actor_id: Some(c.actor_id), payload: &c.payload };
+        crate::notifications::service::after_step(conn, &done).await?;
+    }
     Ok(())
 }
 

@@ -136,12 +136,13 @@ pub async fn shipping_options(conn: &mut AnyConnection) -> AppResult<Vec<Shippin
     Ok(rows.into_iter().map(option_of).collect())
 }
 
-/// SQL: two columns, the fee and the free-from amount of the service whose code is bound as
-/// `$n`, if the shop offers it now (the fee is NULL otherwise). A checkout prices its shipping
-/// with them in the same query that reads its cart: one statement fewer per order.
-pub fn offered_fee_columns(n: u8) -> String {
+/// SQL: two columns, the fee and the free-from amount of the service whose code is the SQL
+/// expression `code` (a parameter or a column), if the shop offers it now (the fee is NULL
+/// otherwise). A checkout prices its shipping with them in the same query that reads its
+/// cart: one statement fewer per order.
+pub fn offered_fee_columns(code: &str) -> String {
     let offered = offered!();
-    format!("(SELECT s.fee {offered} AND s.code = ${n}), (SELECT s.free_from {offered} AND s.code = ${n})")
+    format!("(SELECT s.fee {offered} AND s.code = {code}), (SELECT s.free_from {offered} AND s.code = {code})")
 }
 
 /// The names of every carrier, active or not (old parcels keep theirs), by code.

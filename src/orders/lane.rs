@@ -3,28 +3,30 @@
 //! On PostgreSQL an order's transaction costs about a dozen statements, each an executor
 //! start and its foreign-key checks. On two cores shared with the application that held the
 //! rate near 1,100 orders/s, even with no round trips inside the transaction
-//! (BENCHMARKS.md, session 24). So each instance hands its priced checkouts to one task.
-//! The task writes whatever is waiting in one transaction:
-//! - it locks the balance rows of every SKU in the batch, in a fixed order, so that the lanes
-//!   of several instances cannot deadlock and no other order takes the units it counted;
-//! - it plans each order's warehouses against what is left, in the order the checkouts
-//!   came: an order the stock cannot serve is refused alone;
-//! - it writes every order's rows in one statement, with a text that never changes, fed
-//!   with the batch as JSON. The rows are the order, its lines, the emptied cart, the
-//!   parcels, the ledger, the reservations, the allocations and the balances;
-//! - through the engine it tells those concerned and appends one audit event per order.
+//! (BENCHMARKS.md, session 24). So each instance hands its checkouts, validated and allowed,
+//! to one task. The task writes whatever is waiting in one transaction of four round trips:
+//! - one statement reads every checkout's cart, priced as of now with its shipping service,
+//!   and locks the balance rows of every SKU in those carts, in a fixed order, so that the
+//!   lanes of several instances cannot deadlock and no other order takes the units counted;
+//! - each checkout is priced ([`super::price_checkout`], as the one-order path does) and its
+//!   warehouses planned against what is left, in the order the checkouts came: a checkout
+//!   whose cart changed or that the stock cannot serve is refused alone;
+//! - one statement, with a text that never changes and fed with the batch as JSON, writes
+//!   every order's rows: the order, its lines, the emptied cart, the parcels, the ledger, the
+//!   reservations, the allocations, the balances and the audit events (the engine's
+//!   [`run::created_audit_insert`]); the engine then tells those concerned.
 //!
 //! Each order is still whole or absent, as in [`super::service`]'s own transaction. When a
 //! batch fails for any other reason (a trigger, a lost connection), nothing of it is written
 //! and each of its checkouts is written again alone by the caller, through the one-order
 //! path that SQLite always takes. So an error reaches only the order it belongs to.
 
-use super::{plan_allocation, CartLine, ORDERS};
+use super::{plan_allocation, price_checkout, CartLine, ORDERS};
 use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, Created};
+use std::sync::LazyLock;
 use crate::inventory::service::alert_on_change;
 use crate::inventory::Balance;
-use crate::server::db::Backend;
 use crate::server::Db;
 use serde_json::json;
 use sqlx::pool::PoolConnection;
@@ -36,7 +38,8 @@ use tokio::sync::{mpsc, oneshot};
 /// enough that a failed batch writes again quickly one by one.
 const MAX_BATCH: usize = 64;
 
-/// A checkout validated and priced by the customer's request, as the lane writes it.
+/// A checkout validated by the customer's request, whose permission it checked: the lane
+/// reads and prices the cart.
 #[derive(Debug, Clone)]
 pub struct Checkout {
     pub customer: i64,
@@ -46,10 +49,8 @@ pub struct Checkout {
     pub address: String,
     pub method: String,
     pub save_address: bool,
-    pub lines: Vec<CartLine>,
-    pub goods_total: i64,
-    pub fee: i64,
-    pub total: i64,
+    /// The total the customer saw; the order is placed only at that total.
+    pub expected_total: i64,
 }
 
 enum Answer {
@@ -138,13 +139,41 @@ async fn run(pool: AnyPool, mut checkouts: mpsc::Receiver<Pending>) {
     }
 }
 
+/// The carts of the batch and the balances they draw on, locked. `$1` is the batch as JSON
+/// (`k` its index, the customer and the shipping service) and `$2` the time. A line comes with
+/// `k`, its SKU's id, code, product, title, attributes, quantity, price, the product's state,
+/// the running promotional price, the service's fee and free-from amount (NULL when it is not
+/// offered) and when it was added. A balance comes with `k` = -1, then the SKU, the warehouse
+/// in the product's place, what is available in the quantity's, the reorder point in the
+/// price's and whether the warehouse is active in the promotion's.
+static READ_BATCH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH b AS (SELECT * FROM json_to_recordset(CAST($1 AS json)) AS x(k BIGINT, customer BIGINT, method TEXT)), \
+              c (k, sku, code, product, title, attrs, quantity, price, state, promo, fee, free_from, added_at) AS ( \
+                SELECT b.k, c.sku_id, s.code, p.id, p.title, s.attributes, c.quantity, s.price, p.state, \
+                       (SELECT MIN(pp.price) FROM promo_prices pp WHERE pp.sku_id = s.id AND {promo}), {fees}, c.added_at \
+                FROM b JOIN cart_items c ON c.customer_id = b.customer JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id), \
+              st AS (SELECT l.sku_id, l.warehouse_id, l.on_hand - l.reserved AS free, s.reorder_point, w.active \
+                FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN warehouses w ON w.id = l.warehouse_id \
+                WHERE l.sku_id IN (SELECT sku FROM c) ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l) \
+         SELECT k, sku, code, product, title, attrs, quantity, price, state, promo, fee, free_from, added_at FROM c \
+         UNION ALL SELECT -1, sku_id, '', warehouse_id, '', '', free, reorder_point, '', active, NULL, NULL, 0 FROM st",
+        promo = crate::catalog::pricing::running_promo("pp", "$2"),
+        fees = crate::logistics::service::offered_fee_columns("b.method"),
+    )
+});
+
+type ReadRow = (i64, i64, String, i64, String, String, i64, i64, String, Option<i64>, Option<i64>, Option<i64>, i64);
+
 /// Every order of the batch in one statement. `$1` is the time, `$2` the state of a placed
-/// order, `$3` the orders, `$4` their lines and `$5` their plans, as JSON. A checkout whose
-/// key is taken is skipped (the other submit made its order). The balances come back with
-/// what the low-stock check needs.
-const WRITE_BATCH: &str = "\
-WITH oi AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS x(k BIGINT, customer BIGINT, key TEXT, recipient TEXT, phone TEXT, \
-                address TEXT, method TEXT, goods BIGINT, fee BIGINT, total BIGINT)), \
+/// order, `$3` the orders, `$4` their lines and `$5` their plans, as JSON; `$6` to `$9` are
+/// what the engine's audit statement takes. A checkout whose key is taken is skipped (the
+/// other submit made its order). The balances come back with what the low-stock check needs.
+static WRITE_BATCH: LazyLock<String> = LazyLock::new(|| {
+    let audit = run::created_audit_insert(6, "(SELECT ok.oid AS id, ok.customer AS actor, oi.payload FROM ok JOIN oi ON oi.k = ok.k) AS x");
+    format!(
+        "WITH oi AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS x(k BIGINT, customer BIGINT, key TEXT, recipient TEXT, phone TEXT, \
+                address TEXT, method TEXT, goods BIGINT, fee BIGINT, total BIGINT, payload TEXT)), \
      li AS (SELECT * FROM json_to_recordset(CAST($4 AS json)) AS x(k BIGINT, pos BIGINT, sku BIGINT, title TEXT, code TEXT, attrs TEXT, \
                 quantity BIGINT, unit BIGINT)), \
      pi AS (SELECT * FROM json_to_recordset(CAST($5 AS json)) AS x(k BIGINT, sku BIGINT, wh BIGINT, quantity BIGINT)), \
@@ -156,7 +185,7 @@ WITH oi AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS x(k BIGINT, cus
      l AS (INSERT INTO order_lines (order_id, sku_id, title, sku_code, attributes, quantity, unit_price, line_total) \
            SELECT ok.oid, li.sku, li.title, li.code, li.attrs, li.quantity, li.unit, li.unit * li.quantity FROM li JOIN ok ON ok.k = li.k \
            ORDER BY li.k, li.pos RETURNING id, order_id, sku_id), \
-     d AS (DELETE FROM cart_items WHERE customer_id IN (SELECT customer FROM ok)), \
+     d AS (DELETE FROM cart_items WHERE customer_id IN (SELECT customer FROM ok) RETURNING customer_id), \
      s AS (INSERT INTO shipments (order_id, warehouse_id) \
            SELECT DISTINCT ok.oid, pi.wh FROM pi JOIN ok ON ok.k = pi.k ORDER BY ok.oid, pi.wh RETURNING id, order_id, warehouse_id), \
      m AS (INSERT INTO stock_movements (sku_id, warehouse_id, kind, quantity, on_hand_delta, reserved_delta, reference, reason, actor_id, at) \
@@ -170,53 +199,77 @@ WITH oi AS (SELECT * FROM json_to_recordset(CAST($3 AS json)) AS x(k BIGINT, cus
            JOIN l ON l.order_id = ok.oid AND l.sku_id = pi.sku \
            JOIN s ON s.order_id = ok.oid AND s.warehouse_id = pi.wh \
            JOIN r ON r.reference = 'order #' || ok.oid AND r.sku_id = pi.sku AND r.warehouse_id = pi.wh), \
+     au AS ({audit}), \
      b AS (UPDATE stock_levels x SET reserved = x.reserved + g.n \
            FROM (SELECT pi.sku, pi.wh, CAST(SUM(pi.quantity) AS BIGINT) AS n FROM pi JOIN ok ON ok.k = pi.k GROUP BY pi.sku, pi.wh) g \
            WHERE x.sku_id = g.sku AND x.warehouse_id = g.wh AND x.on_hand >= x.reserved + g.n \
            RETURNING x.sku_id, x.warehouse_id, x.on_hand, x.reserved, g.n) \
 SELECT 'order', k, oid, 0, 0, 0 FROM ok \
-UNION ALL SELECT 'balance', b.sku_id, b.warehouse_id, b.on_hand, b.reserved, b.n FROM b";
+UNION ALL SELECT 'cart', customer_id, COUNT(*), 0, 0, 0 FROM d GROUP BY customer_id \
+UNION ALL SELECT 'balance', b.sku_id, b.warehouse_id, b.on_hand, b.reserved, b.n FROM b"
+    )
+});
 
 /// The answers to `batch`, in its order; an error means nothing of the batch was written.
 async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<Answer>> {
     let mut answers: Vec<Option<Answer>> = batch.iter().map(|_| None).collect();
-    // A checkout submitted twice at once: the first is written here, the second alone after
-    // it, where it finds the first's order by its key.
+    // A customer's second checkout in the batch (a twin submit, or another tab) is written
+    // alone after it, from the cart this one leaves: a twin then finds the first's order by
+    // its key, another checkout finds the cart empty.
     for i in 0..batch.len() {
-        if batch[..i].iter().any(|c| c.customer == batch[i].customer && c.key == batch[i].key) {
+        if batch[..i].iter().any(|c| c.customer == batch[i].customer) {
             answers[i] = Some(Answer::Alone);
         }
     }
+    let asked: Vec<serde_json::Value> = (0..batch.len())
+        .filter(|&k| answers[k].is_none())
+        .map(|k| json!({ "k": k, "customer": batch[k].customer, "method": batch[k].method }))
+        .collect();
     let mut tx = conn.begin().await?;
-    let mut codes: Vec<&str> = batch.iter().flat_map(|c| c.lines.iter().map(|l| l.sku.as_str())).collect();
-    codes.sort_unstable();
-    codes.dedup();
-    // Locked in a fixed order: from here to the commit no other order can take these units.
-    let stock: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT s.code, l.sku_id, l.warehouse_id, l.on_hand - l.reserved, s.reorder_point, w.active \
-         FROM stock_levels l JOIN skus s ON s.id = l.sku_id JOIN warehouses w ON w.id = l.warehouse_id \
-         WHERE s.code IN (SELECT value FROM json_array_elements_text(CAST($1 AS json))) \
-         ORDER BY l.sku_id, l.warehouse_id FOR UPDATE OF l",
-    )
-    .bind(json!(codes).to_string())
-    .fetch_all(&mut *tx)
-    .await?;
-    let sku_id: HashMap<&str, i64> = stock.iter().map(|r| (r.0.as_str(), r.1)).collect();
+    let now = now_millis();
+    // From here to the commit no other order can take the units of these carts' SKUs.
+    let rows: Vec<ReadRow> = sqlx::query_as(READ_BATCH.as_str()).bind(serde_json::Value::Array(asked).to_string()).bind(now).fetch_all(&mut *tx).await?;
+    // Each checkout's cart as (SKU id, line, added at), and its shipping service's price.
+    let mut carts: Vec<Vec<(i64, CartLine, i64)>> = batch.iter().map(|_| Vec::new()).collect();
+    let mut shipping: Vec<Option<(i64, Option<i64>)>> = batch.iter().map(|_| None).collect();
+    // Each balance as (SKU, warehouse, available, reorder point, active).
+    let mut stock: Vec<(i64, i64, i64, i64, bool)> = Vec::new();
+    for r in rows {
+        let Some(cart) = usize::try_from(r.0).ok().and_then(|k| carts.get_mut(k)) else {
+            stock.push((r.1, r.3, r.6, r.7, r.9 == Some(1)));
+            continue;
+        };
+        shipping[r.0 as usize] = r.10.map(|fee| (fee, r.11));
+        let listed = r.8 == crate::catalog::LISTED.id;
+        let line = CartLine { sku: r.2, product_id: r.3, title: r.4, attributes: r.5, quantity: r.6, unit_price: r.9.unwrap_or(r.7), available: 0, listed };
+        cart.push((r.1, line, r.12));
+    }
     // What each active warehouse has left of each SKU, as the batch's orders take it.
-    let mut left: Vec<(i64, i64, i64)> = stock.iter().filter(|r| r.5 == 1 && r.3 > 0).map(|r| (r.1, r.2, r.3)).collect();
+    let mut left: Vec<(i64, i64, i64)> = stock.iter().filter(|s| s.4 && s.2 > 0).map(|s| (s.0, s.1, s.2)).collect();
+    let place = ORDERS.action("place").ok_or_else(|| AppError::internal("orders: no step place"))?;
     // Each planned take as (checkout, SKU, warehouse, quantity).
     let (mut orders_in, mut lines_in, mut takes) = (Vec::new(), Vec::new(), Vec::<(usize, i64, i64, i64)>::new());
+    let mut created: Vec<(usize, serde_json::Value)> = Vec::new();
     for (k, c) in batch.iter().enumerate() {
         if answers[k].is_some() {
             continue;
         }
-        // A SKU with no balance row anywhere has no stock: id 0 plans to nothing.
-        let wanted: Vec<(i64, i64)> = c.lines.iter().map(|l| (sku_id.get(l.sku.as_str()).copied().unwrap_or(0), l.quantity)).collect();
+        // In the order the cart shows them, as the one-order path reads them.
+        carts[k].sort_by(|a, b| (a.2, &a.1.sku).cmp(&(b.2, &b.1.sku)));
+        let lines: Vec<CartLine> = carts[k].iter().map(|l| l.1.clone()).collect();
+        let (goods, fee, total) = match price_checkout(&lines, shipping[k], c.expected_total) {
+            Ok(priced) => priced,
+            Err(e) => {
+                answers[k] = Some(Answer::Refused(e));
+                continue;
+            }
+        };
+        let wanted: Vec<(i64, i64)> = carts[k].iter().map(|l| (l.0, l.1.quantity)).collect();
         let plan = match plan_allocation(&wanted, &left) {
             Ok(plan) => plan,
             Err(short) => {
                 let have: i64 = left.iter().filter(|a| a.0 == short).map(|a| a.2).sum();
-                let code = wanted.iter().position(|w| w.0 == short).map(|i| c.lines[i].sku.clone()).unwrap_or_default();
+                let code = wanted.iter().position(|w| w.0 == short).map(|i| lines[i].sku.clone()).unwrap_or_default();
                 answers[k] = Some(Answer::Refused(super::out_of_stock(&code, have)));
                 continue;
             }
@@ -227,30 +280,43 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
             }
             takes.push((k, wanted[line].0, wh, quantity));
         }
-        for (pos, l) in c.lines.iter().enumerate() {
+        for (pos, l) in lines.iter().enumerate() {
             lines_in.push(json!({
                 "k": k, "pos": pos, "sku": wanted[pos].0, "title": l.title, "code": l.sku, "attrs": l.attributes,
                 "quantity": l.quantity, "unit": l.unit_price,
             }));
         }
+        let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": c.method });
         orders_in.push(json!({
             "k": k, "customer": c.customer, "key": c.key, "recipient": c.recipient, "phone": c.phone, "address": c.address,
-            "method": c.method, "goods": c.goods_total, "fee": c.fee, "total": c.total,
+            "method": c.method, "goods": goods, "fee": fee, "total": total, "payload": payload.to_string(),
         }));
+        created.push((k, payload));
     }
     if orders_in.is_empty() {
+        tx.commit().await?;
         return Ok(answers.into_iter().map(|a| a.unwrap_or(Answer::Alone)).collect());
     }
-    let place = ORDERS.action("place").ok_or_else(|| AppError::internal("orders: no step place"))?;
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(WRITE_BATCH)
-        .bind(now_millis())
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(WRITE_BATCH.as_str())
+        .bind(now)
         .bind(place.to.id)
         .bind(serde_json::Value::Array(orders_in).to_string())
         .bind(serde_json::Value::Array(lines_in).to_string())
         .bind(json!(takes.iter().map(|&(k, sku, wh, quantity)| json!({ "k": k, "sku": sku, "wh": wh, "quantity": quantity })).collect::<Vec<_>>()).to_string())
+        .bind(ORDERS.id)
+        .bind(place.id)
+        .bind(place.to.id)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await?;
     let placed: HashMap<usize, i64> = rows.iter().filter(|r| r.0 == "order").map(|r| (r.1 as usize, r.2)).collect();
+    // Each placed order's cart must be the one read: a checkout of the same cart through
+    // another instance, or a line added since, leaves another count. Rare, so the whole
+    // batch is written again alone, where the one-order path tells that customer.
+    let emptied: HashMap<i64, i64> = rows.iter().filter(|r| r.0 == "cart").map(|r| (r.1, r.2)).collect();
+    if let Some(&k) = placed.keys().find(|&&k| emptied.get(&batch[k].customer).copied().unwrap_or(0) != carts[k].len() as i64) {
+        return Err(AppError::internal(format!("order lane: the cart of checkout {k} changed while it was placed")));
+    }
     // Every balance the placed orders reserve from must have moved; the rows were locked and
     // counted, so anything else is a fault, and the whole batch is written again alone.
     let mut touched: Vec<(i64, i64)> = takes.iter().filter(|t| placed.contains_key(&t.0)).map(|t| (t.1, t.2)).collect();
@@ -261,27 +327,26 @@ async fn write(conn: &mut AnyConnection, batch: &[&Checkout]) -> AppResult<Vec<A
         return Err(AppError::internal(format!("order lane: {} of {} balances moved", balances.len(), touched.len())));
     }
     for b in balances {
-        let (reorder_point, active) = stock.iter().find(|s| s.1 == b.1 && s.2 == b.2).map(|s| (s.4, s.5 == 1)).unwrap_or((0, false));
+        let (reorder_point, active) = stock.iter().find(|s| s.0 == b.1 && s.1 == b.2).map(|s| (s.3, s.4)).unwrap_or((0, false));
         alert_on_change(&mut tx, b.1, b.2, reorder_point, active, Balance { on_hand: b.3, reserved: b.4 }, -b.5).await?;
     }
-    let mut created = Vec::with_capacity(placed.len());
-    for (k, c) in batch.iter().enumerate() {
+    let mut announced = Vec::with_capacity(placed.len());
+    for (k, payload) in created {
+        let c = batch[k];
         let Some(&id) = placed.get(&k) else {
-            if answers[k].is_none() {
-                // Its key was taken: the other submit of this checkout made the order.
-                answers[k] = Some(Answer::Refused(AppError::Conflict("this checkout is being placed already".into())));
-            }
+            // Its key was taken: the other submit of this checkout made the order.
+            answers[k] = Some(Answer::Refused(AppError::Conflict("this checkout is being placed already".into())));
             continue;
         };
         if c.save_address {
             let a = super::AddressInput { recipient: c.recipient.clone(), phone: c.phone.clone(), address: c.address.clone() };
             super::address_service::remember(&mut tx, c.customer, &a).await?;
         }
-        let payload = json!({ "total": format_money(c.total), "lines": c.lines.len().to_string(), "shipping_method": c.method });
-        created.push(Created { id, actor_id: c.customer, payload });
+        announced.push(Created { id, actor_id: c.customer, payload });
         answers[k] = Some(Answer::Placed(id));
     }
-    run::commit_created_many(&mut tx, Backend::Postgres, &ORDERS, place, &created).await?;
+    // The audit events were written with the orders.
+    run::announce_created(&mut tx, &ORDERS, place, &announced).await?;
     tx.commit().await?;
     Ok(answers.into_iter().map(|a| a.unwrap_or(Answer::Alone)).collect())
 }

@@ -443,6 +443,27 @@ pub fn out_of_stock(code: &str, have: i64) -> crate::domain::AppError {
     crate::domain::AppError::Conflict(format!("{code}: not enough stock ({have} available)"))
 }
 
+/// A checkout priced from its cart as read now: `(goods, shipping fee, total)`. `shipping` is
+/// the chosen service's fee and free-from amount if the shop offers it now. Refuses an empty
+/// cart, a line no longer sold, a service not offered, and a total other than `expected`, the
+/// one the customer saw: the server prices an order itself, whatever the request says.
+pub fn price_checkout(lines: &[CartLine], shipping: Option<(i64, Option<i64>)>, expected: i64) -> AppResult<(i64, i64, i64)> {
+    if lines.is_empty() {
+        return Err(AppError::invalid("cart", "your cart is empty"));
+    }
+    if let Some(gone) = lines.iter().find(|l| !l.listed) {
+        return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
+    }
+    let (fee, free_from) = shipping.ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))?;
+    let goods: i64 = lines.iter().map(|l| l.unit_price * l.quantity).sum();
+    let fee = crate::logistics::shipping_fee(fee, free_from, goods);
+    let total = goods + fee;
+    if total != expected {
+        return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", crate::domain::format_money(total))));
+    }
+    Ok((goods, fee, total))
+}
+
 /// Chooses warehouses for the lines `(sku id, quantity)` from the stock available
 /// `(sku id, warehouse id, available)`. One warehouse that has every line is best (one
 /// parcel; the one with the most of the order's stock wins). Otherwise each line takes from
@@ -683,6 +704,25 @@ pub use crate::domain::BulkResult;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(title: &str, quantity: i64, unit_price: i64, listed: bool) -> CartLine {
+        CartLine { sku: title.to_uppercase(), product_id: 1, title: title.into(), attributes: String::new(), quantity, unit_price, available: 0, listed }
+    }
+
+    #[test]
+    fn a_checkout_is_priced_by_the_server_and_refused_when_anything_changed() {
+        let cart = [line("cup", 2, 1_500, true), line("tea", 1, 4_000, true)];
+        // 70.00 of goods: the fee is charged below the free-from amount, not from it.
+        assert_eq!(price_checkout(&cart, Some((1_000, Some(10_000))), 8_000).unwrap(), (7_000, 1_000, 8_000));
+        assert_eq!(price_checkout(&cart, Some((1_000, Some(7_000))), 7_000).unwrap(), (7_000, 0, 7_000));
+        assert_eq!(price_checkout(&cart, Some((1_000, None)), 8_000).unwrap(), (7_000, 1_000, 8_000));
+        let refused = |lines: &[CartLine], shipping, expected| price_checkout(lines, shipping, expected).unwrap_err().to_string();
+        assert!(refused(&[], Some((1_000, None)), 0).contains("your cart is empty"));
+        assert!(refused(&[line("cup", 1, 1_500, true), line("vase", 1, 9_000, false)], Some((0, None)), 10_500).contains("vase: no longer sold"));
+        assert!(refused(&cart, None, 7_000).contains("choose a shipping method"));
+        // A forged or stale total is refused with the total as it is now.
+        assert!(refused(&cart, Some((1_000, None)), 1).contains("the total is now"));
+    }
 
     #[test]
     fn the_declaration_is_consistent() {

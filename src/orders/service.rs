@@ -49,7 +49,7 @@ async fn cart_lines(db: &Db, actor: &Actor, method: &str) -> AppResult<(Vec<Cart
          FROM cart_items c JOIN skus s ON s.id = c.sku_id JOIN products p ON p.id = s.product_id \
          WHERE c.customer_id = $1 ORDER BY c.added_at, s.code",
         crate::catalog::pricing::running_promo("pp", "$2"),
-        crate::logistics::service::offered_fee_columns(3)
+        crate::logistics::service::offered_fee_columns("$3")
     ))
     .bind(actor.id)
     .bind(now_millis())
@@ -172,23 +172,11 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
 }
 
 async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheckout) -> AppResult<i64> {
-    let (lines, goods_total, shipping) = cart_lines(db, actor, &v.method).await?;
-    if lines.is_empty() {
-        return Err(AppError::invalid("cart", "your cart is empty"));
-    }
-    if let Some(gone) = lines.iter().find(|l| !l.listed) {
-        return Err(AppError::Conflict(format!("{}: no longer sold; remove it from your cart", gone.title)));
-    }
-    let (fee, free_from) = shipping.ok_or_else(|| AppError::invalid("shipping_method", "choose a shipping method"))?;
-    let fee = crate::logistics::shipping_fee(fee, free_from, goods_total);
-    let total = goods_total + fee;
-    if total != input.expected_total {
-        return Err(AppError::Conflict(format!("the total is now {}; check your order and place it again", format_money(total))));
-    }
+    run::check_create(actor, &ORDERS, "place", &HashMap::new())?;
     if db.backend == Backend::Postgres {
-        // Several checkouts to a transaction (`lane`); SQLite has one writer and writes
-        // each order alone, as does PostgreSQL when the lane hands a checkout back.
-        run::check_create(actor, &ORDERS, "place", &HashMap::new())?;
+        // Several checkouts to a transaction (`lane`), which reads and prices their carts
+        // together; SQLite has one writer and writes each order alone, as does PostgreSQL when
+        // the lane hands a checkout back.
         let checkout = super::lane::Checkout {
             customer: actor.id,
             key: v.idempotency_key.clone(),
@@ -197,15 +185,14 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
             address: v.address.clone(),
             method: v.method.clone(),
             save_address: input.save_address,
-            lines: lines.clone(),
-            goods_total,
-            fee,
-            total,
+            expected_total: input.expected_total,
         };
         if let Some(placed) = super::lane::place(db, checkout).await {
             return placed;
         }
     }
+    let (lines, _, shipping) = cart_lines(db, actor, &v.method).await?;
+    let (goods_total, fee, total) = price_checkout(&lines, shipping, input.expected_total)?;
     let (mut step, _) = run::begin_create(db, actor, &ORDERS, "place", &HashMap::new()).await?;
     let now = now_millis();
     let inserted: Result<(i64,), sqlx::Error> = sqlx::query_as(
@@ -250,7 +237,12 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
         wanted.push((sku_id, l.quantity));
         line_ids.push(line_id);
     }
-    sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?;
+    // The cart as it was read, or nothing: another tab placing it first, or changing it
+    // since, leaves a different cart to delete.
+    let emptied = sqlx::query("DELETE FROM cart_items WHERE customer_id = $1").bind(actor.id).execute(step.conn()).await?.rows_affected();
+    if emptied != lines.len() as u64 {
+        return Err(cart_changed(emptied));
+    }
     if input.save_address {
         let a = AddressInput { recipient: v.recipient.clone(), phone: v.phone.clone(), address: v.address.clone() };
         super::address_service::remember(step.conn(), actor.id, &a).await?;
@@ -259,6 +251,16 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &lines).await?;
     let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": v.method });
     Ok(step.commit_created(id, payload).await?.id)
+}
+
+/// Why a checkout was refused when its cart was not the one it read: emptied by another
+/// checkout, or changed in another tab.
+pub(super) fn cart_changed(left: u64) -> AppError {
+    if left == 0 {
+        AppError::invalid("cart", "your cart is empty")
+    } else {
+        AppError::Conflict("your cart changed; check your order and place it again".into())
+    }
 }
 
 /// Plans where each line's units come from and reserves them, one parcel per warehouse.

@@ -454,12 +454,14 @@ on_both_backends!(checkouts_placed_together_each_get_their_own_answer, async |db
     inventory::reserve(&db, None, "CUP-CEL-80", on_hand - reserved - 2, None, "held back").await.unwrap();
     let events_before = count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await;
     let mut ready = Vec::new();
-    for n in 0..12 {
+    for n in 0..14 {
         let c = customer(&db, 200 + n).await;
         let lines: &[&str] = match n {
             // Keemun from Shanghai and a cup from Guangzhou: two parcels.
             8 => &["QM-200G", "CUP-CEL-80"],
             9 | 10 => &["CUP-CEL-80"],
+            // Checks out an empty cart.
+            13 => &[],
             _ => &["LJ-100G"],
         };
         for sku in lines {
@@ -467,34 +469,52 @@ on_both_backends!(checkouts_placed_together_each_get_their_own_answer, async |db
         }
         let cart = service::cart(&db, &c).await.unwrap();
         let fee = cart.shipping.iter().find(|o| o.code == "standard").unwrap().fee_for(cart.goods_total);
-        let mut input = checkout(&format!("together-{n:04}"), cart.goods_total + fee);
+        // Customer 12 sends a total that is not the cart's (stale, or forged).
+        let total = cart.goods_total + fee - i64::from(n == 12);
+        let mut input = checkout(&format!("together-{n:04}"), total);
         input.save_address = n == 11;
         ready.push((n, c, input));
     }
-    // Customer 0 submits the same checkout twice.
+    // Customer 0 submits the same checkout twice, and customer 1 places its cart from a second
+    // tab (another checkout, its own key) at the same moment.
     let twin = ready[0].clone();
     ready.push(twin);
+    let (_, one, mut other_tab) = ready[1].clone();
+    other_tab.idempotency_key = "together-tab-0001".into();
+    ready.push((14, one, other_tab));
     let mut placed: HashMap<usize, (i64, i64)> = HashMap::new();
     let mut refused = Vec::new();
     let mut twins = Vec::new();
     for (n, customer, outcome) in place_together(&db, ready).await {
         match outcome {
             Ok(id) if n == 0 => twins.push((customer, id)),
-            Ok(id) => assert!(placed.insert(n, (customer, id)).is_none()),
+            // Either tab of customer 1 may be the one that places the cart.
+            Ok(id) => assert!(placed.insert(if n == 14 { 1 } else { n }, (customer, id)).is_none(), "one order from customer 1's cart"),
             Err(e) => refused.push((n, e)),
         }
     }
     assert_eq!(twins.len(), 2, "both submits of the twin are answered with an order");
     assert_eq!(twins[0], twins[1], "one order for the twin submits");
     placed.insert(0, twins[0]);
-    match refused.as_slice() {
-        [(n, AppError::Conflict(m))] => {
-            assert!([8, 9, 10].contains(n), "only a customer wanting a cup is refused: {n}");
-            assert!(m.starts_with("CUP-CEL-80: not enough stock"), "{m}");
-        }
-        other => panic!("exactly one checkout is refused: {other:?}"),
+    refused.sort_by_key(|r| r.0);
+    let tab = refused.iter().position(|r| r.0 == 1 || r.0 == 14).map(|i| refused.remove(i));
+    match tab {
+        Some((_, AppError::Invalid { message, .. })) => assert_eq!(message, "your cart is empty", "customer 1's other tab finds the cart placed"),
+        other => panic!("one of customer 1's tabs is refused: {other:?}"),
     }
-    // Twelve customers, one refused.
+    match refused.as_slice() {
+        [(cup, AppError::Conflict(m)), (12, AppError::Conflict(stale)), (13, AppError::Invalid { message: empty, .. })] => {
+            assert!([8, 9, 10].contains(cup), "only one customer wanting a cup is refused: {cup}");
+            assert!(m.starts_with("CUP-CEL-80: not enough stock"), "{m}");
+            assert!(stale.starts_with("the total is now"), "{stale}");
+            assert_eq!(empty, "your cart is empty");
+        }
+        other => panic!("a cup, the stale total and the empty cart are refused: {other:?}"),
+    }
+    let stale = count(&db, "SELECT id FROM users WHERE email = 'racer212@example.test'").await;
+    assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM orders WHERE customer_id = {stale}")).await, 0);
+    assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM cart_items WHERE customer_id = {stale}")).await, 1, "a refused checkout keeps its cart");
+    // Twelve customers with something to order, one refused.
     assert_eq!(placed.len(), 11);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_events WHERE entity = 'order' AND action = 'place'").await, events_before + 11);
     for (n, (customer, id)) in &placed {
