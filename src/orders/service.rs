@@ -9,7 +9,7 @@ use crate::domain::{format_money, now_millis, AppError, AppResult};
 use crate::engine::run::{self, audit, Transition};
 use crate::inventory::service::{change_balance, move_stock, on_sku, record_hold, settle_in};
 use crate::inventory::MovementKind;
-use crate::server::db::{is_unique_violation, like_escape, Backend};
+use crate::server::db::{is_unique_violation, like_escape};
 use crate::server::Db;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -173,23 +173,20 @@ pub async fn place_order(db: &Db, actor: &Actor, input: &CheckoutInput) -> AppRe
 
 async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheckout) -> AppResult<i64> {
     run::check_create(actor, &ORDERS, "place", &HashMap::new())?;
-    if db.backend == Backend::Postgres {
-        // Several checkouts to a transaction (`lane`), which reads and prices their carts
-        // together; SQLite has one writer and writes each order alone, as does PostgreSQL when
-        // the lane hands a checkout back.
-        let checkout = super::lane::Checkout {
-            customer: actor.id,
-            key: v.idempotency_key.clone(),
-            recipient: v.recipient.clone(),
-            phone: v.phone.clone(),
-            address: v.address.clone(),
-            method: v.method.clone(),
-            save_address: input.save_address,
-            expected_total: input.expected_total,
-        };
-        if let Some(placed) = super::lane::place(db, checkout).await {
-            return placed;
-        }
+    // Several checkouts to a transaction (`lane`), which reads and prices their carts
+    // together. A checkout the lane hands back is written alone, below.
+    let checkout = super::lane::Checkout {
+        customer: actor.id,
+        key: v.idempotency_key.clone(),
+        recipient: v.recipient.clone(),
+        phone: v.phone.clone(),
+        address: v.address.clone(),
+        method: v.method.clone(),
+        save_address: input.save_address,
+        expected_total: input.expected_total,
+    };
+    if let Some(placed) = super::lane::place(db, checkout).await {
+        return placed;
     }
     let (lines, _, shipping) = cart_lines(db, actor, &v.method).await?;
     let (goods_total, fee, total) = price_checkout(&lines, shipping, input.expected_total)?;
