@@ -19,7 +19,7 @@ pub struct Db {
     /// instead of letting them spin on SQLITE_BUSY. On PostgreSQL it is the same pool.
     writer: AnyPool,
     pub backend: Backend,
-    /// The PostgreSQL order lane, started by the first checkout (`orders::lane`). It lives
+    /// The order lane, started by the first checkout (`orders::lane`). It lives
     /// while a handle to this database does.
     pub(crate) order_lane: Arc<OnceLock<crate::orders::lane::Lane>>,
 }
