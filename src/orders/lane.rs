@@ -25,8 +25,8 @@
 //! and each of its checkouts is written again alone by the caller, through the one-order
 //! path. So an error reaches only the order it belongs to.
 
-use super::{plan_allocation, price_checkout, CartLine, ORDERS};
-use crate::domain::{format_money, now_millis, AppError, AppResult};
+use super::{placed_payload, placing_already, plan_allocation, price_checkout, CartLine, ValidCheckout, ORDERS};
+use crate::domain::{now_millis, AppError, AppResult};
 use crate::engine::run::{self, Created};
 use crate::inventory::service::alert_on_change;
 use crate::inventory::Balance;
@@ -48,11 +48,7 @@ const MAX_BATCH: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Checkout {
     pub customer: i64,
-    pub key: String,
-    pub recipient: String,
-    pub phone: String,
-    pub address: String,
-    pub method: String,
+    pub valid: ValidCheckout,
     pub save_address: bool,
     /// The total the customer saw; the order is placed only at that total.
     pub expected_total: i64,
@@ -274,7 +270,7 @@ async fn write(conn: &mut AnyConnection, backend: Backend, batch: &[&Checkout]) 
     }
     let asked: Vec<serde_json::Value> = (0..batch.len())
         .filter(|&k| answers[k].is_none())
-        .map(|k| json!({ "k": k, "customer": batch[k].customer, "method": batch[k].method }))
+        .map(|k| json!({ "k": k, "customer": batch[k].customer, "method": batch[k].valid.method }))
         .collect();
     let mut tx = conn.begin().await?;
     let now = now_millis();
@@ -336,7 +332,7 @@ async fn write(conn: &mut AnyConnection, backend: Backend, batch: &[&Checkout]) 
             }
             takes.push((k, wanted[line].0, wh, quantity));
         }
-        let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": c.method });
+        let payload = placed_payload(total, lines.len(), &c.valid.method);
         planned.push(Planned { k, lines, goods, fee, total, payload });
     }
     if planned.is_empty() {
@@ -374,12 +370,11 @@ async fn write(conn: &mut AnyConnection, backend: Backend, batch: &[&Checkout]) 
         let c = batch[p.k];
         let Some(&id) = written.placed.get(&p.k) else {
             // Its key was taken: the other submit of this checkout made the order.
-            answers[p.k] = Some(Answer::Refused(AppError::Conflict("this checkout is being placed already".into())));
+            answers[p.k] = Some(Answer::Refused(placing_already()));
             continue;
         };
         if c.save_address {
-            let a = super::AddressInput { recipient: c.recipient.clone(), phone: c.phone.clone(), address: c.address.clone() };
-            super::address_service::remember(&mut tx, c.customer, &a).await?;
+            super::address_service::remember(&mut tx, c.customer, &c.valid.address_input()).await?;
         }
         created.push(Created { id, actor_id: c.customer, payload: p.payload });
         answers[p.k] = Some(Answer::Placed(id));
@@ -401,10 +396,10 @@ fn orders_json(batch: &[&Checkout], planned: &[Planned]) -> String {
     let orders: Vec<serde_json::Value> = planned
         .iter()
         .map(|p| {
-            let c = batch[p.k];
+            let (c, v) = (batch[p.k], &batch[p.k].valid);
             json!({
-                "k": p.k, "customer": c.customer, "key": c.key, "recipient": c.recipient, "phone": c.phone, "address": c.address,
-                "method": c.method, "goods": p.goods, "fee": p.fee, "total": p.total, "payload": p.payload.to_string(),
+                "k": p.k, "customer": c.customer, "key": v.idempotency_key, "recipient": v.recipient, "phone": v.phone, "address": v.address,
+                "method": v.method, "goods": p.goods, "fee": p.fee, "total": p.total, "payload": p.payload.to_string(),
             })
         })
         .collect();
@@ -448,8 +443,8 @@ async fn write_pg(tx: &mut AnyConnection, w: ToWrite<'_>) -> AppResult<Written> 
     })
 }
 
-/// The SQLite statements, one per table. SQLite numbers `$n` parameters in the order they
-/// first appear, so each text names them in that order.
+/// The SQLite statements, one per table, each reading the batch's rows from JSON bound as
+/// `$1` (sqlx binds `$n` to the n-th value on SQLite too).
 struct SqliteWrites {
     orders: String,
     lines: String,

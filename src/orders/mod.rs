@@ -362,6 +362,13 @@ pub struct ValidCheckout {
     pub method: String,
 }
 
+impl ValidCheckout {
+    /// The delivery address, as the address book keeps it.
+    pub fn address_input(&self) -> AddressInput {
+        AddressInput { recipient: self.recipient.clone(), phone: self.phone.clone(), address: self.address.clone() }
+    }
+}
+
 impl CheckoutInput {
     pub fn validate(&self) -> AppResult<ValidCheckout> {
         let key = self.idempotency_key.trim();
@@ -441,6 +448,19 @@ pub type Allocation = (usize, i64, i64);
 #[cfg(feature = "ssr")]
 pub fn out_of_stock(code: &str, have: i64) -> crate::domain::AppError {
     crate::domain::AppError::Conflict(format!("{code}: not enough stock ({have} available)"))
+}
+
+/// Why a checkout was refused when its key is taken: the other submit of the same checkout,
+/// at the same moment, made the order (the caller finds it by the key).
+#[cfg(feature = "ssr")]
+pub fn placing_already() -> crate::domain::AppError {
+    crate::domain::AppError::Conflict("this checkout is being placed already".into())
+}
+
+/// The audit payload of a placed order: its total, how many lines, the shipping service.
+#[cfg(feature = "ssr")]
+pub fn placed_payload(total: i64, lines: usize, method: &str) -> serde_json::Value {
+    serde_json::json!({ "total": crate::domain::format_money(total), "lines": lines.to_string(), "shipping_method": method })
 }
 
 /// A checkout priced from its cart as read now: `(goods, shipping fee, total)`. `shipping` is

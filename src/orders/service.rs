@@ -175,16 +175,8 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
     run::check_create(actor, &ORDERS, "place", &HashMap::new())?;
     // Several checkouts to a transaction (`lane`), which reads and prices their carts
     // together. A checkout the lane hands back is written alone, below.
-    let checkout = super::lane::Checkout {
-        customer: actor.id,
-        key: v.idempotency_key.clone(),
-        recipient: v.recipient.clone(),
-        phone: v.phone.clone(),
-        address: v.address.clone(),
-        method: v.method.clone(),
-        save_address: input.save_address,
-        expected_total: input.expected_total,
-    };
+    let checkout =
+        super::lane::Checkout { customer: actor.id, valid: v.clone(), save_address: input.save_address, expected_total: input.expected_total };
     if let Some(placed) = super::lane::place(db, checkout).await {
         return placed;
     }
@@ -213,7 +205,7 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
         Ok((id,)) => id,
         // The same checkout, submitted twice at once: the other request made the order (the
         // caller finds it by its key).
-        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict("this checkout is being placed already".into())),
+        Err(e) if is_unique_violation(&e) => return Err(placing_already()),
         Err(e) => return Err(e.into()),
     };
     let mut wanted = Vec::with_capacity(lines.len());
@@ -241,18 +233,17 @@ async fn place_new(db: &Db, actor: &Actor, input: &CheckoutInput, v: &ValidCheck
         return Err(cart_changed(emptied));
     }
     if input.save_address {
-        let a = AddressInput { recipient: v.recipient.clone(), phone: v.phone.clone(), address: v.address.clone() };
-        super::address_service::remember(step.conn(), actor.id, &a).await?;
+        super::address_service::remember(step.conn(), actor.id, &v.address_input()).await?;
     }
     // Last: on PostgreSQL the balance rows stay locked from here to the commit.
     hold_stock(step.conn(), actor.id, id, &wanted, &line_ids, &lines).await?;
-    let payload = json!({ "total": format_money(total), "lines": lines.len().to_string(), "shipping_method": v.method });
+    let payload = placed_payload(total, lines.len(), &v.method);
     Ok(step.commit_created(id, payload).await?.id)
 }
 
 /// Why a checkout was refused when its cart was not the one it read: emptied by another
 /// checkout, or changed in another tab.
-pub(super) fn cart_changed(left: u64) -> AppError {
+fn cart_changed(left: u64) -> AppError {
     if left == 0 {
         AppError::invalid("cart", "your cart is empty")
     } else {
